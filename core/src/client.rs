@@ -1,0 +1,410 @@
+//! The client: construction and one method per Graph operation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use url::{Host, Url};
+
+use crate::error::{Error, Result};
+use crate::model::{App, ThreadOwner};
+use crate::paging::{ConversationPager, ConversationsQuery};
+use crate::retry::RetryPolicy;
+use crate::secret::{hmac_sha256_hex, Secret};
+use crate::transport::{Call, Transport};
+use crate::usage::Usage;
+use crate::validate;
+
+pub const DEFAULT_API_VERSION: &str = "v26.0";
+pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
+/// The Page Inbox app: passing a thread to it hands the chat to humans.
+pub const PAGE_INBOX_APP_ID: &str = "263902037430900";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A Messenger thread-control and conversations client for one Page.
+///
+/// Cheap to clone: clones share one connection pool and one view of the
+/// rate-limit usage.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Transport>,
+    page_id: Arc<str>,
+    api_version: Arc<str>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("page_id", &self.page_id)
+            .field("api_version", &self.api_version)
+            .field("base_url", &self.base_url())
+            .field("access_token", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Builds a [`Client`]; every setting but the token has DESIGN's default.
+#[derive(Clone)]
+pub struct ClientBuilder {
+    access_token: Secret,
+    page_id: String,
+    app_secret: Option<Secret>,
+    api_version: String,
+    base_url: String,
+    timeout: Duration,
+    max_retries: u32,
+    max_retry_wait: Duration,
+    retry_base_delay: Duration,
+    max_response_bytes: usize,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("page_id", &self.page_id)
+            .field("api_version", &self.api_version)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    pub fn new(access_token: impl Into<String>) -> Self {
+        ClientBuilder {
+            access_token: Secret::new(access_token.into()),
+            page_id: "me".to_owned(),
+            app_secret: None,
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+            retry_base_delay: Duration::from_millis(250),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// The Page's id; `me` (the default) is the Page the token belongs to.
+    pub fn page_id(mut self, page_id: impl Into<String>) -> Self {
+        self.page_id = page_id.into();
+        self
+    }
+
+    /// Adds `appsecret_proof` to every call.
+    pub fn app_secret(mut self, app_secret: impl Into<String>) -> Self {
+        self.app_secret = Some(Secret::new(app_secret.into()));
+        self
+    }
+
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The whole-call timeout, connection included.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
+    /// A throttled call that would have to wait longer than this fails at
+    /// once with `retry_after` set instead of sleeping.
+    pub fn max_retry_wait(mut self, wait: Duration) -> Self {
+        self.max_retry_wait = wait;
+        self
+    }
+
+    /// The first backoff step (later ones double, with full jitter).
+    pub fn retry_base_delay(mut self, delay: Duration) -> Self {
+        self.retry_base_delay = delay;
+        self
+    }
+
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+
+    pub fn build(self) -> Result<Client> {
+        if self.access_token.expose().trim().is_empty() {
+            return Err(Error::invalid("access_token", "must not be empty"));
+        }
+        validate::id("page_id", &self.page_id)?;
+        if !is_api_version(&self.api_version) {
+            return Err(Error::invalid("api_version", "must look like v26.0"));
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::invalid("timeout", "must be positive"));
+        }
+        let base = parse_base_url(&self.base_url)?;
+        let page_url = base
+            .join(&format!("{}/{}/", self.api_version, self.page_id))
+            .map_err(|e| Error::invalid("base_url", e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            .user_agent(concat!("messenger-handover/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::invalid("client", format!("cannot set up HTTP: {e}")))?;
+        let proof = self
+            .app_secret
+            .as_ref()
+            .map(|s| hmac_sha256_hex(s.expose().as_bytes(), self.access_token.expose().as_bytes()));
+        let retry = RetryPolicy {
+            max_retries: self.max_retries,
+            max_retry_wait: self.max_retry_wait,
+            base_delay: self.retry_base_delay,
+            max_delay: Duration::from_secs(30),
+        };
+        let transport = Transport::new(http, page_url, self.access_token, proof, retry, self.max_response_bytes)?;
+        Ok(Client { inner: Arc::new(transport), page_id: self.page_id.into(), api_version: self.api_version.into() })
+    }
+}
+
+fn is_api_version(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix('v') else { return false };
+    let mut parts = rest.split('.');
+    let ok =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()));
+    ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
+}
+
+/// https anywhere; plain http only to this machine, so a token can never
+/// cross a network in clear.
+fn parse_base_url(raw: &str) -> Result<Url> {
+    let mut url = Url::parse(raw).map_err(|e| Error::invalid("base_url", format!("is not a URL: {e}")))?;
+    let loopback = match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(Error::invalid("base_url", "plain http:// is refused except to loopback hosts; use https://"))
+        }
+        other => return Err(Error::invalid("base_url", format!("scheme {other:?} is not http(s)"))),
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid("base_url", "must not carry a query, fragment or credentials"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+#[derive(Deserialize)]
+struct DataList<T> {
+    data: Vec<T>,
+}
+
+impl Client {
+    pub fn builder(access_token: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(access_token)
+    }
+
+    /// A client with every default (the Page the token belongs to).
+    pub fn new(access_token: impl Into<String>) -> Result<Client> {
+        ClientBuilder::new(access_token).build()
+    }
+
+    pub fn page_id(&self) -> &str {
+        &self.page_id
+    }
+
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// The base URL calls go to (without the version and Page).
+    pub fn base_url(&self) -> String {
+        let mut url = self.inner.page_url.clone();
+        if let Ok(mut segs) = url.path_segments_mut() {
+            segs.pop_if_empty().pop().pop();
+        }
+        url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The usage headers of the last response, when it had any.
+    pub fn last_usage(&self) -> Option<Usage> {
+        self.inner.last_usage()
+    }
+
+    pub(crate) async fn get(&self, edge: &str, query: &[(&str, &str)]) -> Result<Vec<u8>> {
+        self.inner.execute(&Call { method: Method::GET, edge, query, body: None }).await
+    }
+
+    async fn post_success(&self, edge: &str, body: Value) -> Result<()> {
+        let body = serde_json::to_vec(&body).map_err(|e| Error::invalid("metadata", e.to_string()))?;
+        let answer = self.inner.execute(&Call { method: Method::POST, edge, query: &[], body: Some(body) }).await?;
+        let parsed: Value = parse_json(&answer)?;
+        match parsed.get("success") {
+            Some(Value::Bool(true)) => Ok(()),
+            Some(Value::Bool(false)) => Err(Error::protocol(
+                format!("the Graph API answered {{\"success\": false}} to {edge}: the call did not take effect"),
+                Some(200),
+            )),
+            _ => Err(Error::protocol(format!("the answer to {edge} has no \"success\" field"), Some(200))),
+        }
+    }
+
+    /// Which app controls the thread with this user, or `None` when the
+    /// thread is idle (Conversation Routing).
+    pub async fn thread_owner(&self, psid: &str) -> Result<Option<ThreadOwner>> {
+        validate::id("psid", psid)?;
+        let body = self.get("thread_owner", &[("recipient", psid)]).await?;
+        parse_thread_owner(&body)
+    }
+
+    /// Passes the thread to another app (`target_app_id`, digits only).
+    pub async fn pass_thread_control(&self, psid: &str, target_app_id: &str, metadata: Option<&str>) -> Result<()> {
+        validate::id("psid", psid)?;
+        validate::app_id("target_app_id", target_app_id)?;
+        validate::metadata(metadata)?;
+        let mut body = json!({ "recipient": { "id": psid }, "target_app_id": target_app_id });
+        if let Some(m) = metadata {
+            body["metadata"] = Value::from(m);
+        }
+        self.post_success("pass_thread_control", body).await
+    }
+
+    /// Hands the chat to the people answering in the Page Inbox.
+    pub async fn pass_thread_control_to_page_inbox(&self, psid: &str, metadata: Option<&str>) -> Result<()> {
+        self.pass_thread_control(psid, PAGE_INBOX_APP_ID, metadata).await
+    }
+
+    pub async fn take_thread_control(&self, psid: &str, metadata: Option<&str>) -> Result<()> {
+        self.simple_control("take_thread_control", psid, metadata).await
+    }
+
+    pub async fn request_thread_control(&self, psid: &str, metadata: Option<&str>) -> Result<()> {
+        self.simple_control("request_thread_control", psid, metadata).await
+    }
+
+    pub async fn release_thread_control(&self, psid: &str, metadata: Option<&str>) -> Result<()> {
+        self.simple_control("release_thread_control", psid, metadata).await
+    }
+
+    /// Extends the owner's control of the thread (Conversation Routing), by
+    /// whole seconds, at most 7 days.
+    pub async fn extend_thread_control(&self, psid: &str, duration: Duration) -> Result<()> {
+        validate::id("psid", psid)?;
+        if duration.subsec_nanos() != 0 {
+            return Err(Error::invalid("duration", "must be a whole number of seconds"));
+        }
+        validate::duration(duration.as_secs())?;
+        let body = json!({ "recipient": { "id": psid }, "duration": duration.as_secs() });
+        self.post_success("extend_thread_control", body).await
+    }
+
+    async fn simple_control(&self, edge: &str, psid: &str, metadata: Option<&str>) -> Result<()> {
+        validate::id("psid", psid)?;
+        validate::metadata(metadata)?;
+        let mut body = json!({ "recipient": { "id": psid } });
+        if let Some(m) = metadata {
+            body["metadata"] = Value::from(m);
+        }
+        self.post_success(edge, body).await
+    }
+
+    /// The apps that hold a role on the Page besides the caller.
+    pub async fn secondary_receivers(&self) -> Result<Vec<App>> {
+        let body = self.get("secondary_receivers", &[("fields", "id,name")]).await?;
+        let list: DataList<App> = parse_json(&body)?;
+        Ok(list.data)
+    }
+
+    /// A pager over the Page's conversations. Arguments are checked now;
+    /// nothing is sent until the first page is asked for.
+    pub fn conversations(&self, query: ConversationsQuery) -> Result<ConversationPager> {
+        ConversationPager::new(self.clone(), query)
+    }
+}
+
+pub(crate) fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| Error::protocol(format!("the answer is not the expected JSON: {e}"), Some(200)))
+}
+
+fn parse_thread_owner(body: &[u8]) -> Result<Option<ThreadOwner>> {
+    #[derive(Deserialize)]
+    struct Owner {
+        #[serde(deserialize_with = "crate::json::id_string")]
+        app_id: String,
+        #[serde(default, deserialize_with = "crate::json::opt_time")]
+        expiration: Option<chrono::DateTime<chrono::Utc>>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        thread_owner: Owner,
+        #[serde(default, deserialize_with = "crate::json::opt_time")]
+        expiration: Option<chrono::DateTime<chrono::Utc>>,
+    }
+    let list: DataList<Entry> = parse_json(body)?;
+    Ok(list.data.into_iter().next().map(|e| ThreadOwner {
+        app_id: e.thread_owner.app_id,
+        // Seen both beside and inside `thread_owner`.
+        expiration: e.expiration.or(e.thread_owner.expiration),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_owner_quirks() {
+        let owner = parse_thread_owner(br#"{"data":[{"thread_owner":{"app_id":263902037430900}}]}"#);
+        assert_eq!(owner.ok().flatten().map(|o| o.app_id), Some("263902037430900".to_owned()));
+        assert!(matches!(parse_thread_owner(br#"{"data":[]}"#), Ok(None)));
+        let with_exp = parse_thread_owner(
+            br#"{"data":[{"thread_owner":{"app_id":"1"},"expiration":"2026-11-22T12:00:00+0000"}]}"#,
+        );
+        assert!(with_exp.ok().flatten().and_then(|o| o.expiration).is_some());
+        assert!(parse_thread_owner(b"<html>").is_err());
+        assert!(parse_thread_owner(br#"{"data":[{"nope":1}]}"#).is_err());
+    }
+
+    #[test]
+    fn base_url_rules() {
+        assert!(parse_base_url("http://127.0.0.1:9").is_ok());
+        assert!(parse_base_url("http://localhost:9").is_ok());
+        assert!(parse_base_url("http://[::1]:9").is_ok());
+        assert!(parse_base_url("https://graph.facebook.com").is_ok());
+        assert!(parse_base_url("http://graph.facebook.com").is_err());
+        assert!(parse_base_url("http://10.0.0.1").is_err());
+        assert!(parse_base_url("ftp://127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn debug_hides_token() {
+        let c = Client::builder("EAAGsecret-token-value").build();
+        assert!(c.is_ok());
+        if let Ok(c) = c {
+            assert!(!format!("{c:?}").contains("secret-token"));
+            assert_eq!(c.base_url(), "https://graph.facebook.com");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! The typed results of the API.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// The app that controls a thread, and until when (Conversation Routing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ThreadOwner {
+    /// Always a string, even when the Graph API sends a number.
+    pub app_id: String,
+    pub expiration: Option<DateTime<Utc>>,
+}
+
+/// An app with a role on the Page (a secondary receiver).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    #[serde(deserialize_with = "crate::json::id_string")]
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A person (or the Page) taking part in a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    #[serde(deserialize_with = "crate::json::id_string")]
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// A conversation of the Page's inbox. The typed fields are those DESIGN
+/// names; `raw` keeps the whole object for anything else requested.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conversation {
+    pub id: String,
+    pub updated_time: Option<DateTime<Utc>>,
+    pub link: Option<String>,
+    pub snippet: Option<String>,
+    pub message_count: Option<u64>,
+    pub unread_count: Option<u64>,
+    pub participants: Vec<Participant>,
+    pub senders: Vec<Participant>,
+    pub can_reply: Option<bool>,
+    pub is_subscribed: Option<bool>,
+    pub scoped_thread_key: Option<String>,
+    pub folder: Option<String>,
+    pub raw: Map<String, Value>,
+}
+
+impl Conversation {
+    pub(crate) fn from_json(value: Value) -> Result<Self> {
+        let Value::Object(raw) = value else {
+            return Err(Error::protocol("a conversation is not a JSON object", None));
+        };
+        let id = match raw.get("id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(Error::protocol("a conversation has no id", None)),
+        };
+        let str_field = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
+        let people = |k: &str| -> Vec<Participant> {
+            raw.get(k)
+                .and_then(|v| v.get("data"))
+                .and_then(|d| Vec::<Participant>::deserialize(d).ok())
+                .unwrap_or_default()
+        };
+        Ok(Conversation {
+            updated_time: raw.get("updated_time").and_then(crate::json::parse_time),
+            link: str_field("link"),
+            snippet: str_field("snippet"),
+            message_count: raw.get("message_count").and_then(Value::as_u64),
+            unread_count: raw.get("unread_count").and_then(Value::as_u64),
+            participants: people("participants"),
+            senders: people("senders"),
+            can_reply: raw.get("can_reply").and_then(Value::as_bool),
+            is_subscribed: raw.get("is_subscribed").and_then(Value::as_bool),
+            scoped_thread_key: str_field("scoped_thread_key"),
+            folder: str_field("folder"),
+            id,
+            raw,
+        })
+    }
+}
+
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident, $arg:literal { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The value the Graph API expects.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    other => Err(Error::invalid(
+                        $arg,
+                        format!("unknown {} {:?}; expected one of {}", $arg, other, [$($wire),+].join(", ")),
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// A folder of the Page inbox.
+    Folder, "folder" { Inbox => "inbox", Other => "other", PageDone => "page_done", Spam => "spam" }
+);
+wire_enum!(
+    /// The platform of a conversation.
+    Platform, "platform" { Messenger => "messenger", Instagram => "instagram" }
+);
+
+/// One page of a paged edge: its items and the cursor to resume after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The `after` cursor of this page, kept even on the last page.
+    pub after: Option<String>,
+    /// Whether the Graph API announced a further page (`paging.next`).
+    pub has_next: bool,
+}

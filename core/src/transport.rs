@@ -1,0 +1,276 @@
+//! Sends one Graph call: URL, auth, retries, size cap, usage headers, and
+//! turning whatever came back into bytes or an [`Error`].
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bytes_helper::read_capped;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+use crate::error::{Error, ErrorKind, GraphError, GraphErrorBody, Result, TransportFailure};
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+use crate::usage::Usage;
+
+/// What every call of one client shares: the connection pool, the
+/// credentials and what the Graph API last said about our usage.
+pub(crate) struct Transport {
+    pub(crate) http: reqwest::Client,
+    /// `{base_url}/{api_version}/{page_id}/`, edges are pushed onto it.
+    pub(crate) page_url: Url,
+    pub(crate) token: Secret,
+    auth_header: HeaderValue,
+    appsecret_proof: Option<String>,
+    pub(crate) retry: RetryPolicy,
+    max_response_bytes: usize,
+    last_usage: Mutex<Option<Usage>>,
+    /// Set when the usage headers say we are throttled: calls wait or fail
+    /// before sending instead of making the throttling worse.
+    throttled_until: Mutex<Option<Instant>>,
+}
+
+/// A call to make: one edge of the Page, its query and JSON body.
+pub(crate) struct Call<'a> {
+    pub method: Method,
+    pub edge: &'a str,
+    pub query: &'a [(&'a str, &'a str)],
+    pub body: Option<Vec<u8>>,
+}
+
+/// How long we pause when usage reaches 100% without a regain time: the
+/// Graph API counts regain time in whole minutes.
+const FULL_USAGE_PAUSE: Duration = Duration::from_secs(60);
+
+impl Transport {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        page_url: Url,
+        token: Secret,
+        appsecret_proof: Option<String>,
+        retry: RetryPolicy,
+        max_response_bytes: usize,
+    ) -> Result<Self> {
+        let mut auth_header = HeaderValue::try_from(format!("Bearer {}", token.expose()))
+            .map_err(|_| Error::invalid("access_token", "contains characters not allowed in an HTTP header"))?;
+        // Keeps the token out of reqwest's and hyper's own Debug output.
+        auth_header.set_sensitive(true);
+        Ok(Transport {
+            http,
+            page_url,
+            token,
+            auth_header,
+            appsecret_proof,
+            retry,
+            max_response_bytes,
+            last_usage: Mutex::new(None),
+            throttled_until: Mutex::new(None),
+        })
+    }
+
+    pub(crate) fn last_usage(&self) -> Option<Usage> {
+        lock(&self.last_usage).clone()
+    }
+
+    /// Sends the call, retrying as DESIGN's rules allow, and returns the
+    /// body of the successful answer.
+    pub(crate) async fn execute(&self, call: &Call<'_>) -> Result<Vec<u8>> {
+        let idempotent = call.method == Method::GET;
+        let mut attempt: u32 = 0;
+        loop {
+            self.wait_out_throttle().await?;
+            let err = match self.send_once(call).await {
+                Ok(body) => return Ok(body),
+                Err(err) => err,
+            };
+            let retry_after = err.graph().and_then(|g| g.retry_after);
+            if let Some(wait) = retry_after {
+                if wait > self.retry.max_retry_wait {
+                    // Waiting that long inside a call helps nobody: say when.
+                    return Err(err);
+                }
+            }
+            if attempt >= self.retry.max_retries || !RetryPolicy::should_retry(&err, idempotent) {
+                return Err(err);
+            }
+            let wait = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
+            tracing::debug!(edge = call.edge, attempt, kind = %err.kind(), wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn wait_out_throttle(&self) -> Result<()> {
+        let until = *lock(&self.throttled_until);
+        let Some(until) = until else { return Ok(()) };
+        let now = Instant::now();
+        if until <= now {
+            return Ok(());
+        }
+        let wait = until - now;
+        if wait > self.retry.max_retry_wait {
+            return Err(client_throttle_error(wait, self.last_usage()));
+        }
+        tracing::debug!(wait_ms = wait.as_millis() as u64, "usage at the limit: waiting before sending");
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    fn url_for(&self, call: &Call<'_>) -> Result<Url> {
+        let mut url = self.page_url.clone();
+        url.path_segments_mut()
+            .map_err(|_| Error::invalid("base_url", "cannot be a base URL"))?
+            .pop_if_empty()
+            .push(call.edge);
+        if !call.query.is_empty() || self.appsecret_proof.is_some() {
+            let mut pairs = url.query_pairs_mut();
+            pairs.extend_pairs(call.query.iter());
+            if let Some(proof) = &self.appsecret_proof {
+                pairs.append_pair("appsecret_proof", proof);
+            }
+        }
+        Ok(url)
+    }
+
+    async fn send_once(&self, call: &Call<'_>) -> Result<Vec<u8>> {
+        let url = self.url_for(call)?;
+        let mut request = self.http.request(call.method.clone(), url).header(AUTHORIZATION, self.auth_header.clone());
+        if let Some(body) = &call.body {
+            request = request.header(CONTENT_TYPE, HeaderValue::from_static("application/json")).body(body.clone());
+        }
+        let response = request.send().await.map_err(|e| self.transport_error(e))?;
+        let status = response.status();
+        let usage = Usage::from_headers(response.headers());
+        let retry_after_header = retry_after(response.headers());
+        let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        if let Some(u) = &usage {
+            self.note_usage(u);
+        }
+        let body = read_capped(response, self.max_response_bytes).await.map_err(|e| match e {
+            ReadError::TooLarge => Error::protocol(
+                format!("response is larger than the {} byte cap", self.max_response_bytes),
+                Some(status.as_u16()),
+            ),
+            ReadError::Http(e) => self.transport_error(e),
+        })?;
+        tracing::debug!(method = %call.method, edge = call.edge, status = status.as_u16(), bytes = body.len(), "graph call");
+        if status.is_success() {
+            return Ok(body);
+        }
+        Err(self.error_from(status, &content_type, &body, usage, retry_after_header))
+    }
+
+    fn note_usage(&self, usage: &Usage) {
+        *lock(&self.last_usage) = Some(usage.clone());
+        let pause = usage
+            .regain_access_in()
+            .or_else(|| (usage.business_use_case.iter().any(|b| b.call_count >= 100.0)).then_some(FULL_USAGE_PAUSE));
+        *lock(&self.throttled_until) = pause.map(|p| Instant::now() + p);
+    }
+
+    fn error_from(
+        &self,
+        status: StatusCode,
+        content_type: &str,
+        body: &[u8],
+        usage: Option<Usage>,
+        retry_after_header: Option<Duration>,
+    ) -> Error {
+        let http_status = status.as_u16();
+        match serde_json::from_slice::<GraphErrorBody>(body) {
+            Ok(parsed) => {
+                let mut graph = parsed.error.into_error(http_status);
+                graph.message = self.token.redact(&graph.message);
+                if graph.kind == ErrorKind::RateLimit {
+                    graph.retry_after = retry_after_header.or_else(|| usage.as_ref().and_then(Usage::regain_access_in));
+                }
+                graph.usage = usage;
+                Error::Graph(Box::new(graph))
+            }
+            Err(_) => {
+                let what = if content_type.is_empty() { "no content type" } else { content_type };
+                Error::protocol(
+                    format!("HTTP {http_status} with a body that is not a Graph error ({what}, {} bytes)", body.len()),
+                    Some(http_status),
+                )
+            }
+        }
+    }
+
+    fn transport_error(&self, err: reqwest::Error) -> Error {
+        let failure = if err.is_timeout() {
+            TransportFailure::Timeout
+        } else if err.is_connect() {
+            TransportFailure::Connect
+        } else {
+            TransportFailure::Other
+        };
+        // reqwest puts the URL in its messages; ours carry no token, but the
+        // message does not need it either.
+        let err = err.without_url();
+        let mut message = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Error::Transport { failure, message: self.token.redact(&message) }
+    }
+}
+
+fn client_throttle_error(wait: Duration, usage: Option<Usage>) -> Error {
+    Error::Graph(Box::new(GraphError {
+        kind: ErrorKind::RateLimit,
+        message: format!(
+            "not sent: the Graph API reported this app or Page at its rate limit; calls resume in about {} s",
+            wait.as_secs()
+        ),
+        error_type: Some("ClientThrottle".to_owned()),
+        code: 0,
+        subcode: None,
+        fbtrace_id: None,
+        http_status: 0,
+        is_transient: true,
+        user_title: None,
+        user_message: None,
+        retry_after: Some(wait),
+        usage,
+    }))
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    value.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere cannot leave these plain values half-written.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub(crate) enum ReadError {
+    TooLarge,
+    Http(reqwest::Error),
+}
+
+mod bytes_helper {
+    use super::ReadError;
+
+    /// Reads the body, refusing it as soon as it passes `cap` bytes rather
+    /// than buffering whatever a server sends.
+    pub(crate) async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, ReadError> {
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(ReadError::TooLarge);
+        }
+        let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+        while let Some(chunk) = response.chunk().await.map_err(ReadError::Http)? {
+            if body.len() + chunk.len() > cap {
+                return Err(ReadError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}

@@ -1,0 +1,289 @@
+//! Webhooks: checking a delivery is Meta's, answering the subscription
+//! handshake, and reading every event of every entry of a batch.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::Sha256;
+
+/// A webhook request that cannot be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    /// The subscription handshake was not a valid `subscribe` with our token.
+    #[error("webhook subscription refused: {0}")]
+    Subscription(String),
+    /// The body is not a webhook batch.
+    #[error("malformed webhook body: {0}")]
+    Malformed(String),
+}
+
+/// Checks `X-Hub-Signature-256: sha256=<hex>` against the raw body, in
+/// constant time. Anything missing, malformed or wrong is `false`.
+pub fn verify_signature(app_secret: &str, raw_body: &[u8], header: Option<&str>) -> bool {
+    let Some(hex_sig) = header.map(str::trim).and_then(|h| h.strip_prefix("sha256=")) else {
+        return false;
+    };
+    let Ok(expected) = hex::decode(hex_sig) else { return false };
+    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes()) else { return false };
+    mac.update(raw_body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// The `X-Hub-Signature-256` value for a body: what Meta sends, and what
+/// the emulator and tests sign with.
+pub fn sign(app_secret: &str, raw_body: &[u8]) -> String {
+    format!("sha256={}", crate::secret::hmac_sha256_hex(app_secret.as_bytes(), raw_body))
+}
+
+/// Answers the GET handshake (`hub.mode=subscribe`, `hub.verify_token`,
+/// `hub.challenge`): the challenge to echo back, or why not.
+pub fn verify_subscription<'a, I>(params: I, verify_token: &str) -> Result<String, WebhookError>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let (mut mode, mut token, mut challenge) = (None, None, None);
+    for (k, v) in params {
+        match k {
+            "hub.mode" => mode = Some(v),
+            "hub.verify_token" => token = Some(v),
+            "hub.challenge" => challenge = Some(v),
+            _ => {}
+        }
+    }
+    match mode {
+        Some("subscribe") => {}
+        Some(other) => return Err(WebhookError::Subscription(format!("hub.mode is {other:?}, not \"subscribe\""))),
+        None => return Err(WebhookError::Subscription("hub.mode is missing".to_owned())),
+    }
+    let token = token.ok_or_else(|| WebhookError::Subscription("hub.verify_token is missing".to_owned()))?;
+    // Compare as MACs so the time taken says nothing about the token.
+    let same = {
+        let key = b"messenger-handover verify_token";
+        let a = crate::secret::hmac_sha256_hex(key, token.as_bytes());
+        match <Hmac<Sha256> as Mac>::new_from_slice(key) {
+            Ok(mut mac) => {
+                mac.update(verify_token.as_bytes());
+                hex::decode(a).map(|a| mac.verify_slice(&a).is_ok()).unwrap_or(false)
+            }
+            Err(_) => false,
+        }
+    };
+    if !same {
+        return Err(WebhookError::Subscription("hub.verify_token does not match".to_owned()));
+    }
+    match challenge {
+        Some(c) if !c.is_empty() => Ok(c.to_owned()),
+        _ => Err(WebhookError::Subscription("hub.challenge is missing".to_owned())),
+    }
+}
+
+/// Where and when an event happened: every event has these.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventContext {
+    pub page_id: String,
+    /// The user's page-scoped id, when the event is about a thread.
+    pub psid: Option<String>,
+    pub timestamp: Option<DateTime<Utc>>,
+}
+
+/// One webhook event, typed where the thread-control API defines it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    PassThreadControl {
+        #[serde(flatten)]
+        context: EventContext,
+        new_owner_app_id: String,
+        previous_owner_app_id: Option<String>,
+        metadata: Option<String>,
+    },
+    TakeThreadControl {
+        #[serde(flatten)]
+        context: EventContext,
+        previous_owner_app_id: Option<String>,
+        metadata: Option<String>,
+    },
+    RequestThreadControl {
+        #[serde(flatten)]
+        context: EventContext,
+        requested_owner_app_id: String,
+        metadata: Option<String>,
+    },
+    AppRoles {
+        #[serde(flatten)]
+        context: EventContext,
+        roles: BTreeMap<String, Vec<String>>,
+    },
+    /// A copy of an event for an app that does not own the thread.
+    Standby {
+        #[serde(flatten)]
+        context: EventContext,
+        event: Value,
+    },
+    /// Any other event, kept whole: never dropped.
+    Other {
+        #[serde(flatten)]
+        context: EventContext,
+        event: Value,
+    },
+}
+
+impl Event {
+    pub fn context(&self) -> &EventContext {
+        match self {
+            Event::PassThreadControl { context, .. }
+            | Event::TakeThreadControl { context, .. }
+            | Event::RequestThreadControl { context, .. }
+            | Event::AppRoles { context, .. }
+            | Event::Standby { context, .. }
+            | Event::Other { context, .. } => context,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Batch {
+    #[serde(default)]
+    entry: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(default, deserialize_with = "crate::json::opt_id_string")]
+    id: Option<String>,
+    #[serde(default)]
+    messaging: Vec<Value>,
+    #[serde(default)]
+    standby: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct Handover {
+    #[serde(default, deserialize_with = "crate::json::opt_id_string")]
+    new_owner_app_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::json::opt_id_string")]
+    previous_owner_app_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::json::opt_id_string")]
+    requested_owner_app_id: Option<String>,
+    #[serde(default)]
+    metadata: Option<String>,
+}
+
+/// Every event of every entry, in order. Meta batches up to 1,000.
+pub fn parse_events(raw_body: &[u8]) -> Result<Vec<Event>, WebhookError> {
+    let batch: Batch = serde_json::from_slice(raw_body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let mut events = Vec::new();
+    for entry in batch.entry {
+        for raw in entry.messaging {
+            events.push(messaging_event(entry.id.as_deref(), raw)?);
+        }
+        for raw in entry.standby {
+            let context = context_of(entry.id.as_deref(), &raw);
+            events.push(Event::Standby { context, event: raw });
+        }
+    }
+    Ok(events)
+}
+
+fn id_at(v: &Value, outer: &str) -> Option<String> {
+    match v.get(outer)?.get("id")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn context_of(entry_id: Option<&str>, raw: &Value) -> EventContext {
+    EventContext {
+        page_id: entry_id.map(str::to_owned).or_else(|| id_at(raw, "recipient")).unwrap_or_default(),
+        psid: id_at(raw, "sender"),
+        timestamp: raw.get("timestamp").and_then(Value::as_i64).and_then(|ms| Utc.timestamp_millis_opt(ms).single()),
+    }
+}
+
+fn messaging_event(entry_id: Option<&str>, raw: Value) -> Result<Event, WebhookError> {
+    let context = context_of(entry_id, &raw);
+    let handover = |key: &str| -> Result<Option<Handover>, WebhookError> {
+        raw.get(key)
+            .map(|v| Handover::deserialize(v).map_err(|e| WebhookError::Malformed(format!("{key}: {e}"))))
+            .transpose()
+    };
+    if let Some(h) = handover("pass_thread_control")? {
+        return Ok(Event::PassThreadControl {
+            context,
+            new_owner_app_id: h.new_owner_app_id.unwrap_or_default(),
+            previous_owner_app_id: h.previous_owner_app_id,
+            metadata: h.metadata,
+        });
+    }
+    if let Some(h) = handover("take_thread_control")? {
+        return Ok(Event::TakeThreadControl {
+            context,
+            previous_owner_app_id: h.previous_owner_app_id,
+            metadata: h.metadata,
+        });
+    }
+    if let Some(h) = handover("request_thread_control")? {
+        return Ok(Event::RequestThreadControl {
+            context,
+            requested_owner_app_id: h.requested_owner_app_id.unwrap_or_default(),
+            metadata: h.metadata,
+        });
+    }
+    if let Some(roles) = raw.get("app_roles") {
+        let roles: BTreeMap<String, Vec<String>> =
+            serde_json::from_value(roles.clone()).map_err(|e| WebhookError::Malformed(format!("app_roles: {e}")))?;
+        return Ok(Event::AppRoles { context, roles });
+    }
+    Ok(Event::Other { context, event: raw })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures() {
+        let body = br#"{"object":"page"}"#;
+        let header = sign("s3cret", body);
+        assert!(verify_signature("s3cret", body, Some(&header)));
+        assert!(!verify_signature("other", body, Some(&header)));
+        assert!(!verify_signature("s3cret", b"{}", Some(&header)));
+        assert!(!verify_signature("s3cret", body, None));
+        assert!(!verify_signature("s3cret", body, Some("sha256=zz")));
+        assert!(!verify_signature("s3cret", body, Some("sha1=abcd")));
+    }
+
+    #[test]
+    fn subscription() {
+        let ok = [("hub.mode", "subscribe"), ("hub.verify_token", "tok"), ("hub.challenge", "42")];
+        assert_eq!(verify_subscription(ok, "tok"), Ok("42".to_owned()));
+        assert!(verify_subscription(ok, "nope").is_err());
+        assert!(verify_subscription([("hub.mode", "unsubscribe")], "tok").is_err());
+    }
+
+    #[test]
+    fn batch_with_every_kind() {
+        let body = br#"{"object":"page","entry":[
+          {"id":"1","time":1,"messaging":[
+            {"sender":{"id":"9"},"recipient":{"id":"1"},"timestamp":1458692752478,
+             "pass_thread_control":{"new_owner_app_id":123,"metadata":"m"}},
+            {"sender":{"id":"9"},"recipient":{"id":"1"},"timestamp":1,"take_thread_control":{"previous_owner_app_id":"5"}},
+            {"recipient":{"id":"1"},"timestamp":1,"app_roles":{"123":["primary_receiver"]}},
+            {"sender":{"id":"9"},"recipient":{"id":"1"},"timestamp":1,"message":{"mid":"m1","text":"hi"}}]},
+          {"id":"1","time":2,"standby":[{"sender":{"id":"8"},"recipient":{"id":"1"},"timestamp":2,"message":{"text":"x"}}],
+           "messaging":[{"sender":{"id":"7"},"recipient":{"id":"1"},"timestamp":3,"request_thread_control":{"requested_owner_app_id":"263902037430900"}}]}]}"#;
+        let events = parse_events(body).unwrap_or_default();
+        assert_eq!(events.len(), 6);
+        assert!(matches!(&events[0], Event::PassThreadControl { new_owner_app_id, .. } if new_owner_app_id == "123"));
+        assert_eq!(events[0].context().psid.as_deref(), Some("9"));
+        assert!(matches!(&events[2], Event::AppRoles { roles, .. } if roles["123"] == ["primary_receiver"]));
+        assert!(matches!(&events[3], Event::Other { .. }));
+        assert!(matches!(&events[4], Event::RequestThreadControl { .. }));
+        assert!(matches!(&events[5], Event::Standby { .. }));
+        assert!(parse_events(b"{not json").is_err());
+    }
+}
