@@ -348,7 +348,7 @@ pub(crate) fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T> {
         .map_err(|e| Error::protocol(format!("the answer is not the expected JSON: {e}"), Some(200)))
 }
 
-fn parse_thread_owner(body: &[u8]) -> Result<Option<ThreadOwner>> {
+pub(crate) fn parse_thread_owner(body: &[u8]) -> Result<Option<ThreadOwner>> {
     #[derive(Deserialize)]
     struct Owner {
         #[serde(deserialize_with = "crate::json::id_string")]

@@ -20,6 +20,8 @@
 
 mod client;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod json;
 mod model;
 mod paging;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes_helper::read_capped;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use url::Url;
 
 use crate::error::{Error, ErrorKind, GraphError, GraphErrorBody, Result, TransportFailure};
@@ -158,7 +158,7 @@ impl Transport {
         if status.is_success() {
             return Ok(body);
         }
-        Err(self.error_from(status, &content_type, &body, usage, retry_after_header))
+        Err(error_from(&self.token, status.as_u16(), &content_type, &body, usage, retry_after_header))
     }
 
     fn note_usage(&self, usage: &Usage) {
@@ -167,35 +167,6 @@ impl Transport {
             .regain_access_in()
             .or_else(|| (usage.business_use_case.iter().any(|b| b.call_count >= 100.0)).then_some(FULL_USAGE_PAUSE));
         *lock(&self.throttled_until) = pause.map(|p| Instant::now() + p);
-    }
-
-    fn error_from(
-        &self,
-        status: StatusCode,
-        content_type: &str,
-        body: &[u8],
-        usage: Option<Usage>,
-        retry_after_header: Option<Duration>,
-    ) -> Error {
-        let http_status = status.as_u16();
-        match serde_json::from_slice::<GraphErrorBody>(body) {
-            Ok(parsed) => {
-                let mut graph = parsed.error.into_error(http_status);
-                graph.message = self.token.redact(&graph.message);
-                if graph.kind == ErrorKind::RateLimit {
-                    graph.retry_after = retry_after_header.or_else(|| usage.as_ref().and_then(Usage::regain_access_in));
-                }
-                graph.usage = usage;
-                Error::Graph(Box::new(graph))
-            }
-            Err(_) => {
-                let what = if content_type.is_empty() { "no content type" } else { content_type };
-                Error::protocol(
-                    format!("HTTP {http_status} with a body that is not a Graph error ({what}, {} bytes)", body.len()),
-                    Some(http_status),
-                )
-            }
-        }
     }
 
     fn transport_error(&self, err: reqwest::Error) -> Error {
@@ -220,6 +191,36 @@ impl Transport {
     }
 }
 
+/// Turns a non-2xx answer into the right [`Error`]: a Graph error body is
+/// mapped by its code; anything else (an HTML page from a proxy) is `protocol`.
+pub(crate) fn error_from(
+    token: &Secret,
+    http_status: u16,
+    content_type: &str,
+    body: &[u8],
+    usage: Option<Usage>,
+    retry_after_header: Option<Duration>,
+) -> Error {
+    match serde_json::from_slice::<GraphErrorBody>(body) {
+        Ok(parsed) => {
+            let mut graph = parsed.error.into_error(http_status);
+            graph.message = token.redact(&graph.message);
+            if graph.kind == ErrorKind::RateLimit {
+                graph.retry_after = retry_after_header.or_else(|| usage.as_ref().and_then(Usage::regain_access_in));
+            }
+            graph.usage = usage;
+            Error::Graph(Box::new(graph))
+        }
+        Err(_) => {
+            let what = if content_type.is_empty() { "no content type" } else { content_type };
+            Error::protocol(
+                format!("HTTP {http_status} with a body that is not a Graph error ({what}, {} bytes)", body.len()),
+                Some(http_status),
+            )
+        }
+    }
+}
+
 fn client_throttle_error(wait: Duration, usage: Option<Usage>) -> Error {
     Error::Graph(Box::new(GraphError {
         kind: ErrorKind::RateLimit,
@@ -240,7 +241,7 @@ fn client_throttle_error(wait: Duration, usage: Option<Usage>) -> Error {
     }))
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     value.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
 }

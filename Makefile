@@ -1,0 +1,43 @@
+# messenger-handover: `make demo` (the main job), `make test` (everything), `make bench`.
+# Everything builds into one shared target dir; Python gets its own virtualenv
+# (.venv) and Node its own node_modules, both made here from a clean clone.
+
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+CARGO ?= cargo
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+VPY := $(VENV)/bin/python
+
+.PHONY: demo test test-rust bench fmt lint clean
+.DEFAULT_GOAL := demo
+
+include mk/python.mk
+include mk/node.mk
+
+demo: demo-rust demo-python demo-node
+
+demo-rust:
+	@$(CARGO) run -q -p messenger-handover --example quickstart
+
+test: test-rust test-python test-node
+
+test-rust:
+	$(CARGO) test --workspace --exclude messenger-handover-python --exclude messenger-handover-node
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	rm -rf target .venv bindings-node/node_modules
+
+# Fuzzing needs nightly Rust and cargo-fuzz, so it is not part of `make test`.
+FUZZ_SECONDS ?= 600
+.PHONY: fuzz
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd core/fuzz && for t in graph_response webhook; do \
+	  mkdir -p /tmp/mh-fuzz-corpus/$$t && cp -n corpus/$$t/* /tmp/mh-fuzz-corpus/$$t/ 2>/dev/null; \
+	  cargo +nightly fuzz run -O $$t /tmp/mh-fuzz-corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 || exit 1; \
+	done
