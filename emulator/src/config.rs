@@ -1,0 +1,187 @@
+//! Configuration and the fixed, deterministic identities of the emulated page and apps.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The page id every emulator instance serves.
+pub const PAGE_ID: &str = "104729384756102";
+/// The Page Inbox app id is fixed by Meta; clients special-case it.
+pub const PAGE_INBOX_APP_ID: &str = "263902037430900";
+pub const PRIMARY_APP_ID: &str = "1111111111111";
+pub const SECONDARY_APP_ID: &str = "2222222222222";
+
+/// How a run of the emulator behaves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmulatorConfig {
+    /// 0 picks a free port.
+    pub port: u16,
+    pub conversations: usize,
+    pub mode: Mode,
+    pub rate_limit: RateLimitConfig,
+    pub log_requests: bool,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            port: 0,
+            conversations: 120,
+            mode: Mode::Handover,
+            rate_limit: RateLimitConfig::default(),
+            log_requests: true,
+        }
+    }
+}
+
+/// Handover Protocol (roles) or Conversation Routing (default app, idle threads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Handover,
+    Routing,
+}
+
+impl FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "handover" => Ok(Mode::Handover),
+            "routing" => Ok(Mode::Routing),
+            other => Err(format!("unknown mode {other:?} (expected handover or routing)")),
+        }
+    }
+}
+
+/// Per-page call budget; off by default so ordinary tests never trip it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub max_calls: u32,
+    pub window_secs: u64,
+    /// 613 or 80006.
+    pub code: u32,
+    pub regain_minutes: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig { enabled: false, max_calls: 200, window_secs: 60, code: 613, regain_minutes: 1 }
+    }
+}
+
+/// Which of the three apps with a role on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppRole {
+    Primary,
+    Secondary,
+    PageInbox,
+}
+
+impl AppRole {
+    pub const ALL: [AppRole; 3] = [AppRole::Primary, AppRole::Secondary, AppRole::PageInbox];
+
+    pub fn app_id(self) -> &'static str {
+        match self {
+            AppRole::Primary => PRIMARY_APP_ID,
+            AppRole::Secondary => SECONDARY_APP_ID,
+            AppRole::PageInbox => PAGE_INBOX_APP_ID,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppRole::Primary => "primary",
+            AppRole::Secondary => "secondary",
+            AppRole::PageInbox => "page_inbox",
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            AppRole::Primary => "Helpdesk Bot",
+            AppRole::Secondary => "Helpdesk Secondary",
+            AppRole::PageInbox => "Page Inbox",
+        }
+    }
+
+    pub fn from_app_id(id: &str) -> Option<AppRole> {
+        AppRole::ALL.into_iter().find(|r| r.app_id() == id)
+    }
+}
+
+impl FromStr for AppRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "primary" => Ok(AppRole::Primary),
+            "secondary" => Ok(AppRole::Secondary),
+            "page_inbox" => Ok(AppRole::PageInbox),
+            other => Err(format!("unknown app role {other:?}")),
+        }
+    }
+}
+
+/// One app's identity. Debug hides the secrets so they never reach logs.
+#[derive(Clone, Serialize, PartialEq, Eq)]
+pub struct AppCredentials {
+    pub app_id: String,
+    pub token: String,
+    pub secret: String,
+}
+
+impl fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppCredentials")
+            .field("app_id", &self.app_id)
+            .field("token", &"<redacted>")
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Apps {
+    pub primary: AppCredentials,
+    pub secondary: AppCredentials,
+    pub page_inbox: AppCredentials,
+}
+
+impl Apps {
+    /// Same values on every run: tests and docs can rely on them.
+    pub fn generate() -> Apps {
+        Apps {
+            primary: credentials(AppRole::Primary, 0x9e37_79b9_0001),
+            secondary: credentials(AppRole::Secondary, 0x9e37_79b9_0002),
+            page_inbox: credentials(AppRole::PageInbox, 0x9e37_79b9_0003),
+        }
+    }
+
+    pub fn get(&self, role: AppRole) -> &AppCredentials {
+        match role {
+            AppRole::Primary => &self.primary,
+            AppRole::Secondary => &self.secondary,
+            AppRole::PageInbox => &self.page_inbox,
+        }
+    }
+
+    pub fn role_for_token(&self, token: &str) -> Option<AppRole> {
+        AppRole::ALL.into_iter().find(|r| self.get(*r).token == token)
+    }
+}
+
+fn credentials(role: AppRole, seed: u64) -> AppCredentials {
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = fastrand::Rng::with_seed(seed);
+    // Real page tokens start with "EAAG" and run to ~200 characters.
+    let mut token = String::from("EAAG");
+    for _ in 0..180 {
+        token.push(ALNUM[rng.usize(..ALNUM.len())] as char);
+    }
+    let secret: String = (0..32).map(|_| char::from_digit(rng.u32(..16), 16).unwrap_or('0')).collect();
+    AppCredentials { app_id: role.app_id().to_string(), token, secret }
+}

@@ -1,0 +1,357 @@
+//! The Graph endpoints: thread control, secondary receivers, conversations, with real error codes.
+
+use crate::config::{AppRole, Mode};
+use crate::conversations::{self, ListRequest};
+use crate::error::GraphError;
+use crate::state::{format_time, Inner, PendingRequest, Shared};
+use crate::webhooks::{self, Delivery};
+use chrono::{Duration, Utc};
+use serde_json::{json, Map, Value};
+
+/// One authenticated Graph call, already routed to an edge.
+pub struct Call<'a> {
+    pub role: AppRole,
+    pub method: &'a str,
+    pub version: &'a str,
+    pub page_segment: &'a str,
+    /// `None` for the page node itself.
+    pub edge: Option<&'a str>,
+    /// Query parameters without the token.
+    pub query: &'a [(String, String)],
+    /// The POST parameters (JSON object, or the decoded form).
+    pub params: &'a Map<String, Value>,
+    pub token: &'a str,
+}
+
+pub struct Outcome {
+    pub body: Value,
+    pub deliveries: Vec<Delivery>,
+}
+
+impl Outcome {
+    fn plain(body: Value) -> Self {
+        Outcome { body, deliveries: Vec::new() }
+    }
+}
+
+const GET_EDGES: [&str; 3] = ["thread_owner", "secondary_receivers", "conversations"];
+const POST_EDGES: [&str; 5] = [
+    "pass_thread_control",
+    "take_thread_control",
+    "request_thread_control",
+    "release_thread_control",
+    "extend_thread_control",
+];
+
+pub fn dispatch(shared: &Shared, inner: &mut Inner, call: &Call<'_>) -> Result<Outcome, GraphError> {
+    let Some(edge) = call.edge else {
+        return match call.method {
+            "GET" => Ok(Outcome::plain(json!({"name": "Emulated Helpdesk Page", "id": shared.page_id}))),
+            m => Err(GraphError::unsupported(m, call.page_segment)),
+        };
+    };
+    let is_get = GET_EDGES.contains(&edge);
+    if !is_get && !POST_EDGES.contains(&edge) {
+        return Err(GraphError::nonexisting_field(edge, "Page"));
+    }
+    let expected = if is_get { "GET" } else { "POST" };
+    if call.method != expected {
+        return Err(GraphError::unsupported(call.method, call.page_segment));
+    }
+    let mut ctx = Ctx { shared, inner, call, mode: shared.config.mode, deliveries: Vec::new() };
+    let body = match edge {
+        "thread_owner" => ctx.thread_owner()?,
+        "secondary_receivers" => ctx.secondary_receivers()?,
+        "conversations" => ctx.conversations()?,
+        "pass_thread_control" => ctx.pass()?,
+        "take_thread_control" => ctx.take()?,
+        "request_thread_control" => ctx.request()?,
+        "release_thread_control" => ctx.release()?,
+        _ => ctx.extend()?,
+    };
+    Ok(Outcome { body, deliveries: ctx.deliveries })
+}
+
+/// A user message arrives on `psid`: the owner gets it, every other subscribed app a standby copy.
+pub fn user_message(shared: &Shared, inner: &mut Inner, psid: &str, text: &str) -> Vec<Delivery> {
+    let now = Utc::now();
+    let mode = shared.config.mode;
+    let thread = inner.thread(psid, mode, now);
+    if thread.owner.is_none() {
+        // Routing: an idle thread goes to the default app for a day.
+        thread.owner = Some(AppRole::Primary);
+        thread.expiration = Some(now + Duration::hours(24));
+    }
+    let owner = thread.owner;
+    let mid = format!("m_{}", inner.next_trace());
+    let ev = webhooks::event(shared, psid, "message", json!({"mid": mid, "text": text}));
+    AppRole::ALL
+        .into_iter()
+        .filter_map(|role| {
+            let list = if Some(role) == owner { "messaging" } else { "standby" };
+            webhooks::prepare(shared, inner, role, list, &ev)
+        })
+        .collect()
+}
+
+struct Ctx<'a> {
+    shared: &'a Shared,
+    inner: &'a mut Inner,
+    call: &'a Call<'a>,
+    mode: Mode,
+    deliveries: Vec<Delivery>,
+}
+
+fn success() -> Value {
+    json!({"success": true})
+}
+
+impl Ctx<'_> {
+    fn query(&self, key: &str) -> Option<&str> {
+        self.call.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    fn notify(&mut self, role: AppRole, psid: &str, kind: &str, payload: Value) {
+        let ev = webhooks::event(self.shared, psid, kind, payload);
+        if let Some(d) = webhooks::prepare(self.shared, self.inner, role, "messaging", &ev) {
+            self.deliveries.push(d);
+        }
+    }
+
+    fn owner(&mut self, psid: &str) -> Option<AppRole> {
+        self.inner.thread(psid, self.mode, Utc::now()).owner
+    }
+
+    fn set_owner(&mut self, psid: &str, owner: Option<AppRole>, ttl: Option<Duration>) {
+        let now = Utc::now();
+        let mode = self.mode;
+        let t = self.inner.thread(psid, mode, now);
+        t.owner = owner;
+        t.expiration = match (mode, owner) {
+            (Mode::Routing, Some(_)) => Some(now + ttl.unwrap_or(Duration::hours(24))),
+            _ => None,
+        };
+    }
+
+    fn thread_owner(&mut self) -> Result<Value, GraphError> {
+        let psid = match self.query("recipient") {
+            None | Some("") => return Err(GraphError::recipient_required()),
+            Some(p) => valid_psid(p)?,
+        };
+        if self.mode == Mode::Handover && self.call.role != AppRole::Primary {
+            return Err(GraphError::permission());
+        }
+        let mode = self.mode;
+        let t = self.inner.thread(&psid, mode, Utc::now()).clone();
+        let Some(owner) = t.owner else {
+            return Ok(json!({"data": []}));
+        };
+        let mut item = json!({"thread_owner": {"app_id": owner.app_id()}});
+        if let (Mode::Routing, Some(exp)) = (mode, t.expiration) {
+            item["expiration"] = json!(format_time(exp));
+        }
+        Ok(json!({"data": [item]}))
+    }
+
+    fn secondary_receivers(&mut self) -> Result<Value, GraphError> {
+        if self.call.role != AppRole::Primary {
+            return Err(GraphError::permission());
+        }
+        let fields: Vec<&str> = match self.query("fields") {
+            None | Some("") => vec!["id", "name"],
+            Some(f) => f.split(',').map(str::trim).filter(|s| !s.is_empty()).collect(),
+        };
+        if let Some(bad) = fields.iter().find(|f| !["id", "name"].contains(f)) {
+            return Err(GraphError::nonexisting_field(bad, "Application"));
+        }
+        let data: Vec<Value> = [AppRole::Secondary, AppRole::PageInbox]
+            .into_iter()
+            .map(|r| {
+                let mut o = json!({"id": r.app_id()});
+                if fields.contains(&"name") {
+                    o["name"] = json!(r.display_name());
+                }
+                o
+            })
+            .collect();
+        Ok(json!({"data": data}))
+    }
+
+    fn conversations(&mut self) -> Result<Value, GraphError> {
+        let role = self.call.role;
+        if role == AppRole::Secondary && self.mode == Mode::Handover {
+            return Err(GraphError::permission());
+        }
+        conversations::list(
+            &self.shared.conversations,
+            &ListRequest {
+                params: self.call.query,
+                base_url: &self.shared.url,
+                version: self.call.version,
+                page_segment: self.call.page_segment,
+                page_id: &self.shared.page_id,
+                token: self.call.token,
+            },
+        )
+    }
+
+    fn recipient(&self) -> Result<String, GraphError> {
+        let id = self
+            .call
+            .params
+            .get("recipient")
+            .and_then(|r| r.get("id"))
+            .and_then(id_string)
+            .ok_or_else(GraphError::recipient_required)?;
+        valid_psid(&id)
+    }
+
+    fn metadata(&self) -> Result<Option<String>, GraphError> {
+        match self.call.params.get("metadata") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.chars().count() <= 1000 => Ok(Some(s.clone())),
+            Some(Value::String(_)) => Err(GraphError::param("(#100) metadata must be at most 1000 characters")),
+            Some(other) => Ok(Some(other.to_string())),
+        }
+    }
+
+    fn pass(&mut self) -> Result<Value, GraphError> {
+        let psid = self.recipient()?;
+        let metadata = self.metadata()?;
+        let target = self
+            .call
+            .params
+            .get("target_app_id")
+            .ok_or_else(|| GraphError::param("(#100) The parameter target_app_id is required"))?;
+        let target = id_string(target).and_then(|id| AppRole::from_app_id(&id)).ok_or_else(GraphError::bad_target)?;
+        let me = self.call.role;
+        if self.owner(&psid) != Some(me) {
+            return Err(GraphError::not_owner());
+        }
+        if target == me {
+            return Err(GraphError::bad_target());
+        }
+        self.set_owner(&psid, Some(target), None);
+        let payload = json!({
+            "new_owner_app_id": target.app_id(),
+            "previous_owner_app_id": me.app_id(),
+            "metadata": metadata,
+        });
+        self.notify(target, &psid, "pass_thread_control", payload.clone());
+        self.notify(me, &psid, "pass_thread_control", payload);
+        Ok(success())
+    }
+
+    fn take(&mut self) -> Result<Value, GraphError> {
+        let psid = self.recipient()?;
+        let metadata = self.metadata()?;
+        let me = self.call.role;
+        // Both modes: only the primary (the routing mode's default app) may take.
+        if me != AppRole::Primary {
+            return Err(GraphError::only_primary_take());
+        }
+        let previous = self.owner(&psid);
+        self.set_owner(&psid, Some(me), None);
+        if let Some(prev) = previous.filter(|p| *p != me) {
+            let payload = json!({
+                "previous_owner_app_id": prev.app_id(),
+                "new_owner_app_id": me.app_id(),
+                "metadata": metadata,
+            });
+            self.notify(prev, &psid, "take_thread_control", payload);
+        }
+        Ok(success())
+    }
+
+    fn request(&mut self) -> Result<Value, GraphError> {
+        let psid = self.recipient()?;
+        let metadata = self.metadata()?;
+        let me = self.call.role;
+        let owner = self.owner(&psid);
+        if owner == Some(me) {
+            return Err(GraphError::already_owner());
+        }
+        self.inner.pending_requests.push(PendingRequest {
+            psid: psid.clone(),
+            requested_owner_app_id: me.app_id().to_string(),
+            metadata: metadata.clone(),
+        });
+        if let Some(owner) = owner {
+            let payload = json!({
+                "requested_owner_app_id": me.app_id(),
+                "metadata": metadata,
+            });
+            self.notify(owner, &psid, "request_thread_control", payload);
+        }
+        Ok(success())
+    }
+
+    fn release(&mut self) -> Result<Value, GraphError> {
+        let psid = self.recipient()?;
+        let metadata = self.metadata()?;
+        let me = self.call.role;
+        if self.owner(&psid) != Some(me) {
+            return Err(GraphError::not_owner());
+        }
+        match self.mode {
+            Mode::Routing => self.set_owner(&psid, None, None),
+            // A release by the primary leaves it owner, as on the real platform.
+            Mode::Handover if me == AppRole::Primary => {}
+            Mode::Handover => {
+                self.set_owner(&psid, Some(AppRole::Primary), None);
+                let payload = json!({
+                    "new_owner_app_id": AppRole::Primary.app_id(),
+                    "previous_owner_app_id": me.app_id(),
+                    "metadata": metadata,
+                });
+                self.notify(AppRole::Primary, &psid, "pass_thread_control", payload);
+            }
+        }
+        Ok(success())
+    }
+
+    fn extend(&mut self) -> Result<Value, GraphError> {
+        if self.mode != Mode::Routing {
+            return Err(GraphError::routing_disabled());
+        }
+        let psid = self.recipient()?;
+        let duration = self
+            .call
+            .params
+            .get("duration")
+            .and_then(|d| match d {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            })
+            .filter(|d| (1..=604_800).contains(d))
+            .ok_or_else(|| GraphError::param("(#100) duration must be between 1 and 604800"))?;
+        let me = self.call.role;
+        match self.owner(&psid) {
+            None => Err(GraphError::thread_idle()),
+            Some(o) if o != me => Err(GraphError::not_owner()),
+            Some(_) => {
+                self.set_owner(&psid, Some(me), Some(Duration::seconds(duration)));
+                Ok(success())
+            }
+        }
+    }
+}
+
+/// Ids arrive as strings or numbers; both mean the same.
+fn id_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Number(n) => n.as_u64().map(|n| n.to_string()),
+        _ => None,
+    }
+}
+
+/// Any all-digit PSID is a user; anything else is unknown.
+fn valid_psid(p: &str) -> Result<String, GraphError> {
+    if !p.is_empty() && p.len() <= 32 && p.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(p.to_string())
+    } else {
+        Err(GraphError::no_user())
+    }
+}

@@ -1,0 +1,315 @@
+//! The request pipeline: admin routing, auth, faults, rate limit, dispatch, logging, headers.
+
+use crate::admin;
+use crate::error::GraphError;
+use crate::faults::FaultAction;
+use crate::graph::{self, Call, Outcome};
+use crate::server::{self, Body, ConnInfo};
+use crate::state::{LoggedRequest, Shared};
+use crate::webhooks;
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::http::request::Parts;
+use hyper::{Request, Response, StatusCode};
+use serde_json::{json, Map, Value};
+use sha2::Sha256;
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+const BODY_CAP: usize = 1 << 20;
+const JSON_TYPE: &str = "application/json; charset=UTF-8";
+
+pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>, conn: Arc<ConnInfo>) -> io::Result<Response<Body>> {
+    let (parts, body) = req.into_parts();
+    let bytes = match server::read_body(body, BODY_CAP).await {
+        Ok(b) => b,
+        Err(_) => return Ok(respond(413, "text/plain", "request body too large", &[])),
+    };
+    let path = parts.uri.path();
+    if path == "/_emulator" || path.starts_with("/_emulator/") {
+        return admin::handle(&shared, parts.method.as_str(), path, &bytes).await;
+    }
+    graph_request(&shared, &parts, &bytes, &conn).await
+}
+
+/// What we know about a Graph request before answering it.
+struct GraphRequest {
+    method: String,
+    path: String,
+    query: Vec<(String, String)>,
+    token: Option<String>,
+    params: Result<Map<String, Value>, GraphError>,
+}
+
+async fn graph_request(shared: &Shared, parts: &Parts, bytes: &Bytes, conn: &ConnInfo) -> io::Result<Response<Body>> {
+    let (req, mut entry) = read_request(shared, parts, bytes);
+    let fault = shared.lock().faults.take(&req.method, &req.path);
+    entry.fault = fault.as_ref().map(|f| f.name().to_string());
+    if let Some(fault) = fault {
+        if let FaultAction::Delay { ms } = fault {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        } else {
+            return faulted(shared, fault, entry, conn);
+        }
+    }
+
+    let mut inner = shared.lock();
+    let mut usage = inner.limiter.peek();
+    let result = (|| -> Result<Outcome, GraphError> {
+        let token = req.token.as_deref().ok_or_else(GraphError::invalid_token)?;
+        let role = shared.apps.role_for_token(token).ok_or_else(GraphError::invalid_token)?;
+        if let Some((_, proof)) = req.query.iter().find(|(k, _)| k == "appsecret_proof") {
+            if *proof != appsecret_proof(&shared.apps.get(role).secret, token) {
+                return Err(GraphError::bad_proof());
+            }
+        }
+        usage = inner.limiter.record_call();
+        if let Some(code) = usage.blocked_code {
+            return Err(GraphError::rate_limited(code));
+        }
+        let params = req.params.clone()?;
+        let (version, page_segment, edge) = route(&shared.page_id, &req.method, &req.path)?;
+        let query: Vec<(String, String)> =
+            req.query.iter().filter(|(k, _)| k != "access_token" && k != "appsecret_proof").cloned().collect();
+        let call =
+            Call { role, method: &req.method, version, page_segment, edge, query: &query, params: &params, token };
+        graph::dispatch(shared, &mut inner, &call)
+    })();
+    let trace = inner.next_trace();
+    let (status, body, deliveries) = match result {
+        Ok(out) => (200, out.body, out.deliveries),
+        Err(e) => {
+            entry.error_code = Some(e.code);
+            (e.status, e.body(&trace), Vec::new())
+        }
+    };
+    entry.status = status;
+    if shared.config.log_requests {
+        inner.push_log(entry);
+    }
+    drop(inner);
+    webhooks::spawn_all(shared, deliveries);
+
+    let mut headers: Vec<(&str, String)> = usage.headers(&shared.page_id);
+    headers.push(("x-fb-trace-id", trace));
+    Ok(respond(status, JSON_TYPE, body.to_string(), &headers))
+}
+
+/// Parses auth, query and body, and starts the log entry (without the token).
+fn read_request(shared: &Shared, parts: &Parts, bytes: &Bytes) -> (GraphRequest, LoggedRequest) {
+    let method = parts.method.as_str().to_string();
+    let path = parts.uri.path().to_string();
+    let query: Vec<(String, String)> =
+        parts.uri.query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    let header_token = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("OAuth ")))
+        .map(|t| t.trim().to_string());
+    let query_token = query.iter().find(|(k, _)| k == "access_token").map(|(_, v)| v.clone());
+    let content_type = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let mut params = if method == "GET" { Ok(Map::new()) } else { parse_params(&content_type, bytes) };
+    let body_token = match &mut params {
+        Ok(p) => p.remove("access_token").and_then(|v| v.as_str().map(str::to_string)),
+        Err(_) => None,
+    };
+    let (token, auth) = match (header_token, query_token, body_token) {
+        (Some(t), _, _) => (Some(t), Some("header")),
+        (None, Some(t), _) => (Some(t), Some("query")),
+        (None, None, Some(t)) => (Some(t), Some("body")),
+        _ => (None, None),
+    };
+    let log_query: BTreeMap<String, String> = query
+        .iter()
+        .map(|(k, v)| {
+            let v = if k == "access_token" { "<redacted>".to_string() } else { v.clone() };
+            (k.clone(), v)
+        })
+        .collect();
+    let log_body = match &params {
+        Ok(p) if p.is_empty() => None,
+        Ok(p) => Some(Value::Object(p.clone())),
+        Err(_) => Some(Value::String(String::from_utf8_lossy(bytes).into_owned())),
+    };
+    if let (Ok(p), false) = (&mut params, method == "GET") {
+        // Graph also takes POST parameters from the query string.
+        for (k, v) in &query {
+            if k != "access_token" && k != "appsecret_proof" && !p.contains_key(k) {
+                p.insert(k.clone(), form_value(k, v));
+            }
+        }
+    }
+    let entry = LoggedRequest {
+        seq: 0,
+        method: method.clone(),
+        path: path.clone(),
+        query: log_query,
+        token_in_query: auth == Some("query"),
+        auth,
+        body: log_body,
+        app: token.as_deref().and_then(|t| shared.apps.role_for_token(t)),
+        status: 0,
+        error_code: None,
+        fault: None,
+    };
+    let req = GraphRequest { method, path, query, token, params };
+    (req, entry)
+}
+
+/// JSON bodies, or form bodies whose `recipient` is itself JSON (the real API takes both).
+fn parse_params(content_type: &str, bytes: &Bytes) -> Result<Map<String, Value>, GraphError> {
+    let invalid = || GraphError::param("(#100) Invalid JSON");
+    let text = std::str::from_utf8(bytes).map_err(|_| invalid())?;
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    let is_form = content_type.contains("x-www-form-urlencoded")
+        || (!content_type.contains("json") && !text.trim_start().starts_with(['{', '[']));
+    if is_form {
+        return Ok(url::form_urlencoded::parse(bytes)
+            .map(|(k, v)| {
+                let val = form_value(&k, &v);
+                (k.into_owned(), val)
+            })
+            .collect());
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(invalid()),
+    }
+}
+
+/// A form value: JSON objects (e.g. `recipient={"id":"1"}`) are decoded, the rest stay strings.
+fn form_value(_key: &str, v: &str) -> Value {
+    if v.trim_start().starts_with('{') {
+        if let Ok(j) = serde_json::from_str::<Value>(v) {
+            return j;
+        }
+    }
+    Value::String(v.to_string())
+}
+
+/// `/{version}/{page or me}[/{edge}]`.
+fn route<'p>(page_id: &str, method: &str, path: &'p str) -> Result<(&'p str, &'p str, Option<&'p str>), GraphError> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let version = segs.first().copied().unwrap_or("");
+    if !valid_version(version) {
+        return Err(GraphError::unknown_path(path));
+    }
+    let Some(page) = segs.get(1).copied().filter(|s| !s.is_empty()) else {
+        return Err(GraphError::unknown_path(path));
+    };
+    if page != page_id && page != "me" {
+        return Err(GraphError::unsupported(method, page));
+    }
+    if segs.len() > 3 {
+        return Err(GraphError::unknown_path(&format!("/{}", segs[3..].join("/"))));
+    }
+    Ok((version, page, segs.get(2).copied()))
+}
+
+/// `v` + digits + `.` + digits.
+fn valid_version(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix('v') else {
+        return false;
+    };
+    let mut it = rest.splitn(2, '.');
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    matches!((it.next(), it.next()), (Some(a), Some(b)) if all_digits(a) && all_digits(b))
+}
+
+pub fn appsecret_proof(secret: &str, token: &str) -> String {
+    match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(token.as_bytes());
+            hex::encode(mac.finalize().into_bytes())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// Answers a faulted request as the fault says, without touching state.
+fn faulted(
+    shared: &Shared,
+    fault: FaultAction,
+    mut entry: LoggedRequest,
+    conn: &ConnInfo,
+) -> io::Result<Response<Body>> {
+    let log = |entry: LoggedRequest| {
+        if shared.config.log_requests {
+            shared.lock().push_log(entry);
+        }
+    };
+    match fault {
+        FaultAction::Delay { .. } => Err(server::connection_reset()),
+        FaultAction::Reset => {
+            log(entry);
+            conn.abort_with_rst();
+            Err(server::connection_reset())
+        }
+        FaultAction::ResetMidBody { status } => {
+            entry.status = status;
+            log(entry);
+            conn.abort_with_rst();
+            let body = json!({"data": [{"thread_owner": {"app_id": crate::config::PRIMARY_APP_ID}}], "paging": {"cursors": {"before": "x", "after": "y"}}}).to_string();
+            let half = Bytes::from(body.as_bytes()[..body.len() / 2].to_vec());
+            let mut resp = Response::new(server::truncated(half));
+            *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let h = resp.headers_mut();
+            h.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_TYPE));
+            h.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+            Ok(resp)
+        }
+        FaultAction::Status { status, body, headers } => {
+            entry.status = status;
+            log(entry);
+            let ct = if body.trim_start().starts_with(['{', '[']) { JSON_TYPE } else { "text/html; charset=utf-8" };
+            Ok(respond_with(status, ct, body, &headers))
+        }
+        FaultAction::GraphError { status, error, headers } => {
+            let code = error.get("code").and_then(Value::as_i64);
+            let status = status.unwrap_or(match code {
+                Some(1 | 2) => 500,
+                Some(10 | 200..=299) => 403,
+                _ => 400,
+            });
+            entry.status = status;
+            entry.error_code = code;
+            log(entry);
+            let body = json!({ "error": error }).to_string();
+            Ok(respond_with(status, JSON_TYPE, body, &headers))
+        }
+        FaultAction::Malformed { status, body, content_type } => {
+            entry.status = status;
+            log(entry);
+            let ct = content_type.unwrap_or_else(|| "application/json".to_string());
+            Ok(respond_with(status, &ct, body, &BTreeMap::new()))
+        }
+    }
+}
+
+fn respond_with(status: u16, content_type: &str, body: String, headers: &BTreeMap<String, String>) -> Response<Body> {
+    let pairs: Vec<(&str, String)> = headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    respond(status, content_type, body, &pairs)
+}
+
+/// A complete response; header pairs that are not valid HTTP are skipped.
+pub fn respond(status: u16, content_type: &str, body: impl Into<Bytes>, headers: &[(&str, String)]) -> Response<Body> {
+    let mut resp = Response::new(server::full(body));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert(CONTENT_TYPE, v);
+    }
+    for (k, v) in headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+            h.insert(name, value);
+        }
+    }
+    resp
+}

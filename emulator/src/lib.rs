@@ -1,0 +1,174 @@
+//! A stateful local Graph API for the Messenger thread-control and conversations endpoints.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use messenger_handover_emulator::{Emulator, EmulatorConfig};
+//! let emu = Emulator::start(EmulatorConfig::default()).await?;
+//! println!("{} serves page {}", emu.url(), emu.page_id());
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod admin;
+mod config;
+mod conversations;
+mod error;
+mod faults;
+mod graph;
+mod handler;
+mod ratelimit;
+pub mod scripted;
+mod server;
+mod state;
+mod webhooks;
+
+pub use config::{
+    AppCredentials, AppRole, Apps, EmulatorConfig, Mode, RateLimitConfig, PAGE_ID, PAGE_INBOX_APP_ID, PRIMARY_APP_ID,
+    SECONDARY_APP_ID,
+};
+pub use faults::{FaultAction, FaultMatch, FaultSpec};
+pub use state::LoggedRequest;
+pub use webhooks::sign as sign_webhook_body;
+
+use serde_json::{json, Value};
+use server::ServerHandle;
+use state::Shared;
+use std::io;
+use std::sync::Arc;
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    server: ServerHandle,
+}
+
+impl Emulator {
+    /// Binds 127.0.0.1:`config.port` (0: a free port) and serves on the current tokio runtime.
+    pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        // Webhooks are spawned on this runtime, from any thread.
+        let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
+        let listener = server::bind(config.port).await?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://127.0.0.1:{}", addr.port());
+        let shared = Arc::new(Shared::new(config, url, runtime));
+        let for_server = shared.clone();
+        let server = server::spawn(listener, move |req, conn| handler::handle(for_server.clone(), req, conn))?;
+        Ok(Emulator { shared, server })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> &str {
+        &self.shared.url
+    }
+
+    pub fn port(&self) -> u16 {
+        self.server.addr.port()
+    }
+
+    pub fn page_id(&self) -> &str {
+        &self.shared.page_id
+    }
+
+    pub fn apps(&self) -> &Apps {
+        &self.shared.apps
+    }
+
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.shared.config
+    }
+
+    /// The start line: `{"url", "page_id", "apps": {"primary": {app_id, token, secret}, ...}}`.
+    pub fn info(&self) -> Value {
+        info_json(&self.shared)
+    }
+
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared.lock().log.clone()
+    }
+
+    pub fn clear_request_log(&self) {
+        self.shared.lock().log.clear();
+    }
+
+    pub fn inject_fault(&self, fault: FaultSpec) {
+        self.shared.lock().faults.push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    pub fn set_rate_limit(&self, cfg: RateLimitConfig) {
+        self.shared.lock().limiter.set_config(cfg);
+    }
+
+    /// Threads, faults, log and counters back to the start; tokens and webhooks kept.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Threads and owners (and more), for tests.
+    pub fn state(&self) -> Value {
+        self.shared.state_json()
+    }
+
+    /// Registers (or with `None` removes) an app's webhook callback URL.
+    pub fn set_webhook(&self, app: AppRole, url: Option<String>) {
+        set_webhook(&self.shared, app, url);
+    }
+
+    /// A user message arrives on `psid`; returns once the webhooks were delivered (or failed).
+    pub async fn simulate_message(&self, psid: &str, text: &str) -> io::Result<()> {
+        simulate(&self.shared, psid, text).await
+    }
+
+    /// Stops accepting, gives open connections a moment, then stops.
+    pub async fn shutdown(mut self) {
+        self.server.shutdown().await;
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("url", &self.shared.url)
+            .field("page_id", &self.shared.page_id)
+            .field("mode", &self.shared.config.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+fn info_json(shared: &Shared) -> Value {
+    json!({
+        "url": shared.url,
+        "page_id": shared.page_id,
+        "apps": shared.apps,
+    })
+}
+
+fn set_webhook(shared: &Shared, app: AppRole, url: Option<String>) {
+    let mut inner = shared.lock();
+    match url.filter(|u| !u.trim().is_empty()) {
+        Some(u) => inner.webhooks.insert(app, u),
+        None => inner.webhooks.remove(&app),
+    };
+}
+
+async fn simulate(shared: &Shared, psid: &str, text: &str) -> io::Result<()> {
+    if psid.is_empty() || !psid.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "psid must be all digits"));
+    }
+    let deliveries = {
+        let mut inner = shared.lock();
+        graph::user_message(shared, &mut inner, psid, text)
+    };
+    let sends = deliveries.into_iter().map(|d| webhooks::send(shared.http.clone(), d));
+    futures_util::future::join_all(sends).await;
+    Ok(())
+}
