@@ -105,7 +105,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let snippet: String = c.snippet.clone().unwrap_or_default().chars().take(32).collect();
             println!("   {:<22} {:<20} {:>6}  {}", c.id, when, c.unread_count.unwrap_or(0), snippet);
         }
-        println!("   (more: {}; resume with after={:?})", page.has_next, pager.after());
+        if page.has_next {
+            println!("   (more pages follow; an export resumes with after={})", pager.after().unwrap_or("-"));
+        }
     }
     let total = bot.conversations(ConversationsQuery::new().folder(Folder::Inbox).page_size(100))?.into_stream();
     let count = total.filter(|c| std::future::ready(c.is_ok())).count().await;
@@ -129,7 +131,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     match bot.extend_thread_control(psid, Duration::from_secs(3600)).await {
         Ok(()) => println!("\n8. Extended the bot's control by an hour (Conversation Routing)."),
-        Err(err) => println!("\n8. extend_thread_control: {} ({})", err.kind(), err),
+        Err(err) => println!(
+            "\n8. extend_thread_control needs Conversation Routing; this Page uses the Handover Protocol:\n   {err}"
+        ),
     }
     if let Some(usage) = bot.last_usage() {
         println!("\nLast usage headers: app call_count {:?}%", usage.app.map(|a| a.call_count));

@@ -243,7 +243,8 @@ fn client_throttle_error(wait: Duration, usage: Option<Usage>) -> Error {
 
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    value.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+    // try_from: a header of 1e30 seconds must not panic (found by fuzzing).
+    value.parse::<f64>().ok().and_then(|s| Duration::try_from_secs_f64(s).ok())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

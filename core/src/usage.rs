@@ -75,7 +75,12 @@ impl Usage {
     /// The longest wait the Business Use Case header announces, if any.
     pub fn regain_access_in(&self) -> Option<Duration> {
         let minutes = self.business_use_case.iter().map(|b| b.estimated_time_to_regain_access).fold(0.0, f64::max);
-        (minutes > 0.0).then(|| Duration::from_secs_f64(minutes * 60.0))
+        // try_from: absurd values from a broken proxy must not panic (found by fuzzing).
+        if minutes > 0.0 {
+            Duration::try_from_secs_f64(minutes * 60.0).ok()
+        } else {
+            None
+        }
     }
 }
 
@@ -99,6 +104,17 @@ mod tests {
         assert_eq!(u.business_use_case[0].id, "42");
         assert_eq!(u.max_call_count(), 100.0);
         assert_eq!(u.regain_access_in(), Some(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn absurd_regain_time_does_not_panic() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-business-use-case-usage",
+            HeaderValue::from_static(r#"{"1":[{"estimated_time_to_regain_access":1e308}]}"#),
+        );
+        let u = Usage::from_headers(&h).unwrap_or_default();
+        assert_eq!(u.regain_access_in(), None);
     }
 
     #[test]

@@ -294,7 +294,11 @@ async fn emulator_rate_limit_and_usage_headers() {
         .unwrap(),
     );
     let new_client = || {
-        Client::builder(&emu.apps().primary.token).base_url(emu.url()).max_retry_wait(Duration::from_secs(2)).build().unwrap()
+        Client::builder(&emu.apps().primary.token)
+            .base_url(emu.url())
+            .max_retry_wait(Duration::from_secs(2))
+            .build()
+            .unwrap()
     };
     let bot = new_client();
     let mut first_error = None;
