@@ -54,7 +54,8 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    pub(crate) fn from_json(value: Value) -> Result<Self> {
+    /// Builds a conversation from its Graph JSON object (as kept in `raw`).
+    pub fn from_json(value: Value) -> Result<Self> {
         let Value::Object(raw) = value else {
             return Err(Error::protocol("a conversation is not a JSON object", None));
         };

@@ -1,0 +1,253 @@
+"""Test helpers: the Graph API emulator in-process, and the scripted server
+the conformance vectors run against.
+
+>>> from messenger_handover.testing import Emulator
+>>> with Emulator(conversations=500) as emu:              # doctest: +SKIP
+...     client = emu.client()                          # a Client for the primary app
+...     client.pass_thread_control_to_page_inbox("1234567890")
+...     assert emu.state()["threads"]["1234567890"]["owner_role"] == "page_inbox"
+
+With pytest, the ``emulator`` fixture (installed with the package) gives a
+fresh, started ``Emulator`` per test.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Dict, List, Mapping, Optional, Type
+
+from . import _native
+from ._client import AsyncClient, Client
+
+__all__ = ["AppCredentials", "Emulator", "ScriptedServer", "APP_ROLES"]
+
+#: The three apps with a role on the emulated Page.
+APP_ROLES = ("primary", "secondary", "page_inbox")
+
+
+class AppCredentials:
+    """One emulated app: ``app_id``, its Page ``token`` and app ``secret``.
+    The repr shows the app id only."""
+
+    __slots__ = ("role", "app_id", "token", "secret")
+
+    role: str
+    app_id: str
+    token: str
+    secret: str
+
+    def __init__(self, role: str, app_id: str, token: str, secret: str) -> None:
+        object.__setattr__(self, "role", role)
+        object.__setattr__(self, "app_id", app_id)
+        object.__setattr__(self, "token", token)
+        object.__setattr__(self, "secret", secret)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("AppCredentials is immutable")
+
+    def __repr__(self) -> str:
+        return f"AppCredentials(role={self.role!r}, app_id={self.app_id!r}, token='<redacted>', secret='<redacted>')"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("AppCredentials holds secrets and is not picklable")
+
+
+class Emulator:
+    """A stateful local Graph API on a free 127.0.0.1 port, started at once.
+
+    ``Emulator(conversations=120, mode="handover" | "routing", *, port=0,
+    rate_limit=None, log_requests=True)``. Use as a context manager, or call
+    :meth:`close`. Every app gets its own token: ``emu.primary``,
+    ``emu.secondary``, ``emu.page_inbox``.
+    """
+
+    def __init__(
+        self,
+        conversations: int = 120,
+        mode: str = "handover",
+        *,
+        port: int = 0,
+        rate_limit: Optional[Mapping[str, Any]] = None,
+        log_requests: bool = True,
+    ) -> None:
+        if mode not in ("handover", "routing"):
+            raise ValueError(f"invalid argument `mode`: {mode!r} is not 'handover' or 'routing'")
+        config: Dict[str, Any] = {
+            "port": port,
+            "conversations": conversations,
+            "mode": mode,
+            "log_requests": log_requests,
+        }
+        if rate_limit is not None:
+            config["rate_limit"] = dict(rate_limit)
+        self._native = _native.Emulator(config)
+        self.mode = mode
+        apps = self._native.apps()
+        self._apps = {role: AppCredentials(role, **apps[role]) for role in APP_ROLES}
+
+    # -- lifecycle -------------------------------------------------------
+    def __enter__(self) -> "Emulator":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stops the server (idempotent)."""
+        self._native.shutdown()
+
+    @property
+    def running(self) -> bool:
+        return self._native.running
+
+    def __repr__(self) -> str:
+        if not self.running:
+            return "Emulator(stopped)"
+        return f"Emulator(url={self.url!r}, page_id={self.page_id!r}, mode={self.mode!r})"
+
+    # -- identity --------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``: pass it as a client's ``base_url``."""
+        return self._native.url
+
+    @property
+    def port(self) -> int:
+        return self._native.port
+
+    @property
+    def page_id(self) -> str:
+        return self._native.page_id
+
+    @property
+    def primary(self) -> AppCredentials:
+        """The bot app (primary receiver, Conversation Routing's default app)."""
+        return self._apps["primary"]
+
+    @property
+    def secondary(self) -> AppCredentials:
+        return self._apps["secondary"]
+
+    @property
+    def page_inbox(self) -> AppCredentials:
+        """The Page Inbox app (263902037430900)."""
+        return self._apps["page_inbox"]
+
+    def app(self, role: str) -> AppCredentials:
+        try:
+            return self._apps[role]
+        except KeyError:
+            raise ValueError(f"invalid argument `app`: {role!r} is not one of {', '.join(APP_ROLES)}") from None
+
+    # -- clients ---------------------------------------------------------
+    def _client_kwargs(self, app: str, kw: Dict[str, Any]) -> Dict[str, Any]:
+        creds = self.app(app)
+        out: Dict[str, Any] = {"page_id": self.page_id, "base_url": self.url}
+        out.update(kw)
+        out["access_token"] = creds.token
+        return out
+
+    def client(self, app: str = "primary", **kw: Any) -> Client:
+        """A blocking :class:`Client` for one of the emulated apps; ``kw`` as for Client."""
+        kwargs = self._client_kwargs(app, kw)
+        return Client(kwargs.pop("access_token"), **kwargs)
+
+    def async_client(self, app: str = "primary", **kw: Any) -> AsyncClient:
+        """An :class:`AsyncClient` for one of the emulated apps; ``kw`` as for AsyncClient."""
+        kwargs = self._client_kwargs(app, kw)
+        return AsyncClient(kwargs.pop("access_token"), **kwargs)
+
+    # -- admin -----------------------------------------------------------
+    def info(self) -> Dict[str, Any]:
+        info: Dict[str, Any] = self._native.info()
+        return info
+
+    def request_log(self) -> List[Dict[str, Any]]:
+        """Every Graph request seen since the start or the last clear (tokens never stored)."""
+        log: List[Dict[str, Any]] = self._native.request_log()
+        return log
+
+    def clear_request_log(self) -> None:
+        self._native.clear_request_log()
+
+    def inject_fault(self, fault: Mapping[str, Any]) -> None:
+        """Queues a fault, e.g. ``{"match": {"method": "GET", "path_contains": "thread_owner"},
+        "count": 1, "action": {"type": "status", "status": 503}}``. Action types:
+        status, graph_error, delay, reset, reset_mid_body, malformed."""
+        self._native.inject_fault(dict(fault))
+
+    def clear_faults(self) -> None:
+        self._native.clear_faults()
+
+    def set_rate_limit(self, config: Optional[Mapping[str, Any]] = None, **kw: Any) -> None:
+        """``set_rate_limit(enabled=True, max_calls=5, window_secs=60, code=613, regain_minutes=1)``."""
+        merged: Dict[str, Any] = dict(config or {})
+        merged.update(kw)
+        self._native.set_rate_limit(merged)
+
+    def reset(self) -> None:
+        """Threads, faults, log and counters back to the start; tokens and webhooks kept."""
+        self._native.reset()
+
+    def state(self) -> Dict[str, Any]:
+        """Threads and their owners, pending requests, webhooks, counters."""
+        state: Dict[str, Any] = self._native.state()
+        return state
+
+    def set_webhook(self, app: str, url: Optional[str]) -> None:
+        """Registers (or with None removes) an app's webhook callback URL."""
+        self.app(app)
+        self._native.set_webhook(app, url)
+
+    def simulate_message(self, psid: str, text: str) -> None:
+        """A user message arrives on ``psid``; returns once the webhooks were delivered."""
+        self._native.simulate_message(psid, text, True)
+
+    async def simulate_message_async(self, psid: str, text: str) -> None:
+        await self._native.simulate_message(psid, text, False)
+
+
+class ScriptedServer:
+    """A tiny strict server: records every request, answers from a queue
+    (for the shared conformance vectors). Unqueued requests get HTTP 599."""
+
+    def __init__(self) -> None:
+        self._native = _native.ScriptedServer()
+
+    def __enter__(self) -> "ScriptedServer":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._native.shutdown()
+
+    @property
+    def url(self) -> str:
+        return self._native.url
+
+    def push_response(self, status: int = 200, headers: Optional[Mapping[str, str]] = None, body: str = "") -> None:
+        """Queues one answer, served byte for byte."""
+        self._native.push_response(status, dict(headers or {}), body)
+
+    def requests(self) -> List[Dict[str, Any]]:
+        """The requests received: method, path, query (list of pairs), headers, body."""
+        reqs: List[Dict[str, Any]] = self._native.requests()
+        return reqs
+
+    def clear(self) -> None:
+        self._native.clear()
+
+    def __repr__(self) -> str:
+        return f"ScriptedServer(url={self.url!r})"

@@ -1,0 +1,321 @@
+//! `NativeClient`: the core client behind both Python clients. Every
+//! operation takes `blocking`: True waits with the GIL released (the sync
+//! `Client`), False returns an asyncio future (the `AsyncClient`).
+
+use std::future::Future;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use messenger_handover::{self as core, ClientBuilder, ConversationsQuery, Folder, Platform};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::convert::json_to_py;
+use crate::errors::to_pyerr;
+use crate::models::{App, ThreadOwner};
+use crate::pager::NativePager;
+use crate::runtime::{block_on, spawn_future};
+
+/// Runs one core call either way and converts its output with `convert`.
+pub fn run<'py, T, F, C>(py: Python<'py>, blocking: bool, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Result<T, core::Error>> + Send + 'static,
+    T: Send + 'static,
+    C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    if blocking {
+        match block_on(py, fut)? {
+            Ok(v) => Ok(convert(py, v)?.into_bound(py)),
+            Err(e) => Err(to_pyerr(py, e)),
+        }
+    } else {
+        spawn_future(py, fut, move |py, r| match r {
+            Ok(v) => convert(py, v),
+            Err(e) => Err(to_pyerr(py, e)),
+        })
+    }
+}
+
+fn none(py: Python<'_>, _: ()) -> PyResult<Py<PyAny>> {
+    Ok(py.None())
+}
+
+enum Slot {
+    /// The client, and the process it was built in: a forked child gets its
+    /// own (pooled connections do not survive a fork).
+    Open(u32, core::Client),
+    Closed,
+}
+
+fn seconds(argument: &str, value: Option<f64>) -> PyResult<Option<Duration>> {
+    value
+        .map(|s| {
+            Duration::try_from_secs_f64(s)
+                .map_err(|_| PyValueError::new_err(format!("{argument}: must be a non-negative number of seconds")))
+        })
+        .transpose()
+}
+
+#[pyclass(frozen, module = "messenger_handover._native")]
+pub struct NativeClient {
+    builder: ClientBuilder,
+    slot: Mutex<Slot>,
+    page_id: String,
+    api_version: String,
+    base_url: String,
+}
+
+impl NativeClient {
+    fn core(&self) -> PyResult<core::Client> {
+        let pid = std::process::id();
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*slot {
+            Slot::Open(owner, client) if *owner == pid => Ok(client.clone()),
+            Slot::Open(..) => {
+                let client = self.builder.clone().build().map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
+                *slot = Slot::Open(pid, client.clone());
+                Ok(client)
+            }
+            Slot::Closed => Err(PyRuntimeError::new_err("the client is closed")),
+        }
+    }
+}
+
+#[pymethods]
+impl NativeClient {
+    #[new]
+    #[pyo3(signature = (access_token, *, page_id=None, app_secret=None, api_version=None, base_url=None,
+                        timeout=None, max_retries=None, max_retry_wait=None, retry_base_delay=None,
+                        max_response_bytes=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        access_token: String,
+        page_id: Option<String>,
+        app_secret: Option<String>,
+        api_version: Option<String>,
+        base_url: Option<String>,
+        timeout: Option<f64>,
+        max_retries: Option<u32>,
+        max_retry_wait: Option<f64>,
+        retry_base_delay: Option<f64>,
+        max_response_bytes: Option<usize>,
+    ) -> PyResult<Self> {
+        let mut b = ClientBuilder::new(access_token);
+        if let Some(v) = page_id {
+            b = b.page_id(v);
+        }
+        if let Some(v) = app_secret {
+            b = b.app_secret(v);
+        }
+        if let Some(v) = api_version {
+            b = b.api_version(v);
+        }
+        if let Some(v) = base_url {
+            b = b.base_url(v);
+        }
+        if let Some(v) = seconds("timeout", timeout)? {
+            b = b.timeout(v);
+        }
+        if let Some(v) = max_retries {
+            b = b.max_retries(v);
+        }
+        if let Some(v) = seconds("max_retry_wait", max_retry_wait)? {
+            b = b.max_retry_wait(v);
+        }
+        if let Some(v) = seconds("retry_base_delay", retry_base_delay)? {
+            b = b.retry_base_delay(v);
+        }
+        if let Some(v) = max_response_bytes {
+            b = b.max_response_bytes(v);
+        }
+        // Building needs the runtime's reactor for nothing, but reqwest may
+        // look for one: build inside it to be safe.
+        let _guard = crate::runtime::handle()?.enter();
+        let client = b.clone().build().map_err(|e| to_pyerr(py, e))?;
+        Ok(NativeClient {
+            page_id: client.page_id().to_owned(),
+            api_version: client.api_version().to_owned(),
+            base_url: client.base_url(),
+            builder: b,
+            slot: Mutex::new(Slot::Open(std::process::id(), client)),
+        })
+    }
+
+    #[getter]
+    fn page_id(&self) -> &str {
+        &self.page_id
+    }
+
+    #[getter]
+    fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    #[getter]
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        matches!(*self.slot.lock().unwrap_or_else(PoisonError::into_inner), Slot::Closed)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "NativeClient(page_id={:?}, base_url={:?}, api_version={:?})",
+            self.page_id, self.base_url, self.api_version
+        )
+    }
+
+    /// Drops this client's connection pool; calls in flight finish.
+    fn close(&self) {
+        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Slot::Closed;
+    }
+
+    /// The usage headers of the last response, as a dict, or None.
+    fn last_usage(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        let usage = match &*self.slot.lock().unwrap_or_else(PoisonError::into_inner) {
+            Slot::Open(_, c) => c.last_usage(),
+            Slot::Closed => None,
+        };
+        usage.map(|u| json_to_py(py, &serde_json::to_value(u).unwrap_or_default())).transpose()
+    }
+
+    fn thread_owner<'py>(&self, py: Python<'py>, psid: String, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.core()?;
+        run(py, blocking, async move { c.thread_owner(&psid).await }, |py, owner| {
+            Ok(match owner {
+                Some(o) => Bound::new(py, ThreadOwner::from(o))?.into_any().unbind(),
+                None => py.None(),
+            })
+        })
+    }
+
+    #[pyo3(signature = (psid, target_app_id, metadata, blocking))]
+    fn pass_thread_control<'py>(
+        &self,
+        py: Python<'py>,
+        psid: String,
+        target_app_id: String,
+        metadata: Option<String>,
+        blocking: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.core()?;
+        run(py, blocking, async move { c.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await }, none)
+    }
+
+    #[pyo3(signature = (psid, metadata, blocking))]
+    fn pass_thread_control_to_page_inbox<'py>(
+        &self,
+        py: Python<'py>,
+        psid: String,
+        metadata: Option<String>,
+        blocking: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.core()?;
+        run(py, blocking, async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await }, none)
+    }
+
+    #[pyo3(signature = (psid, metadata, blocking))]
+    fn take_thread_control<'py>(
+        &self,
+        py: Python<'py>,
+        psid: String,
+        metadata: Option<String>,
+        blocking: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.core()?;
+        run(py, blocking, async move { c.take_thread_control(&psid, metadata.as_deref()).await }, none)
+    }
+
+    #[pyo3(signature = (psid, metadata, blocking))]
+    fn request_thread_control<'py>(
+        &self,
+        py: Python<'py>,
+        psid: String,
+        metadata: Option<String>,
+        blocking: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.core()?;
+        run(py, blocking, async move { c.request_thread_control(&psid, metadata.as_deref()).await }, none)
+    }
+
+    #[pyo3(signature = (psid, metadata, blocking))]
+    fn release_thread_control<'py>(
+        &self,
+        py: Python<'py>,
+        psid: String,
+        metadata: Option<String>,
+        blocking: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.core()?;
+        run(py, blocking, async move { c.release_thread_control(&psid, metadata.as_deref()).await }, none)
+    }
+
+    /// `seconds` is whole seconds; the core checks the range.
+    fn extend_thread_control<'py>(
+        &self,
+        py: Python<'py>,
+        psid: String,
+        seconds: u64,
+        blocking: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.core()?;
+        run(py, blocking, async move { c.extend_thread_control(&psid, Duration::from_secs(seconds)).await }, none)
+    }
+
+    fn secondary_receivers<'py>(&self, py: Python<'py>, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.core()?;
+        run(py, blocking, async move { c.secondary_receivers().await }, |py, apps| {
+            let list = PyList::empty(py);
+            for a in apps {
+                list.append(App::from(a))?;
+            }
+            Ok(list.into_any().unbind())
+        })
+    }
+
+    /// A pager; arguments are checked now, nothing is sent yet.
+    #[pyo3(signature = (*, folder=None, platform=None, user_id=None, tags=None, fields=None, page_size=None, after=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn conversations(
+        &self,
+        py: Python<'_>,
+        folder: Option<String>,
+        platform: Option<String>,
+        user_id: Option<String>,
+        tags: Option<Vec<String>>,
+        fields: Option<Vec<String>>,
+        page_size: Option<u32>,
+        after: Option<String>,
+    ) -> PyResult<NativePager> {
+        let c = self.core()?;
+        let mut q = ConversationsQuery::new();
+        if let Some(f) = folder {
+            q = q.folder(f.parse::<Folder>().map_err(|e| to_pyerr(py, e))?);
+        }
+        if let Some(p) = platform {
+            q = q.platform(p.parse::<Platform>().map_err(|e| to_pyerr(py, e))?);
+        }
+        if let Some(u) = user_id {
+            q = q.user_id(u);
+        }
+        if let Some(t) = tags {
+            q = q.tags(t);
+        }
+        if let Some(f) = fields {
+            q = q.fields(f);
+        }
+        if let Some(n) = page_size {
+            q = q.page_size(n);
+        }
+        if let Some(a) = after {
+            q = q.after(a);
+        }
+        let pager = c.conversations(q).map_err(|e| to_pyerr(py, e))?;
+        Ok(NativePager::new(pager))
+    }
+}

@@ -1,0 +1,38 @@
+//! `messenger_handover._native`: the PyO3 module. The Python package
+//! (`python/messenger_handover`) wraps it with the public API.
+
+use pyo3::prelude::*;
+
+mod client;
+mod convert;
+mod emulator;
+mod errors;
+mod models;
+mod pager;
+mod runtime;
+mod webhooks;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("PAGE_INBOX_APP_ID", messenger_handover::PAGE_INBOX_APP_ID)?;
+    m.add("DEFAULT_API_VERSION", messenger_handover::DEFAULT_API_VERSION)?;
+    m.add("DEFAULT_BASE_URL", messenger_handover::DEFAULT_BASE_URL)?;
+    m.add("DEFAULT_TIMEOUT", messenger_handover::DEFAULT_TIMEOUT.as_secs_f64())?;
+    m.add("DEFAULT_MAX_RETRIES", messenger_handover::DEFAULT_MAX_RETRIES)?;
+    m.add_class::<client::NativeClient>()?;
+    m.add_class::<pager::NativePager>()?;
+    m.add_class::<models::ThreadOwner>()?;
+    m.add_class::<models::App>()?;
+    m.add_class::<models::Participant>()?;
+    m.add_class::<models::Conversation>()?;
+    m.add_class::<models::Page>()?;
+    m.add_class::<emulator::NativeEmulator>()?;
+    m.add_class::<emulator::NativeScriptedServer>()?;
+    m.add_class::<runtime::AbortOnCancel>()?;
+    m.add_function(wrap_pyfunction!(webhooks::verify_signature, m)?)?;
+    m.add_function(wrap_pyfunction!(webhooks::sign, m)?)?;
+    m.add_function(wrap_pyfunction!(webhooks::verify_subscription, m)?)?;
+    m.add_function(wrap_pyfunction!(webhooks::parse_events, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,328 @@
+//! The typed results: immutable Python objects with a useful `repr`,
+//! equality and `to_dict()`. Conversations keep the core value and build
+//! Python objects only for the fields asked for.
+
+use chrono::{DateTime, Utc};
+use messenger_handover as core;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::convert::map_to_py;
+
+/// `(constructor, args)`: what `__reduce__` returns for pickling.
+type Reduced<'py, A> = PyResult<(Bound<'py, PyAny>, A)>;
+
+fn opt_repr(py: Python<'_>, v: Option<&str>) -> String {
+    match v {
+        Some(s) => pyo3::types::PyString::new(py, s).repr().map(|r| r.to_string()).unwrap_or_else(|_| "'?'".into()),
+        None => "None".to_owned(),
+    }
+}
+
+fn time_repr(t: Option<&DateTime<Utc>>) -> String {
+    match t {
+        Some(t) => format!("'{}'", t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        None => "None".to_owned(),
+    }
+}
+
+/// The app that controls a thread, and until when.
+#[pyclass(frozen, eq, module = "messenger_handover._native")]
+#[derive(Clone, PartialEq)]
+pub struct ThreadOwner {
+    #[pyo3(get)]
+    app_id: String,
+    #[pyo3(get)]
+    expiration: Option<DateTime<Utc>>,
+}
+
+#[pymethods]
+impl ThreadOwner {
+    #[new]
+    #[pyo3(signature = (app_id, expiration=None))]
+    fn new(app_id: String, expiration: Option<DateTime<Utc>>) -> Self {
+        ThreadOwner { app_id, expiration }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "ThreadOwner(app_id={}, expiration={})",
+            opt_repr(py, Some(&self.app_id)),
+            time_repr(self.expiration.as_ref())
+        )
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.app_id.hash(&mut h);
+        self.expiration.hash(&mut h);
+        h.finish()
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> Reduced<'py, (String, Option<DateTime<Utc>>)> {
+        let me = slf.get();
+        Ok((slf.get_type().into_any(), (me.app_id.clone(), me.expiration)))
+    }
+
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("app_id", &self.app_id)?;
+        d.set_item("expiration", self.expiration)?;
+        Ok(d)
+    }
+}
+
+impl From<core::ThreadOwner> for ThreadOwner {
+    fn from(o: core::ThreadOwner) -> Self {
+        ThreadOwner { app_id: o.app_id, expiration: o.expiration }
+    }
+}
+
+/// An app with a role on the Page.
+#[pyclass(frozen, eq, hash, module = "messenger_handover._native")]
+#[derive(Clone, PartialEq, Hash)]
+pub struct App {
+    #[pyo3(get)]
+    id: String,
+    #[pyo3(get)]
+    name: Option<String>,
+}
+
+#[pymethods]
+impl App {
+    #[new]
+    #[pyo3(signature = (id, name=None))]
+    fn new(id: String, name: Option<String>) -> Self {
+        App { id, name }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!("App(id={}, name={})", opt_repr(py, Some(&self.id)), opt_repr(py, self.name.as_deref()))
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> Reduced<'py, (String, Option<String>)> {
+        let me = slf.get();
+        Ok((slf.get_type().into_any(), (me.id.clone(), me.name.clone())))
+    }
+
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", &self.id)?;
+        d.set_item("name", &self.name)?;
+        Ok(d)
+    }
+}
+
+impl From<core::App> for App {
+    fn from(a: core::App) -> Self {
+        App { id: a.id, name: a.name }
+    }
+}
+
+/// A person (or the Page) taking part in a conversation.
+#[pyclass(frozen, eq, hash, module = "messenger_handover._native")]
+#[derive(Clone, PartialEq, Hash)]
+pub struct Participant {
+    #[pyo3(get)]
+    id: String,
+    #[pyo3(get)]
+    name: Option<String>,
+    #[pyo3(get)]
+    email: Option<String>,
+}
+
+#[pymethods]
+impl Participant {
+    #[new]
+    #[pyo3(signature = (id, name=None, email=None))]
+    fn new(id: String, name: Option<String>, email: Option<String>) -> Self {
+        Participant { id, name, email }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "Participant(id={}, name={}, email={})",
+            opt_repr(py, Some(&self.id)),
+            opt_repr(py, self.name.as_deref()),
+            opt_repr(py, self.email.as_deref())
+        )
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> Reduced<'py, (String, Option<String>, Option<String>)> {
+        let me = slf.get();
+        Ok((slf.get_type().into_any(), (me.id.clone(), me.name.clone(), me.email.clone())))
+    }
+
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", &self.id)?;
+        d.set_item("name", &self.name)?;
+        d.set_item("email", &self.email)?;
+        Ok(d)
+    }
+}
+
+impl From<core::Participant> for Participant {
+    fn from(p: core::Participant) -> Self {
+        Participant { id: p.id, name: p.name, email: p.email }
+    }
+}
+
+fn people<'py>(py: Python<'py>, list: &[core::Participant]) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for p in list {
+        out.append(Participant::from(p.clone()))?;
+    }
+    Ok(out)
+}
+
+fn people_dicts<'py>(py: Python<'py>, list: &[core::Participant]) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for p in list {
+        out.append(Participant::from(p.clone()).to_dict(py)?)?;
+    }
+    Ok(out)
+}
+
+/// A conversation of the Page's inbox: DESIGN's typed fields, and `raw`
+/// (a fresh dict on every access) for anything else requested.
+#[pyclass(frozen, eq, module = "messenger_handover._native")]
+#[derive(Clone, PartialEq)]
+pub struct Conversation {
+    inner: core::Conversation,
+}
+
+impl From<core::Conversation> for Conversation {
+    fn from(inner: core::Conversation) -> Self {
+        Conversation { inner }
+    }
+}
+
+#[pymethods]
+impl Conversation {
+    #[getter]
+    fn id(&self) -> &str {
+        &self.inner.id
+    }
+    #[getter]
+    fn updated_time(&self) -> Option<DateTime<Utc>> {
+        self.inner.updated_time
+    }
+    #[getter]
+    fn link(&self) -> Option<&str> {
+        self.inner.link.as_deref()
+    }
+    #[getter]
+    fn snippet(&self) -> Option<&str> {
+        self.inner.snippet.as_deref()
+    }
+    #[getter]
+    fn message_count(&self) -> Option<u64> {
+        self.inner.message_count
+    }
+    #[getter]
+    fn unread_count(&self) -> Option<u64> {
+        self.inner.unread_count
+    }
+    #[getter]
+    fn participants<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        people(py, &self.inner.participants)
+    }
+    #[getter]
+    fn senders<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        people(py, &self.inner.senders)
+    }
+    #[getter]
+    fn can_reply(&self) -> Option<bool> {
+        self.inner.can_reply
+    }
+    #[getter]
+    fn is_subscribed(&self) -> Option<bool> {
+        self.inner.is_subscribed
+    }
+    #[getter]
+    fn scoped_thread_key(&self) -> Option<&str> {
+        self.inner.scoped_thread_key.as_deref()
+    }
+    #[getter]
+    fn folder(&self) -> Option<&str> {
+        self.inner.folder.as_deref()
+    }
+    #[getter]
+    fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        map_to_py(py, &self.inner.raw)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let c = &self.inner;
+        let opt_num = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_else(|| "None".into());
+        format!(
+            "Conversation(id={}, updated_time={}, snippet={}, message_count={}, unread_count={}, participants={})",
+            opt_repr(py, Some(&c.id)),
+            time_repr(c.updated_time.as_ref()),
+            opt_repr(py, c.snippet.as_deref()),
+            opt_num(c.message_count),
+            opt_num(c.unread_count),
+            c.participants.len()
+        )
+    }
+
+    /// The typed fields as a dict (participants as dicts too); `raw` apart.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let c = &self.inner;
+        let d = PyDict::new(py);
+        d.set_item("id", &c.id)?;
+        d.set_item("updated_time", c.updated_time)?;
+        d.set_item("link", &c.link)?;
+        d.set_item("snippet", &c.snippet)?;
+        d.set_item("message_count", c.message_count)?;
+        d.set_item("unread_count", c.unread_count)?;
+        d.set_item("participants", people_dicts(py, &c.participants)?)?;
+        d.set_item("senders", people_dicts(py, &c.senders)?)?;
+        d.set_item("can_reply", c.can_reply)?;
+        d.set_item("is_subscribed", c.is_subscribed)?;
+        d.set_item("scoped_thread_key", &c.scoped_thread_key)?;
+        d.set_item("folder", &c.folder)?;
+        Ok(d)
+    }
+}
+
+/// One page of conversations: its items and the cursor to resume after it.
+#[pyclass(frozen, module = "messenger_handover._native")]
+pub struct Page {
+    items: Vec<Py<Conversation>>,
+    #[pyo3(get)]
+    after: Option<String>,
+    #[pyo3(get)]
+    has_next: bool,
+}
+
+impl Page {
+    pub fn from_core(py: Python<'_>, page: core::Page<core::Conversation>) -> PyResult<Self> {
+        let items = page.items.into_iter().map(|c| Py::new(py, Conversation::from(c))).collect::<PyResult<Vec<_>>>()?;
+        Ok(Page { items, after: page.after, has_next: page.has_next })
+    }
+}
+
+#[pymethods]
+impl Page {
+    /// The conversations of this page (a new list each time).
+    #[getter]
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.items.iter().map(|c| c.clone_ref(py)))
+    }
+
+    fn __len__(&self) -> usize {
+        self.items.len()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "Page(items=<{} conversations>, after={}, has_next={})",
+            self.items.len(),
+            opt_repr(py, self.after.as_deref()),
+            if self.has_next { "True" } else { "False" }
+        )
+    }
+}

@@ -1,0 +1,159 @@
+//! The one tokio runtime of the process, and the two ways Python waits on it:
+//! an asyncio future (resolved from a tokio thread with
+//! `loop.call_soon_threadsafe`, aborting the task when the future is
+//! cancelled) and a blocking wait that releases the GIL and wakes for Ctrl-C.
+
+use std::future::Future;
+use std::sync::mpsc::{sync_channel, RecvTimeoutError};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyCFunction;
+use tokio::runtime::{Builder, Handle, Runtime};
+use tokio::task::AbortHandle;
+
+/// The runtime and the process it was made in. A forked child inherits the
+/// memory but not the worker threads, so it makes its own and leaks the
+/// parent's (dropping it would wait on threads that do not exist).
+static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
+
+/// How often a blocking wait wakes to let Python handle signals (Ctrl-C).
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// The current process's runtime, made on first use (and again after a fork).
+pub fn handle() -> PyResult<Handle> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((owner, rt)) = *slot {
+        if owner == pid {
+            return Ok(rt.handle().clone());
+        }
+    }
+    let rt = Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("messenger-handover")
+        .build()
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the tokio runtime: {e}")))?;
+    let rt: &'static Runtime = Box::leak(Box::new(rt));
+    *slot = Some((pid, rt));
+    Ok(rt.handle().clone())
+}
+
+/// Runs `fut` on the runtime and blocks this thread until it is done, with
+/// the GIL released. Works from any thread, including one that runs an
+/// asyncio loop (Jupyter). A pending signal (Ctrl-C) aborts the task and
+/// raises.
+pub fn block_on<F, T, E>(py: Python<'_>, fut: F) -> PyResult<Result<T, E>>
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let (tx, rx) = sync_channel(1);
+    let task = handle()?.spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    let mut rx = rx;
+    loop {
+        let (received, back) = py.detach(move || (rx.recv_timeout(SIGNAL_POLL), rx));
+        rx = back;
+        match received {
+            Ok(result) => return Ok(result),
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(signal) = py.check_signals() {
+                    task.abort();
+                    return Err(signal);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(PyRuntimeError::new_err("the request task stopped without an answer"));
+            }
+        }
+    }
+}
+
+/// What a finished task hands back to Python: built with the GIL held on
+/// the tokio thread, delivered on the loop's thread.
+pub type Delivered = Result<Py<PyAny>, PyErr>;
+
+/// Runs `fut` on the runtime and returns an asyncio future of its result,
+/// bound to the running loop. `convert` turns the output into a Python
+/// value (or exception) with the GIL held. Cancelling the asyncio future
+/// aborts the tokio task, which drops the HTTP request at once.
+pub fn spawn_future<'py, F, T, C>(py: Python<'py>, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+    C: for<'a> FnOnce(Python<'a>, T) -> Delivered + Send + 'static,
+{
+    let event_loop = get_running_loop(py)?;
+    let py_future = event_loop.call_method0("create_future")?;
+    let loop_ref = event_loop.unbind();
+    let future_ref = py_future.clone().unbind();
+    let task = handle()?.spawn(async move {
+        let output = fut.await;
+        // During interpreter shutdown there is nobody left to tell.
+        let _ = Python::try_attach(|py| {
+            let delivered = convert(py, output);
+            let (ok, value) = match delivered {
+                Ok(v) => (true, v),
+                Err(e) => (false, e.into_value(py).into_any()),
+            };
+            if let Ok(resolver) = resolver(py) {
+                // Fails only when the loop is closed: the result has no taker.
+                let _ = loop_ref.bind(py).call_method1("call_soon_threadsafe", (resolver, future_ref, ok, value));
+            }
+        });
+    });
+    let canceller = Bound::new(py, AbortOnCancel { handle: task.abort_handle() })?;
+    py_future.call_method1("add_done_callback", (canceller,))?;
+    Ok(py_future)
+}
+
+fn get_running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    GET_RUNNING_LOOP.import(py, "asyncio", "get_running_loop")?.call0()
+}
+
+/// `_resolve(future, ok, value)`: sets the result or exception unless the
+/// future was cancelled meanwhile. Runs on the loop's thread.
+fn resolver(py: Python<'_>) -> PyResult<&Bound<'_, PyCFunction>> {
+    static RESOLVER: PyOnceLock<Py<PyCFunction>> = PyOnceLock::new();
+    RESOLVER
+        .get_or_try_init(py, || {
+            PyCFunction::new_closure(py, Some(c"_resolve"), None, |args, _kwargs| -> PyResult<()> {
+                let (future, ok, value): (Bound<'_, PyAny>, bool, Bound<'_, PyAny>) = args.extract()?;
+                if future.call_method0("done")?.is_truthy()? {
+                    return Ok(());
+                }
+                if ok {
+                    future.call_method1("set_result", (value,))?;
+                } else {
+                    future.call_method1("set_exception", (value,))?;
+                }
+                Ok(())
+            })
+            .map(Bound::unbind)
+        })
+        .map(|f| f.bind(py))
+}
+
+/// Done-callback of an asyncio future: aborts the tokio task when the
+/// future was cancelled.
+#[pyclass(frozen, module = "messenger_handover._native")]
+pub struct AbortOnCancel {
+    handle: AbortHandle,
+}
+
+#[pymethods]
+impl AbortOnCancel {
+    fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
+        if future.call_method0("cancelled")?.is_truthy()? {
+            self.handle.abort();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,50 @@
+//! Webhook helpers: signature, subscription handshake and event parsing,
+//! all in the core; events come out as dicts that `messenger_handover.webhooks`
+//! turns into dataclasses.
+
+use messenger_handover::webhooks::{self, Event};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::convert::json_to_py;
+
+/// True when `header` is a valid `sha256=<hex>` signature of `raw_body`.
+#[pyfunction]
+#[pyo3(signature = (app_secret, raw_body, header))]
+pub fn verify_signature(py: Python<'_>, app_secret: &str, raw_body: &[u8], header: Option<&str>) -> bool {
+    let (secret, body, header) = (app_secret.to_owned(), raw_body.to_vec(), header.map(str::to_owned));
+    py.detach(move || webhooks::verify_signature(&secret, &body, header.as_deref()))
+}
+
+/// The `X-Hub-Signature-256` value for a body.
+#[pyfunction]
+pub fn sign(app_secret: &str, raw_body: &[u8]) -> String {
+    webhooks::sign(app_secret, raw_body)
+}
+
+/// The challenge to echo back, or ValueError saying why not.
+#[pyfunction]
+pub fn verify_subscription(params: Vec<(String, String)>, verify_token: &str) -> PyResult<String> {
+    webhooks::verify_subscription(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), verify_token)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Every event of every entry, as dicts with a `type` key.
+#[pyfunction]
+pub fn parse_events<'py>(py: Python<'py>, raw_body: &[u8]) -> PyResult<Bound<'py, PyList>> {
+    let events = webhooks::parse_events(raw_body).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let out = PyList::empty(py);
+    for event in events {
+        let timestamp = event.context().timestamp;
+        let value = serde_json::to_value(&event).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let obj = json_to_py(py, &value)?;
+        let dict = obj.bind(py).cast::<PyDict>()?;
+        dict.set_item("timestamp", timestamp)?;
+        if let Event::Standby { .. } | Event::Other { .. } = event {
+            // Already raw JSON under "event".
+        }
+        out.append(dict)?;
+    }
+    Ok(out)
+}

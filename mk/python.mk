@@ -1,0 +1,39 @@
+# Python package targets: a virtualenv (.venv) made from a clean clone, the
+# package built from source by `pip install ./bindings-python` (maturin, debug
+# profile, the shared CARGO_TARGET_DIR), then the quickstart from outside the
+# repo, stubtest, mypy --strict and pytest.
+.PHONY: demo-python test-python python-venv python-install
+
+PY_STAMP := $(VENV)/.deps-stamp
+PY_TOOLS := maturin==1.16.* pytest==9.* pytest-asyncio==1.5.* mypy nbclient ipykernel nbformat
+PY_SOURCES := $(shell find bindings-python/src bindings-python/python core/src emulator/src -type f 2>/dev/null) \
+	bindings-python/Cargo.toml bindings-python/pyproject.toml core/Cargo.toml emulator/Cargo.toml Cargo.lock
+PY_BUILD_STAMP := $(VENV)/.build-stamp
+
+$(PY_STAMP): mk/python.mk
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q $(PY_TOOLS)
+	@touch $@
+
+python-venv: $(PY_STAMP)
+
+# The in-tree source install IS the build the tests use (one debug build).
+$(PY_BUILD_STAMP): $(PY_STAMP) $(PY_SOURCES)
+	PATH="$(VENV)/bin:$$PATH" MATURIN_PEP517_ARGS="--profile dev" $(VPY) -m pip install -q --no-build-isolation --force-reinstall --no-deps ./bindings-python
+	@touch $@
+
+python-install: $(PY_BUILD_STAMP)
+
+demo-python: $(PY_BUILD_STAMP)
+	@echo "== Python: examples/quickstart.py =="
+	@cd /tmp && $(VPY) $(CURDIR)/examples/quickstart.py
+	@echo
+	@echo "== Python: examples/webhook_server.py --demo (signed handover webhooks, one round trip) =="
+	@cd /tmp && $(VPY) $(CURDIR)/examples/webhook_server.py --demo
+
+test-python: $(PY_BUILD_STAMP)
+	cd /tmp && $(VPY) $(CURDIR)/examples/quickstart.py > /dev/null && echo "quickstart ran from outside the repo"
+	cd bindings-python && $(VPY) -m mypy.stubtest messenger_handover
+	$(VPY) -m mypy --strict examples/quickstart.py examples/webhook_server.py
+	$(VPY) -m pytest tests/python -q

@@ -1,0 +1,100 @@
+"""Bad arguments raise ValueError/TypeError naming the argument, and nothing is sent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Callable
+
+import pytest
+
+from messenger_handover import AsyncClient, Client, HandoverError
+from messenger_handover.testing import Emulator
+
+BAD_IDS = ["", "1/2", "1?x=1", "a#b", "a&b", "a b", "a\nb", "a\x00b", "%2F"]
+
+
+def refused(emu: Emulator, exc: type, argument: str, fn: Callable[[], Any]) -> None:
+    with pytest.raises(exc) as info:
+        fn()
+    assert not isinstance(info.value, HandoverError)
+    assert argument in str(info.value)
+    if exc is ValueError and hasattr(info.value, "argument"):
+        assert info.value.argument == argument  # type: ignore[attr-defined]
+    assert emu.request_log() == [], "nothing may be sent"
+
+
+@pytest.mark.parametrize("psid", BAD_IDS)
+def test_bad_psid_everywhere(emulator: Emulator, psid: str) -> None:
+    c = emulator.client()
+    for call in (
+        lambda: c.thread_owner(psid),
+        lambda: c.pass_thread_control(psid, "263902037430900"),
+        lambda: c.pass_thread_control_to_page_inbox(psid),
+        lambda: c.take_thread_control(psid),
+        lambda: c.request_thread_control(psid),
+        lambda: c.release_thread_control(psid),
+        lambda: c.extend_thread_control(psid, 60),
+    ):
+        refused(emulator, ValueError, "psid", call)
+
+
+def test_bad_values(emulator: Emulator) -> None:
+    c = emulator.client()
+    refused(emulator, ValueError, "target_app_id", lambda: c.pass_thread_control("1", "12a"))
+    refused(emulator, ValueError, "target_app_id", lambda: c.pass_thread_control("1", ""))
+    refused(emulator, ValueError, "metadata", lambda: c.take_thread_control("1", "x" * 1001))
+    refused(emulator, ValueError, "metadata", lambda: c.take_thread_control("1", "x" * 3_000_000))
+    for d in (0, -1, 604_801, 10**30, timedelta(days=8), timedelta(seconds=-5)):
+        refused(emulator, ValueError, "duration", lambda d=d: c.extend_thread_control("1", d))  # type: ignore[misc]
+    refused(emulator, ValueError, "duration", lambda: c.extend_thread_control("1", timedelta(seconds=1.5)))
+    refused(emulator, ValueError, "folder", lambda: c.conversations(folder="archive"))
+    refused(emulator, ValueError, "platform", lambda: c.conversations(platform="whatsapp"))
+    refused(emulator, ValueError, "page_size", lambda: c.conversations(page_size=0))
+    refused(emulator, ValueError, "page_size", lambda: c.conversations(page_size=101))
+    refused(emulator, ValueError, "page_size", lambda: c.conversations(page_size=-3))
+    refused(emulator, ValueError, "user_id", lambda: c.conversations(user_id="1/2"))
+    refused(emulator, ValueError, "fields", lambda: c.conversations(fields=["id", "a&b"]))
+    refused(emulator, ValueError, "tags", lambda: c.conversations(tags=["x y"]))
+    refused(emulator, ValueError, "after", lambda: c.conversations(after="a b"))
+
+
+def test_wrong_types(emulator: Emulator) -> None:
+    c = emulator.client()
+    refused(emulator, TypeError, "psid", lambda: c.thread_owner(123))  # type: ignore[arg-type]
+    refused(emulator, TypeError, "psid", lambda: c.thread_owner(None))  # type: ignore[arg-type]
+    refused(emulator, TypeError, "metadata", lambda: c.take_thread_control("1", {"a": 1}))  # type: ignore[arg-type]
+    refused(emulator, TypeError, "duration", lambda: c.extend_thread_control("1", 1.5))  # type: ignore[arg-type]
+    refused(emulator, TypeError, "duration", lambda: c.extend_thread_control("1", "60"))  # type: ignore[arg-type]
+    refused(emulator, TypeError, "folder", lambda: c.conversations(folder=3))  # type: ignore[arg-type]
+    refused(emulator, TypeError, "tags", lambda: c.conversations(tags="vip"))
+    refused(emulator, TypeError, "fields", lambda: c.conversations(fields=[1]))  # type: ignore[list-item]
+    refused(emulator, TypeError, "page_size", lambda: c.conversations(page_size="10"))  # type: ignore[arg-type]
+
+
+def test_bad_construction() -> None:
+    with pytest.raises(ValueError, match="access_token"):
+        Client("")
+    with pytest.raises(TypeError, match="access_token"):
+        Client(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="page_id"):
+        Client("tok", page_id="a/b")
+    with pytest.raises(ValueError, match="api_version"):
+        Client("tok", api_version="26")
+    with pytest.raises(ValueError, match="timeout"):
+        Client("tok", timeout=-1)
+    with pytest.raises(ValueError, match="timeout"):
+        Client("tok", timeout=0)
+    with pytest.raises(ValueError, match="base_url"):
+        Client("tok", base_url="http://graph.example.com")  # plain http only to loopback
+    with pytest.raises(ValueError, match="base_url"):
+        AsyncClient("tok", base_url="not a url")
+    Client("tok", base_url="http://localhost:1")
+
+
+async def test_async_bad_input_sends_nothing(emulator: Emulator) -> None:
+    async with emulator.async_client() as c:
+        with pytest.raises(ValueError, match="psid"):
+            await c.thread_owner("")
+        with pytest.raises(ValueError, match="duration"):
+            await c.extend_thread_control("1", 0)
+    assert emulator.request_log() == []

@@ -1,0 +1,29 @@
+"""examples/notebook.ipynb runs top to bottom in a real kernel (nbclient + ipykernel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "examples" / "notebook.ipynb"
+
+
+def test_notebook_executes(tmp_path: Path) -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    outputs = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            assert out.get("output_type") != "error", out
+            outputs.append(out.get("text", "") + str(out.get("data", {})))
+    text = "\n".join(outputs)
+    assert "ThreadOwner(app_id=" in text
+    assert "<table>" in text and "conversations; resume later with after=" in text
+    assert "ThreadControlError: kind=thread_control" in text

@@ -1,0 +1,154 @@
+"""The runtime under pressure: concurrency, cancellation, Ctrl-C, fork, exit."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from messenger_handover import ThreadOwner
+from messenger_handover.testing import Emulator
+
+PSID = "1234567890"
+
+
+async def test_200_concurrent_calls(emulator: Emulator) -> None:
+    async with emulator.async_client() as client:
+        owners = await asyncio.gather(*(client.thread_owner(str(10_000 + i)) for i in range(200)))
+    assert len(owners) == 200 and all(isinstance(o, ThreadOwner) for o in owners)
+    assert len(emulator.request_log()) == 200
+
+
+async def test_cancellation_returns_at_once(emulator: Emulator) -> None:
+    emulator.inject_fault({"match": {"path_contains": "thread_owner"}, "count": 2, "action": {"type": "delay", "ms": 30_000}})
+    async with emulator.async_client(timeout=60) as client:
+        started = time.monotonic()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(client.thread_owner(PSID), timeout=0.2)
+        assert time.monotonic() - started < 2
+        task = asyncio.ensure_future(client.thread_owner("42"))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        started = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 1
+        # The client is still usable once the fault is used up.
+        assert (await client.thread_owner("43")) is not None
+
+
+async def test_cancel_mid_retry_backoff(emulator: Emulator) -> None:
+    emulator.inject_fault({"match": {"method": "GET"}, "count": 10, "action": {"type": "status", "status": 503}})
+    async with emulator.async_client(max_retries=10, retry_base_delay=5) as client:
+        task = asyncio.ensure_future(client.thread_owner(PSID))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        started = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 1
+    count = len(emulator.request_log())
+    await asyncio.sleep(0.5)
+    assert len(emulator.request_log()) == count, "no request after the cancel"
+
+
+async def test_pager_cancellation(emulator: Emulator) -> None:
+    emulator.inject_fault({"match": {"path_contains": "conversations"}, "action": {"type": "delay", "ms": 30_000}})
+    async with emulator.async_client() as client:
+        pager = client.conversations()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(pager.next_page(), 0.2)
+        page = await asyncio.wait_for(pager.next_page(), 5)  # the same page, fetched again
+        assert page is not None and page.items
+
+
+def run_python(code: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_ctrl_c_interrupts_a_blocking_call() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""
+            import sys, time
+            from messenger_handover.testing import Emulator
+            with Emulator() as emu:
+                emu.inject_fault({"match": {"path_contains": "thread_owner"}, "action": {"type": "delay", "ms": 30000}})
+                client = emu.client(timeout=60)
+                print("ready", flush=True)
+                started = time.monotonic()
+                try:
+                    client.thread_owner("1")
+                except KeyboardInterrupt:
+                    print("interrupted after %.1f" % (time.monotonic() - started), flush=True)
+                    sys.exit(0)
+                sys.exit(1)
+        """)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "interrupted after" in out and float(out.split()[-1]) < 3
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_makes_a_call(emulator: Emulator) -> None:
+    client = emulator.client()
+    assert client.thread_owner(PSID) is not None  # the parent has a pool and a runtime
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            os.close(r)
+            owner = client.thread_owner("555")
+            pager_items = len(client.conversations(page_size=5).next_page().items)  # type: ignore[union-attr]
+
+            async def go() -> object:
+                async with emulator.async_client() as ac:
+                    return await ac.thread_owner("556")
+
+            async_owner = asyncio.run(go())
+            os.write(w, f"{owner.app_id if owner else None} {pager_items} {async_owner is not None}".encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    _, status = os.waitpid(pid, 0)
+    answer = os.read(r, 200).decode()
+    os.close(r)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert answer == f"{emulator.primary.app_id} 5 True"
+    assert client.thread_owner(PSID) is not None  # and the parent still works
+
+
+def test_interpreter_exit_with_calls_in_flight() -> None:
+    proc = run_python("""
+        import asyncio, threading
+        from messenger_handover.testing import Emulator
+        emu = Emulator()
+        emu.inject_fault({"match": {"path_contains": "thread_owner"}, "count": 50, "action": {"type": "delay", "ms": 20000}})
+        client = emu.client(timeout=60)
+        for i in range(4):
+            threading.Thread(target=client.thread_owner, args=(str(i + 1),), daemon=True).start()
+        async def main():
+            ac = emu.async_client()
+            for i in range(10):
+                asyncio.ensure_future(ac.thread_owner(str(i + 1)))
+            await asyncio.sleep(0.2)
+        asyncio.run(main())
+        print("exiting")
+    """, timeout=20)
+    assert proc.returncode == 0, proc.stderr
+    assert "exiting" in proc.stdout
