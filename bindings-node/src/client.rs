@@ -1,0 +1,286 @@
+//! `NativeClient`: one core `Client`, one method per Graph operation, each
+//! returning a Promise and racing an optional `CancelToken`.
+
+use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
+
+use messenger_handover::{Client, ConversationsQuery, Folder, Platform};
+use napi::bindgen_prelude::PromiseRaw;
+use napi::Env;
+use napi_derive::napi;
+
+use crate::cancel::{CancelToken, Canceller};
+use crate::convert::{App, ThreadOwner, UsageInfo};
+use crate::errors::{from_core, invalid, state};
+use crate::pager::NativePager;
+
+/// Client settings; absent ones take DESIGN's defaults.
+#[napi(object)]
+pub struct ClientOptions {
+    pub access_token: String,
+    pub page_id: Option<String>,
+    pub app_secret: Option<String>,
+    pub api_version: Option<String>,
+    pub base_url: Option<String>,
+    pub timeout_ms: Option<f64>,
+    pub max_retries: Option<u32>,
+    pub max_retry_wait_ms: Option<f64>,
+    pub retry_base_delay_ms: Option<f64>,
+    pub max_response_bytes: Option<f64>,
+}
+
+/// What to list; every field optional.
+#[napi(object)]
+pub struct ConversationsOptions {
+    pub folder: Option<String>,
+    pub platform: Option<String>,
+    pub user_id: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub fields: Option<Vec<String>>,
+    pub page_size: Option<f64>,
+    pub after: Option<String>,
+}
+
+pub(crate) fn millis(argument: &str, ms: f64) -> napi::Result<Duration> {
+    if !ms.is_finite() || ms < 0.0 {
+        return Err(invalid(argument, "must be a finite, non-negative number of milliseconds"));
+    }
+    Duration::try_from_secs_f64(ms / 1000.0).map_err(|e| invalid(argument, e))
+}
+
+fn whole(argument: &str, n: f64, max: f64) -> napi::Result<f64> {
+    if !n.is_finite() || n.fract() != 0.0 || n < 0.0 || n > max {
+        return Err(invalid(argument, format!("must be a whole number between 0 and {max}")));
+    }
+    Ok(n)
+}
+
+/// A client bound to one Page. Cheap to share; `close()` releases it.
+#[napi]
+pub struct NativeClient {
+    client: RwLock<Option<Client>>,
+}
+
+#[napi]
+impl NativeClient {
+    #[napi(constructor)]
+    pub fn new(options: ClientOptions) -> napi::Result<Self> {
+        let mut b = Client::builder(options.access_token);
+        if let Some(v) = options.page_id {
+            b = b.page_id(v);
+        }
+        if let Some(v) = options.app_secret {
+            b = b.app_secret(v);
+        }
+        if let Some(v) = options.api_version {
+            b = b.api_version(v);
+        }
+        if let Some(v) = options.base_url {
+            b = b.base_url(v);
+        }
+        if let Some(v) = options.timeout_ms {
+            b = b.timeout(millis("timeoutMs", v)?);
+        }
+        if let Some(v) = options.max_retries {
+            b = b.max_retries(v);
+        }
+        if let Some(v) = options.max_retry_wait_ms {
+            b = b.max_retry_wait(millis("maxRetryWaitMs", v)?);
+        }
+        if let Some(v) = options.retry_base_delay_ms {
+            b = b.retry_base_delay(millis("retryBaseDelayMs", v)?);
+        }
+        if let Some(v) = options.max_response_bytes {
+            b = b.max_response_bytes(whole("maxResponseBytes", v, usize::MAX as f64)? as usize);
+        }
+        let client = b.build().map_err(from_core)?;
+        Ok(NativeClient { client: RwLock::new(Some(client)) })
+    }
+
+    fn client(&self) -> napi::Result<Client> {
+        self.client.read().unwrap_or_else(PoisonError::into_inner).clone().ok_or_else(|| state("the client is closed"))
+    }
+
+    fn with_client<R>(&self, f: impl FnOnce(&Client) -> R) -> Option<R> {
+        self.client.read().unwrap_or_else(PoisonError::into_inner).as_ref().map(f)
+    }
+
+    /// Releases the client; calls already running finish, later ones fail.
+    #[napi]
+    pub fn close(&self) {
+        self.client.write().unwrap_or_else(PoisonError::into_inner).take();
+    }
+
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.with_client(|_| ()).is_none()
+    }
+
+    #[napi(getter)]
+    pub fn page_id(&self) -> Option<String> {
+        self.with_client(|c| c.page_id().to_owned())
+    }
+
+    #[napi(getter)]
+    pub fn api_version(&self) -> Option<String> {
+        self.with_client(|c| c.api_version().to_owned())
+    }
+
+    #[napi(getter)]
+    pub fn base_url(&self) -> Option<String> {
+        self.with_client(Client::base_url)
+    }
+
+    /// The usage headers of the last response that had any.
+    #[napi(getter)]
+    pub fn last_usage(&self) -> Option<UsageInfo> {
+        self.with_client(Client::last_usage).flatten().as_ref().map(UsageInfo::from)
+    }
+
+    #[napi]
+    pub fn thread_owner<'env>(
+        &self,
+        env: &'env Env,
+        psid: String,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Option<ThreadOwner>>> {
+        let client = self.client()?;
+        env.spawn_future(
+            Canceller::from_token(cancel).run(async move {
+                client.thread_owner(&psid).await.map(|o| o.map(ThreadOwner::from)).map_err(from_core)
+            }),
+        )
+    }
+
+    #[napi]
+    pub fn pass_thread_control<'env>(
+        &self,
+        env: &'env Env,
+        psid: String,
+        target_app_id: String,
+        metadata: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.client()?;
+        env.spawn_future(Canceller::from_token(cancel).run(async move {
+            client.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await.map_err(from_core)
+        }))
+    }
+
+    #[napi]
+    pub fn pass_thread_control_to_page_inbox<'env>(
+        &self,
+        env: &'env Env,
+        psid: String,
+        metadata: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.client()?;
+        env.spawn_future(Canceller::from_token(cancel).run(async move {
+            client.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await.map_err(from_core)
+        }))
+    }
+
+    #[napi]
+    pub fn take_thread_control<'env>(
+        &self,
+        env: &'env Env,
+        psid: String,
+        metadata: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.client()?;
+        env.spawn_future(
+            Canceller::from_token(cancel)
+                .run(async move { client.take_thread_control(&psid, metadata.as_deref()).await.map_err(from_core) }),
+        )
+    }
+
+    #[napi]
+    pub fn request_thread_control<'env>(
+        &self,
+        env: &'env Env,
+        psid: String,
+        metadata: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.client()?;
+        env.spawn_future(
+            Canceller::from_token(cancel)
+                .run(async move { client.request_thread_control(&psid, metadata.as_deref()).await.map_err(from_core) }),
+        )
+    }
+
+    #[napi]
+    pub fn release_thread_control<'env>(
+        &self,
+        env: &'env Env,
+        psid: String,
+        metadata: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.client()?;
+        env.spawn_future(
+            Canceller::from_token(cancel)
+                .run(async move { client.release_thread_control(&psid, metadata.as_deref()).await.map_err(from_core) }),
+        )
+    }
+
+    #[napi]
+    pub fn extend_thread_control<'env>(
+        &self,
+        env: &'env Env,
+        psid: String,
+        duration_seconds: f64,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.client()?;
+        let secs = whole("durationSeconds", duration_seconds, u64::MAX as f64)? as u64;
+        env.spawn_future(Canceller::from_token(cancel).run(async move {
+            client.extend_thread_control(&psid, Duration::from_secs(secs)).await.map_err(from_core)
+        }))
+    }
+
+    #[napi]
+    pub fn secondary_receivers<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<App>>> {
+        let client = self.client()?;
+        env.spawn_future(Canceller::from_token(cancel).run(async move {
+            client.secondary_receivers().await.map(|apps| apps.into_iter().map(App::from).collect()).map_err(from_core)
+        }))
+    }
+
+    /// A pager; arguments are checked now, nothing is sent until the first page.
+    #[napi]
+    pub fn conversations(&self, options: Option<ConversationsOptions>) -> napi::Result<NativePager> {
+        let client = self.client()?;
+        let mut q = ConversationsQuery::new();
+        if let Some(o) = options {
+            if let Some(f) = o.folder {
+                q = q.folder(f.parse::<Folder>().map_err(from_core)?);
+            }
+            if let Some(p) = o.platform {
+                q = q.platform(p.parse::<Platform>().map_err(from_core)?);
+            }
+            if let Some(u) = o.user_id {
+                q = q.user_id(u);
+            }
+            if let Some(t) = o.tags {
+                q = q.tags(t);
+            }
+            if let Some(f) = o.fields {
+                q = q.fields(f);
+            }
+            if let Some(n) = o.page_size {
+                q = q.page_size(whole("pageSize", n, f64::from(u32::MAX))? as u32);
+            }
+            if let Some(a) = o.after {
+                q = q.after(a);
+            }
+        }
+        client.conversations(q).map(NativePager::new).map_err(from_core)
+    }
+}

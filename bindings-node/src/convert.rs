@@ -1,0 +1,161 @@
+//! Core results as plain JavaScript objects (camelCase, `null` for absent).
+
+use chrono::{DateTime, Utc};
+use messenger_handover as core;
+use napi_derive::napi;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The app that controls a thread, and until when.
+#[napi(object, use_nullable = true)]
+pub struct ThreadOwner {
+    /// Always a string, even when the Graph API sends a number.
+    pub app_id: String,
+    pub expiration: Option<DateTime<Utc>>,
+}
+
+impl From<core::ThreadOwner> for ThreadOwner {
+    fn from(o: core::ThreadOwner) -> Self {
+        ThreadOwner { app_id: o.app_id, expiration: o.expiration }
+    }
+}
+
+/// An app with a role on the Page.
+#[napi(object, use_nullable = true)]
+pub struct App {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+impl From<core::App> for App {
+    fn from(a: core::App) -> Self {
+        App { id: a.id, name: a.name }
+    }
+}
+
+/// A person (or the Page) in a conversation.
+#[napi(object, use_nullable = true)]
+pub struct Participant {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl From<core::Participant> for Participant {
+    fn from(p: core::Participant) -> Self {
+        Participant { id: p.id, name: p.name, email: p.email }
+    }
+}
+
+/// A conversation: typed fields, and `raw` for anything else requested.
+#[napi(object, use_nullable = true)]
+pub struct Conversation {
+    pub id: String,
+    pub updated_time: Option<DateTime<Utc>>,
+    pub link: Option<String>,
+    pub snippet: Option<String>,
+    pub message_count: Option<f64>,
+    pub unread_count: Option<f64>,
+    pub participants: Vec<Participant>,
+    pub senders: Vec<Participant>,
+    pub can_reply: Option<bool>,
+    pub is_subscribed: Option<bool>,
+    pub scoped_thread_key: Option<String>,
+    pub folder: Option<String>,
+    pub raw: Map<String, Value>,
+}
+
+impl From<core::Conversation> for Conversation {
+    fn from(c: core::Conversation) -> Self {
+        Conversation {
+            id: c.id,
+            updated_time: c.updated_time,
+            link: c.link,
+            snippet: c.snippet,
+            message_count: c.message_count.map(|n| n as f64),
+            unread_count: c.unread_count.map(|n| n as f64),
+            participants: c.participants.into_iter().map(Into::into).collect(),
+            senders: c.senders.into_iter().map(Into::into).collect(),
+            can_reply: c.can_reply,
+            is_subscribed: c.is_subscribed,
+            scoped_thread_key: c.scoped_thread_key,
+            folder: c.folder,
+            raw: c.raw,
+        }
+    }
+}
+
+/// One page of conversations.
+#[napi(object, use_nullable = true)]
+pub struct ConversationPage {
+    pub items: Vec<Conversation>,
+    /// This page's `after` cursor (kept even on the last page).
+    pub after: Option<String>,
+    /// Whether the Graph API announced a further page.
+    pub has_next: bool,
+    /// The cursor to resume after the last page handed out.
+    pub resume_after: Option<String>,
+}
+
+/// Percentages of a quota used (`X-App-Usage`, `X-Page-Usage`).
+#[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageFigures {
+    pub call_count: f64,
+    pub total_cputime: f64,
+    pub total_time: f64,
+}
+
+impl From<&core::UsageFigures> for UsageFigures {
+    fn from(u: &core::UsageFigures) -> Self {
+        UsageFigures { call_count: u.call_count, total_cputime: u.total_cputime, total_time: u.total_time }
+    }
+}
+
+/// One entry of `X-Business-Use-Case-Usage`.
+#[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BusinessUseCaseUsage {
+    pub id: String,
+    #[napi(js_name = "type")]
+    #[serde(rename = "type")]
+    pub use_case: String,
+    pub call_count: f64,
+    pub total_cputime: f64,
+    pub total_time: f64,
+    /// Minutes until calls are accepted again; 0 when not throttled.
+    pub estimated_time_to_regain_access: f64,
+}
+
+/// The usage headers of one response.
+#[napi(object, use_nullable = true)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageInfo {
+    pub app: Option<UsageFigures>,
+    pub page: Option<UsageFigures>,
+    pub business_use_case: Vec<BusinessUseCaseUsage>,
+}
+
+impl From<&core::Usage> for UsageInfo {
+    fn from(u: &core::Usage) -> Self {
+        UsageInfo {
+            app: u.app.as_ref().map(Into::into),
+            page: u.page.as_ref().map(Into::into),
+            business_use_case: u
+                .business_use_case
+                .iter()
+                .map(|b| BusinessUseCaseUsage {
+                    id: b.id.clone(),
+                    use_case: b.use_case.clone(),
+                    call_count: b.call_count,
+                    total_cputime: b.total_cputime,
+                    total_time: b.total_time,
+                    estimated_time_to_regain_access: b.estimated_time_to_regain_access,
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! `NativeEmulator`: the Rust Graph API emulator, started on the addon's
+//! runtime, for `messenger-handover/testing`.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use messenger_handover_emulator::{AppRole, Emulator, EmulatorConfig, FaultSpec, RateLimitConfig};
+use napi::bindgen_prelude::PromiseRaw;
+use napi::Env;
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::errors::{invalid, io, state};
+
+/// One app's identity on the emulated Page.
+#[napi(object)]
+pub struct AppCredentials {
+    pub app_id: String,
+    pub token: String,
+    pub secret: String,
+}
+
+impl From<&messenger_handover_emulator::AppCredentials> for AppCredentials {
+    fn from(c: &messenger_handover_emulator::AppCredentials) -> Self {
+        AppCredentials { app_id: c.app_id.clone(), token: c.token.clone(), secret: c.secret.clone() }
+    }
+}
+
+/// A running emulator on 127.0.0.1.
+#[napi]
+pub struct NativeEmulator {
+    emulator: RwLock<Option<Arc<Emulator>>>,
+    url: String,
+    page_id: String,
+    port: u32,
+}
+
+/// Starts an emulator; `config` is the emulator's `EmulatorConfig` as JSON
+/// (snake_case keys, every one optional).
+#[napi(ts_args_type = "config?: Record<string, unknown> | null")]
+pub fn start_emulator(env: &Env, config: Option<Value>) -> napi::Result<PromiseRaw<'_, NativeEmulator>> {
+    let config: EmulatorConfig = match config {
+        None | Some(Value::Null) => EmulatorConfig::default(),
+        Some(v) => serde_json::from_value(v).map_err(|e| invalid("options", e))?,
+    };
+    env.spawn_future(async move {
+        let emu = Emulator::start(config).await.map_err(io)?;
+        Ok(NativeEmulator {
+            url: emu.url().to_owned(),
+            page_id: emu.page_id().to_owned(),
+            port: u32::from(emu.port()),
+            emulator: RwLock::new(Some(Arc::new(emu))),
+        })
+    })
+}
+
+fn role(app: &str) -> napi::Result<AppRole> {
+    match app {
+        "primary" => Ok(AppRole::Primary),
+        "secondary" => Ok(AppRole::Secondary),
+        "page_inbox" | "pageInbox" => Ok(AppRole::PageInbox),
+        other => Err(invalid("app", format!("unknown app {other:?}; expected primary, secondary or pageInbox"))),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> napi::Result<Value> {
+    serde_json::to_value(v).map_err(|e| state(format!("cannot serialise: {e}")))
+}
+
+#[napi]
+impl NativeEmulator {
+    fn get(&self) -> napi::Result<Arc<Emulator>> {
+        self.emulator
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| state("the emulator is stopped"))
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    #[napi(getter)]
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    #[napi(getter)]
+    pub fn page_id(&self) -> String {
+        self.page_id.clone()
+    }
+
+    #[napi(getter)]
+    pub fn port(&self) -> u32 {
+        self.port
+    }
+
+    #[napi(getter)]
+    pub fn stopped(&self) -> bool {
+        self.emulator.read().unwrap_or_else(PoisonError::into_inner).is_none()
+    }
+
+    /// The credentials of `primary`, `secondary` or `pageInbox`.
+    #[napi]
+    pub fn app(&self, app: String) -> napi::Result<AppCredentials> {
+        let r = role(&app)?;
+        Ok(AppCredentials::from(self.get()?.apps().get(r)))
+    }
+
+    #[napi(ts_return_type = "Record<string, unknown>")]
+    pub fn info(&self) -> napi::Result<Value> {
+        Ok(self.get()?.info())
+    }
+
+    #[napi(ts_return_type = "Array<Record<string, unknown>>")]
+    pub fn request_log(&self) -> napi::Result<Value> {
+        to_json(&self.get()?.request_log())
+    }
+
+    #[napi]
+    pub fn clear_request_log(&self) -> napi::Result<()> {
+        self.get()?.clear_request_log();
+        Ok(())
+    }
+
+    #[napi(ts_args_type = "fault: Record<string, unknown>")]
+    pub fn inject_fault(&self, fault: Value) -> napi::Result<()> {
+        let spec: FaultSpec = serde_json::from_value(fault).map_err(|e| invalid("fault", e))?;
+        self.get()?.inject_fault(spec);
+        Ok(())
+    }
+
+    #[napi]
+    pub fn clear_faults(&self) -> napi::Result<()> {
+        self.get()?.clear_faults();
+        Ok(())
+    }
+
+    #[napi(ts_args_type = "config: Record<string, unknown>")]
+    pub fn set_rate_limit(&self, config: Value) -> napi::Result<()> {
+        let cfg: RateLimitConfig = serde_json::from_value(config).map_err(|e| invalid("config", e))?;
+        self.get()?.set_rate_limit(cfg);
+        Ok(())
+    }
+
+    #[napi]
+    pub fn reset(&self) -> napi::Result<()> {
+        self.get()?.reset();
+        Ok(())
+    }
+
+    #[napi(ts_return_type = "Record<string, unknown>")]
+    pub fn state(&self) -> napi::Result<Value> {
+        Ok(self.get()?.state())
+    }
+
+    #[napi]
+    pub fn set_webhook(&self, app: String, url: Option<String>) -> napi::Result<()> {
+        let r = role(&app)?;
+        self.get()?.set_webhook(r, url);
+        Ok(())
+    }
+
+    /// A user message arrives on `psid`; resolves once webhooks were delivered.
+    #[napi]
+    pub fn simulate_message<'env>(
+        &self,
+        env: &'env Env,
+        psid: String,
+        text: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let emu = self.get()?;
+        env.spawn_future(async move { emu.simulate_message(&psid, &text).await.map_err(io) })
+    }
+
+    /// Stops the server; idempotent.
+    #[napi]
+    pub fn stop<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+        let taken = self.emulator.write().unwrap_or_else(PoisonError::into_inner).take();
+        env.spawn_future(async move {
+            if let Some(emu) = taken {
+                // A call still holding it (simulateMessage) lets go soon;
+                // dropping it then aborts the server.
+                if let Ok(emu) = Arc::try_unwrap(emu) {
+                    emu.shutdown().await;
+                }
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,88 @@
+//! `NativePager`: the core pager behind a lock, read one page at a time
+//! from JavaScript (`nextPage()`); `close()` drops it and its prefetch.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use messenger_handover::ConversationPager;
+use napi::bindgen_prelude::PromiseRaw;
+use napi::Env;
+use napi_derive::napi;
+
+use crate::cancel::{CancelToken, Canceller};
+use crate::convert::{Conversation, ConversationPage};
+use crate::errors::from_core;
+
+/// Pages of conversations, with the next one prefetched.
+#[napi]
+pub struct NativePager {
+    pager: Arc<tokio::sync::Mutex<Option<ConversationPager>>>,
+    after: Arc<Mutex<Option<String>>>,
+    closed: Arc<AtomicBool>,
+}
+
+impl NativePager {
+    pub fn new(pager: ConversationPager) -> Self {
+        let after = pager.after().map(str::to_owned);
+        NativePager {
+            pager: Arc::new(tokio::sync::Mutex::new(Some(pager))),
+            after: Arc::new(Mutex::new(after)),
+            closed: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+#[napi]
+impl NativePager {
+    /// The next page, or `null` after the last one. An aborted read leaves
+    /// the pager where it was.
+    #[napi]
+    pub fn next_page<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Option<ConversationPage>>> {
+        let (pager, after, closed) = (self.pager.clone(), self.after.clone(), self.closed.clone());
+        env.spawn_future(Canceller::from_token(cancel).run(async move {
+            let mut guard = pager.lock().await;
+            if closed.load(Ordering::SeqCst) {
+                guard.take();
+            }
+            let Some(p) = guard.as_mut() else { return Ok(None) };
+            let page = p.next_page().await.map_err(from_core)?;
+            let resume_after = p.after().map(str::to_owned);
+            after.lock().unwrap_or_else(PoisonError::into_inner).clone_from(&resume_after);
+            if p.is_finished() || closed.load(Ordering::SeqCst) {
+                guard.take();
+            }
+            Ok(page.map(|page| ConversationPage {
+                items: page.items.into_iter().map(Conversation::from).collect(),
+                after: page.after,
+                has_next: page.has_next,
+                resume_after,
+            }))
+        }))
+    }
+
+    /// The cursor after the last page handed out (or the one it started from).
+    #[napi(getter)]
+    pub fn after(&self) -> Option<String> {
+        self.after.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Stops paging: the prefetched page (if any) is cancelled.
+    #[napi]
+    pub fn close(&self) -> napi::Result<()> {
+        self.closed.store(true, Ordering::SeqCst);
+        // A read in flight drops the pager itself when it ends.
+        if let Ok(mut guard) = self.pager.try_lock() {
+            guard.take();
+        }
+        Ok(())
+    }
+}

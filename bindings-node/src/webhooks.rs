@@ -1,0 +1,92 @@
+//! Webhook helpers over the core: signature check, subscription handshake,
+//! and every event of a batch as plain objects (camelCase keys, timestamps
+//! in epoch milliseconds that `webhooks.js` turns into `Date`s).
+
+use std::collections::HashMap;
+
+use messenger_handover::webhooks::{self, Event, EventContext, WebhookError};
+use napi::bindgen_prelude::{Buffer, Either};
+use napi_derive::napi;
+use serde_json::{json, Map, Value};
+
+fn bytes(body: &Either<Buffer, String>) -> &[u8] {
+    match body {
+        Either::A(b) => b.as_ref(),
+        Either::B(s) => s.as_bytes(),
+    }
+}
+
+fn webhook_error(e: WebhookError) -> napi::Error {
+    let kind = match e {
+        WebhookError::Subscription(_) => "subscription",
+        WebhookError::Malformed(_) => "malformed",
+    };
+    napi::Error::new(
+        napi::Status::GenericFailure,
+        format!(
+            "{}{}",
+            crate::errors::PAYLOAD_PREFIX,
+            json!({ "kind": "webhook", "reason": kind, "message": e.to_string() })
+        ),
+    )
+}
+
+/// Checks `X-Hub-Signature-256` against the raw body, in constant time.
+#[napi]
+pub fn verify_signature(app_secret: String, raw_body: Either<Buffer, String>, header: Option<String>) -> bool {
+    webhooks::verify_signature(&app_secret, bytes(&raw_body), header.as_deref())
+}
+
+/// The `X-Hub-Signature-256` value for a body (for tests and emulators).
+#[napi]
+pub fn sign_webhook_body(app_secret: String, raw_body: Either<Buffer, String>) -> String {
+    webhooks::sign(&app_secret, bytes(&raw_body))
+}
+
+/// Answers the subscription handshake: the challenge to echo back.
+#[napi]
+pub fn verify_subscription(params: HashMap<String, String>, verify_token: String) -> napi::Result<String> {
+    webhooks::verify_subscription(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), &verify_token)
+        .map_err(webhook_error)
+}
+
+fn context(c: &EventContext, ty: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("type".into(), ty.into());
+    m.insert("pageId".into(), c.page_id.clone().into());
+    m.insert("psid".into(), c.psid.clone().into());
+    m.insert("timestamp".into(), c.timestamp.map(|t| t.timestamp_millis()).into());
+    m
+}
+
+fn to_js(event: Event) -> Value {
+    let (mut m, extra) = match event {
+        Event::PassThreadControl { context: c, new_owner_app_id, previous_owner_app_id, metadata } => (
+            context(&c, "pass_thread_control"),
+            json!({ "newOwnerAppId": new_owner_app_id, "previousOwnerAppId": previous_owner_app_id, "metadata": metadata }),
+        ),
+        Event::TakeThreadControl { context: c, previous_owner_app_id, metadata } => (
+            context(&c, "take_thread_control"),
+            json!({ "previousOwnerAppId": previous_owner_app_id, "metadata": metadata }),
+        ),
+        Event::RequestThreadControl { context: c, requested_owner_app_id, metadata } => (
+            context(&c, "request_thread_control"),
+            json!({ "requestedOwnerAppId": requested_owner_app_id, "metadata": metadata }),
+        ),
+        Event::AppRoles { context: c, roles } => (context(&c, "app_roles"), json!({ "roles": roles })),
+        Event::Standby { context: c, event } => (context(&c, "standby"), json!({ "event": event })),
+        Event::Other { context: c, event } => (context(&c, "other"), json!({ "event": event })),
+    };
+    if let Value::Object(extra) = extra {
+        m.extend(extra);
+    }
+    Value::Object(m)
+}
+
+/// Every event of every entry of a webhook batch, in order.
+#[napi(ts_return_type = "Array<Record<string, unknown>>")]
+pub fn parse_events(raw_body: Either<Buffer, String>) -> napi::Result<Vec<Value>> {
+    webhooks::parse_events(bytes(&raw_body))
+        .map(|events| events.into_iter().map(to_js).collect())
+        .map_err(webhook_error)
+}

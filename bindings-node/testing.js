@@ -1,0 +1,299 @@
+'use strict'
+// messenger-handover/testing: the local Graph API emulator (stateful, with
+// fault injection, rate limits, webhooks and a request log) and the strict
+// scripted server the conformance vectors run against. Both bind 127.0.0.1
+// and run on the addon's own threads: they never keep the process alive.
+
+const { inspect } = require('node:util')
+const native = require('./native.js')
+const { Client } = require('./index.js')
+const { fromNative, invalidArgument } = require('./errors.js')
+
+function snake(key) {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+}
+
+function camel(key) {
+  return key.replace(/_([a-z])/g, (_, c) => c.toUpperCase())
+}
+
+/** Renames an object's own keys (one level) to snake_case. */
+function snakeKeys(obj) {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return obj
+  const out = {}
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[snake(k)] = v
+  return out
+}
+
+function camelKeys(obj) {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return obj
+  const out = {}
+  for (const [k, v] of Object.entries(obj)) out[camel(k)] = v
+  return out
+}
+
+function checkObject(name, value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgument(name, 'must be an object', { range: false })
+  }
+}
+
+const ROLES = { primary: 'primary', secondary: 'secondary', pageInbox: 'page_inbox', page_inbox: 'page_inbox' }
+
+function roleName(app) {
+  const r = ROLES[app]
+  if (r === undefined) throw invalidArgument('app', `must be "primary", "secondary" or "pageInbox"; received ${inspect(app)}`, { range: false })
+  return r
+}
+
+/** One app's identity on the emulated Page; inspect and JSON hide the secrets. */
+class AppCredentials {
+  #token
+  #secret
+
+  constructor(c) {
+    this.appId = c.appId
+    this.#token = c.token
+    this.#secret = c.secret
+  }
+
+  /** The app's Page access token. */
+  get token() {
+    return this.#token
+  }
+
+  /** The app secret (signs webhooks, keys appsecret_proof). */
+  get secret() {
+    return this.#secret
+  }
+
+  toJSON() {
+    return { appId: this.appId }
+  }
+
+  [inspect.custom](depth, opts, insp = inspect) {
+    return `AppCredentials ${insp({ appId: this.appId, token: '[redacted]', secret: '[redacted]' }, opts)}`
+  }
+}
+
+/**
+ * A stateful local Graph API for the thread-control and conversations
+ * endpoints. `await Emulator.start({ conversations: 500, mode: 'routing' })`.
+ */
+class Emulator {
+  #native
+  #apps
+
+  constructor(nativeEmulator) {
+    if (!(nativeEmulator instanceof native.NativeEmulator)) {
+      throw new TypeError('use `await Emulator.start(options)` to start an emulator')
+    }
+    this.#native = nativeEmulator
+    this.#apps = {
+      primary: new AppCredentials(nativeEmulator.app('primary')),
+      secondary: new AppCredentials(nativeEmulator.app('secondary')),
+      pageInbox: new AppCredentials(nativeEmulator.app('pageInbox')),
+    }
+  }
+
+  /**
+   * Starts an emulator on 127.0.0.1. Options: `port` (0: a free one),
+   * `conversations` (how many to generate), `mode` ('handover' or
+   * 'routing'), `rateLimit` ({ enabled, maxCalls, windowSecs, code,
+   * regainMinutes }), `logRequests`.
+   */
+  static async start(options = {}) {
+    if (options === null || typeof options !== 'object') checkObject('options', options)
+    const cfg = snakeKeys(options)
+    if (cfg.rate_limit !== undefined) cfg.rate_limit = snakeKeys(cfg.rate_limit)
+    try {
+      return new Emulator(await native.startEmulator(cfg))
+    } catch (e) {
+      throw fromNative(e)
+    }
+  }
+
+  /** `http://127.0.0.1:PORT`: the `baseUrl` for a Client. */
+  get url() {
+    return this.#native.url
+  }
+
+  get port() {
+    return this.#native.port
+  }
+
+  get pageId() {
+    return this.#native.pageId
+  }
+
+  /** The primary receiver app (the bot). */
+  get primary() {
+    return this.#apps.primary
+  }
+
+  /** The secondary receiver app. */
+  get secondary() {
+    return this.#apps.secondary
+  }
+
+  /** The Page Inbox app (263902037430900). */
+  get pageInbox() {
+    return this.#apps.pageInbox
+  }
+
+  get stopped() {
+    return this.#native.stopped
+  }
+
+  #call(f) {
+    try {
+      return f()
+    } catch (e) {
+      throw fromNative(e)
+    }
+  }
+
+  /** Every request seen (tokens never stored), oldest first. */
+  requestLog() {
+    return this.#call(() => this.#native.requestLog()).map(camelKeys)
+  }
+
+  clearRequestLog() {
+    this.#call(() => this.#native.clearRequestLog())
+  }
+
+  /**
+   * Queues a fault: `{ match: { method, pathContains }, count, action: { type:
+   * 'status' | 'graph_error' | 'delay' | 'reset' | 'reset_mid_body' | 'malformed', ... } }`.
+   */
+  injectFault(fault) {
+    checkObject('fault', fault)
+    const spec = snakeKeys(fault)
+    if (spec.match !== undefined) spec.match = snakeKeys(spec.match)
+    if (spec.action !== undefined) {
+      checkObject('fault.action', spec.action)
+      const { error, headers, ...rest } = spec.action
+      spec.action = snakeKeys(rest)
+      if (error !== undefined) spec.action.error = error
+      if (headers !== undefined) spec.action.headers = headers
+    }
+    this.#call(() => this.#native.injectFault(spec))
+  }
+
+  clearFaults() {
+    this.#call(() => this.#native.clearFaults())
+  }
+
+  /** `{ enabled, maxCalls, windowSecs, code (613 or 80006), regainMinutes }`. */
+  setRateLimit(config) {
+    checkObject('config', config)
+    this.#call(() => this.#native.setRateLimit(snakeKeys(config)))
+  }
+
+  /** Threads, faults, log and counters back to the start. */
+  reset() {
+    this.#call(() => this.#native.reset())
+  }
+
+  /** Threads and owners, as the emulator sees them. */
+  state() {
+    return this.#call(() => this.#native.state())
+  }
+
+  /** Registers (or with null removes) an app's webhook callback URL. */
+  setWebhook(app, url) {
+    const role = roleName(app)
+    if (url !== null && url !== undefined && typeof url !== 'string') {
+      throw invalidArgument('url', 'must be a string or null', { range: false })
+    }
+    this.#call(() => this.#native.setWebhook(role, url ?? undefined))
+  }
+
+  /** A user writes on a thread; resolves once the webhooks were delivered. */
+  async simulateMessage(psid, text) {
+    if (typeof psid !== 'string') throw invalidArgument('psid', 'must be a string', { range: false })
+    if (typeof text !== 'string') throw invalidArgument('text', 'must be a string', { range: false })
+    try {
+      await this.#native.simulateMessage(psid, text)
+    } catch (e) {
+      throw fromNative(e)
+    }
+  }
+
+  /** A Client for one of the apps (`primary` by default), aimed at this emulator. */
+  client(app = 'primary', options = {}) {
+    if (app !== null && typeof app === 'object') {
+      options = app
+      app = 'primary'
+    }
+    const creds = this.#apps[app === 'page_inbox' ? 'pageInbox' : app]
+    if (creds === undefined) roleName(app)
+    return new Client({ accessToken: creds.token, pageId: this.pageId, baseUrl: this.url, ...options })
+  }
+
+  /** Stops the server (idempotent). */
+  async stop() {
+    await this.#native.stop()
+  }
+
+  async [Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')]() {
+    await this.stop()
+  }
+
+  [inspect.custom](depth, opts, insp = inspect) {
+    return `Emulator ${insp({ url: this.url, pageId: this.pageId, stopped: this.stopped }, opts)}`
+  }
+}
+
+/**
+ * A tiny strict server: records every request and answers each with the
+ * next queued response. The shared conformance vectors run against it.
+ */
+class ScriptedServer {
+  #native
+
+  constructor(nativeServer) {
+    if (!(nativeServer instanceof native.NativeScriptedServer)) {
+      throw new TypeError('use `await ScriptedServer.start()` to start a scripted server')
+    }
+    this.#native = nativeServer
+  }
+
+  static async start() {
+    try {
+      return new ScriptedServer(await native.startScriptedServer())
+    } catch (e) {
+      throw fromNative(e)
+    }
+  }
+
+  get url() {
+    return this.#native.url
+  }
+
+  /** Queues `{ status, headers, body }` (body: a string, served byte for byte). */
+  pushResponse(response) {
+    checkObject('response', response)
+    const { status = 200, headers = {}, body = '' } = response
+    this.#native.pushResponse({ status, headers, body: typeof body === 'string' ? body : JSON.stringify(body) })
+  }
+
+  /** What arrived: `{ method, path, query: [[k, v], ...], headers, body }`. */
+  requests() {
+    return this.#native.requests()
+  }
+
+  clear() {
+    this.#native.clear()
+  }
+
+  async stop() {
+    await this.#native.stop()
+  }
+
+  async [Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')]() {
+    await this.stop()
+  }
+}
+
+module.exports = { Emulator, ScriptedServer, AppCredentials }

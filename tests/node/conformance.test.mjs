@@ -1,0 +1,228 @@
+// Runs every shared vector of tests/conformance/*.json through the Node
+// client against the scripted server, exactly as tests/conformance/README.md
+// says: the request on the wire, then the result or error.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Client, ScriptedServer, assertHidden } from './helpers.mjs'
+
+const TOKEN = 'conformance-token-7f3a'
+const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'conformance')
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+
+const FIELD = {
+  updated_time: 'updatedTime',
+  message_count: 'messageCount',
+  unread_count: 'unreadCount',
+  can_reply: 'canReply',
+  is_subscribed: 'isSubscribed',
+  scoped_thread_key: 'scopedThreadKey',
+}
+const ARG = { target_app_id: 'targetAppId', duration: 'durationSeconds', page_size: 'pageSize', user_id: 'userId' }
+const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase())
+
+function queued(v) {
+  const list = v.responses ?? [v.response]
+  return list.map((r) => {
+    const headers = { ...(r.headers ?? {}) }
+    let body
+    if ('body_text' in r) body = r.body_text
+    else {
+      if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json'
+      body = JSON.stringify(r.body)
+    }
+    return { status: r.status, headers, body }
+  })
+}
+
+function makeClient(v, url) {
+  const o = v.client ?? {}
+  const opts = { accessToken: TOKEN, baseUrl: url, maxRetries: o.max_retries ?? 0 }
+  if (o.page_id) opts.pageId = o.page_id
+  if (o.app_secret) opts.appSecret = o.app_secret
+  if (o.api_version) opts.apiVersion = o.api_version
+  return new Client(opts)
+}
+
+function iso(d) {
+  return d === null || d === undefined ? null : new Date(d).getTime()
+}
+
+/** Calls the op; returns { ok, value } in the README's canonical shape or { err }. */
+async function call(client, op, a, server) {
+  const md = a.metadata === undefined || a.metadata === null ? {} : { metadata: a.metadata }
+  try {
+    switch (op) {
+      case 'thread_owner': {
+        const o = await client.threadOwner(a.psid)
+        return { ok: o === null ? null : { app_id: o.appId, expiration: o.expiration } }
+      }
+      case 'pass_thread_control':
+        return { ok: (await client.passThreadControl(a.psid, a.target_app_id, md)) ?? null }
+      case 'pass_thread_control_to_page_inbox':
+        return { ok: (await client.passThreadControlToPageInbox(a.psid, md)) ?? null }
+      case 'take_thread_control':
+        return { ok: (await client.takeThreadControl(a.psid, md)) ?? null }
+      case 'request_thread_control':
+        return { ok: (await client.requestThreadControl(a.psid, md)) ?? null }
+      case 'release_thread_control':
+        return { ok: (await client.releaseThreadControl(a.psid, md)) ?? null }
+      case 'extend_thread_control':
+        return { ok: (await client.extendThreadControl(a.psid, a.duration)) ?? null }
+      case 'secondary_receivers':
+        return { ok: await client.secondaryReceivers() }
+      case 'conversations_page': {
+        const q = {}
+        for (const [k, val] of Object.entries(a)) if (val !== null) q[camel(k)] = val
+        const pager = client.conversations(q)
+        const page = await pager.nextPage()
+        assert.ok(page, 'the pager returned no first page')
+        if (page.hasNext) {
+          for (let i = 0; i < 100 && server.requests().length < 2; i++) await sleep(20)
+        }
+        pager.close()
+        return { ok: { items: page.items, after: page.after, has_next: page.hasNext } }
+      }
+      default:
+        throw new Error(`unknown op ${op}`)
+    }
+  } catch (err) {
+    return { err }
+  }
+}
+
+function checkRequest(what, want, got) {
+  assert.equal(got.method, want.method, `${what}: method`)
+  assert.equal(got.path, want.path, `${what}: path`)
+  const keys = got.query.map(([k]) => k)
+  assert.equal(new Set(keys).size, keys.length, `${what}: a query key repeats: ${keys}`)
+  const gotQuery = Object.fromEntries(got.query)
+  const wantQuery = Object.fromEntries(Object.entries(want.query ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))
+  assert.deepEqual(gotQuery, wantQuery, `${what}: query`)
+  if (want.body === null || want.body === undefined) assert.equal(got.body, '', `${what}: no body expected`)
+  else assert.deepEqual(JSON.parse(got.body), want.body, `${what}: body`)
+  for (const [name, val] of Object.entries(want.headers ?? {})) {
+    assert.equal(got.headers[name.toLowerCase()], val, `${what}: header ${name}`)
+  }
+}
+
+function checkRequests(v, op, outcome, requests) {
+  for (const r of requests) {
+    assert.ok(!r.query.some(([k]) => k === 'access_token'), 'access_token in a query')
+    assert.ok(!r.path.includes(TOKEN) && !r.query.some(([k, val]) => k.includes(TOKEN) || val.includes(TOKEN)), 'token in a URL')
+  }
+  if (v.request === null) {
+    assert.equal(requests.length, 0, 'bad input must be refused before any request')
+    return
+  }
+  const count = v.request_count ?? 1
+  const prefetched = op === 'conversations_page' && outcome.ok?.has_next === true && requests.length === count + 1
+  if (!prefetched) assert.equal(requests.length, count, `expected ${count} request(s)`)
+  for (let i = 0; i < count; i++) checkRequest(`request ${i}`, v.request, requests[i])
+  if (prefetched) {
+    const next = { ...v.request, query: { ...(v.request.query ?? {}), after: outcome.ok.after } }
+    checkRequest('the prefetch of the next page', next, requests[count])
+  }
+}
+
+function checkPeople(what, want, got) {
+  assert.equal(got.length, want.length, `${what}: count`)
+  want.forEach((p, j) => {
+    for (const [k, val] of Object.entries(p)) assert.deepEqual(got[j][k], val, `${what}[${j}].${k}`)
+  })
+}
+
+function checkResult(op, want, got) {
+  if (op === 'thread_owner') {
+    if (want === null) return assert.equal(got, null)
+    assert.ok(got, `expected an owner, got ${got}`)
+    assert.equal(got.app_id, want.app_id)
+    assert.equal(typeof got.app_id, 'string')
+    assert.equal(iso(got.expiration), iso(want.expiration), 'expiration')
+    if (got.expiration !== null) assert.ok(got.expiration instanceof Date)
+    return
+  }
+  if (op !== 'conversations_page') return assert.deepEqual(got, want)
+  if ('after' in want) assert.equal(got.after, want.after, 'after')
+  if ('has_next' in want) assert.equal(got.has_next, want.has_next, 'has_next')
+  assert.equal(got.items.length, want.items.length, 'item count')
+  want.items.forEach((wi, i) => {
+    const gi = got.items[i]
+    for (const [k, wv] of Object.entries(wi)) {
+      const gv = gi[FIELD[k] ?? k]
+      if (k === 'raw') {
+        for (const [rk, rv] of Object.entries(wv)) assert.deepEqual(gi.raw[rk], rv, `item ${i}: raw.${rk}`)
+      } else if (k === 'updated_time') {
+        assert.equal(iso(gv), iso(wv), `item ${i}: updated_time`)
+      } else if (k === 'participants' || k === 'senders') {
+        checkPeople(`item ${i}: ${k}`, wv, gv)
+      } else {
+        assert.deepEqual(gv, wv, `item ${i}: ${k}`)
+      }
+    }
+  })
+}
+
+function checkError(want, err) {
+  assertHidden(TOKEN, err)
+  if (want.kind === 'invalid_input') {
+    assert.ok(err instanceof TypeError || err instanceof RangeError, `expected TypeError/RangeError, got ${err}`)
+  } else {
+    assert.equal(err.kind, want.kind, `kind (${err})`)
+  }
+  for (const [field, wv] of Object.entries(want)) {
+    switch (field) {
+      case 'kind':
+        break
+      case 'message_contains':
+        assert.ok(err.message.includes(wv), `message ${JSON.stringify(err.message)} lacks ${JSON.stringify(wv)}`)
+        break
+      case 'argument':
+        assert.equal(err.argument, ARG[wv] ?? camel(wv), 'argument')
+        break
+      case 'error_type':
+        assert.equal(err.type, wv, 'type')
+        break
+      case 'retry_after':
+        if (wv === null) assert.equal(err.retryAfter ?? null, null)
+        else assert.ok(Math.abs(err.retryAfter - wv) < 1e-6, `retryAfter ${err.retryAfter} instead of ${wv}`)
+        break
+      default:
+        assert.deepEqual(err[camel(field)] ?? null, wv, field)
+    }
+  }
+}
+
+test('there are conformance vectors', () => {
+  assert.ok(files.length >= 40, `only ${files.length} vectors in ${DIR}`)
+})
+
+for (const file of files) {
+  test(`conformance: ${file.replace(/\.json$/, '')}`, { timeout: 30_000 }, async () => {
+    const v = JSON.parse(readFileSync(join(DIR, file), 'utf8'))
+    const op = v.call.op
+    const server = await ScriptedServer.start()
+    try {
+      for (const r of queued(v)) server.pushResponse(r)
+      const client = makeClient(v, server.url)
+      const outcome = await call(client, op, v.call.args ?? {}, server)
+      client.close()
+      const requests = server.requests()
+      checkRequests(v, op, outcome, requests)
+      if ('result' in v.expect) {
+        assert.ok(!outcome.err, `expected a result, got ${outcome.err}`)
+        checkResult(op, v.expect.result, outcome.ok)
+      } else {
+        assert.ok(outcome.err, `expected an error, got ${JSON.stringify(outcome.ok)}`)
+        checkError(v.expect.error, outcome.err)
+      }
+    } finally {
+      await server.stop()
+    }
+  })
+}

@@ -1,0 +1,104 @@
+// Bad arguments: TypeError/RangeError naming the argument, and nothing is
+// sent (the emulator's request log stays empty).
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { Client, Emulator } from './helpers.mjs'
+
+let emu
+let bot
+before(async () => {
+  emu = await Emulator.start({ conversations: 5, mode: 'routing' })
+  bot = emu.client()
+})
+after(async () => {
+  await emu.stop()
+})
+
+const BAD_IDS = ['', '1/2', '1?x=2', '1#2', '1&2', '1 2', '1\n2', '1\u00002', '%2F']
+
+async function refused(promise, name, argument) {
+  await assert.rejects(promise, (e) => {
+    assert.equal(e.name, name, `${e.name}: ${e.message}`)
+    assert.equal(e.argument, argument)
+    assert.ok(e.message.includes(`"${argument}"`), e.message)
+    return true
+  })
+}
+
+test('ids with / ? # & whitespace, control characters or empty are refused', async () => {
+  emu.clearRequestLog()
+  for (const psid of BAD_IDS) {
+    await refused(bot.threadOwner(psid), 'TypeError', 'psid')
+    await refused(bot.passThreadControlToPageInbox(psid), 'TypeError', 'psid')
+    await refused(bot.takeThreadControl(psid), 'TypeError', 'psid')
+    await refused(bot.requestThreadControl(psid), 'TypeError', 'psid')
+    await refused(bot.releaseThreadControl(psid), 'TypeError', 'psid')
+    await refused(bot.extendThreadControl(psid, 60), 'TypeError', 'psid')
+  }
+  for (const app of ['', '12a', '1/2', ' 123', '-5']) {
+    await refused(bot.passThreadControl('123', app), 'TypeError', 'targetAppId')
+  }
+  assert.equal(emu.requestLog().length, 0)
+})
+
+test('wrong types are TypeErrors', async () => {
+  emu.clearRequestLog()
+  for (const v of [undefined, null, 123, {}, ['1'], 1n]) {
+    await refused(bot.threadOwner(v), 'TypeError', 'psid')
+  }
+  await refused(bot.passThreadControl('1', 263902037430900), 'TypeError', 'targetAppId')
+  await refused(bot.takeThreadControl('1', { metadata: 42 }), 'TypeError', 'metadata')
+  await refused(bot.takeThreadControl('1', { signal: 'abort' }), 'TypeError', 'signal')
+  await refused(bot.takeThreadControl('1', 'metadata'), 'TypeError', 'options')
+  await refused(bot.takeThreadControl('1', { metdata: 'typo' }), 'TypeError', 'options')
+  await refused(bot.extendThreadControl('1', '60'), 'TypeError', 'durationSeconds')
+  assert.equal(emu.requestLog().length, 0)
+})
+
+test('out-of-range values are RangeErrors', async () => {
+  emu.clearRequestLog()
+  for (const d of [0, -1, 1.5, 604_801, 1e20, Infinity, NaN]) {
+    await assert.rejects(bot.extendThreadControl('1', d), (e) => {
+      assert.ok(e instanceof RangeError || (Number.isNaN(d) && e instanceof TypeError), `${d}: ${e}`)
+      assert.equal(e.argument, 'durationSeconds')
+      return true
+    })
+  }
+  await refused(bot.takeThreadControl('1', { metadata: 'x'.repeat(1001) }), 'RangeError', 'metadata')
+  await refused(bot.passThreadControlToPageInbox('1', { metadata: 'm'.repeat(4 * 1024 * 1024) }), 'RangeError', 'metadata')
+  assert.equal(emu.requestLog().length, 0)
+})
+
+test('the constructor checks its options', () => {
+  assert.throws(() => new Client(), { name: 'TypeError', argument: 'options' })
+  assert.throws(() => new Client('EAAG-token'), { name: 'TypeError', argument: 'options' })
+  assert.throws(() => new Client({}), { name: 'TypeError', argument: 'accessToken' })
+  assert.throws(() => new Client({ accessToken: '' }), { name: 'TypeError', argument: 'accessToken' })
+  assert.throws(() => new Client({ accessToken: 't', pageId: 'a/b' }), { name: 'TypeError', argument: 'pageId' })
+  assert.throws(() => new Client({ accessToken: 't', apiVersion: '26' }), { name: 'TypeError', argument: 'apiVersion' })
+  assert.throws(() => new Client({ accessToken: 't', baseUrl: 'http://graph.facebook.com' }), {
+    name: 'TypeError',
+    argument: 'baseUrl',
+  })
+  assert.throws(() => new Client({ accessToken: 't', baseUrl: 'http://10.0.0.1' }), { argument: 'baseUrl' })
+  assert.throws(() => new Client({ accessToken: 't', timeoutMs: 0 }), { name: 'RangeError', argument: 'timeoutMs' })
+  assert.throws(() => new Client({ accessToken: 't', timeoutMs: -5 }), { name: 'RangeError' })
+  assert.throws(() => new Client({ accessToken: 't', maxRetries: 1.5 }), { name: 'RangeError', argument: 'maxRetries' })
+  assert.throws(() => new Client({ accessToken: 't', maxRetries: '3' }), { name: 'TypeError', argument: 'maxRetries' })
+  assert.throws(() => new Client({ accessToken: 't', token: 'typo' }), { name: 'TypeError' })
+  for (const ok of ['http://127.0.0.1:1', 'http://localhost:1', 'http://[::1]:1', 'https://graph.facebook.com']) {
+    new Client({ accessToken: 't', baseUrl: ok }).close()
+  }
+})
+
+test('no error message or stack shows the token', () => {
+  const token = 'EAAG-secret-in-constructor'
+  for (const opts of [{ pageId: '' }, { baseUrl: 'ftp://x' }, { timeoutMs: -1 }]) {
+    try {
+      new Client({ accessToken: token, ...opts })
+      assert.fail('should throw')
+    } catch (e) {
+      assert.ok(!e.message.includes(token) && !String(e.stack).includes(token))
+    }
+  }
+})

@@ -1,0 +1,117 @@
+// Conversations: item by item to the end, page by page, breaking early
+// (fetching stops), resuming from `after`, typed fields and `raw`.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Emulator, Conversations } from './helpers.mjs'
+
+let emu
+let bot
+const convRequests = () => emu.requestLog().filter((r) => r.path.endsWith('/conversations'))
+
+before(async () => {
+  emu = await Emulator.start({ conversations: 500 })
+  bot = emu.client()
+})
+after(async () => {
+  bot.close()
+  await emu.stop()
+})
+
+async function countAll(options) {
+  const ids = []
+  for await (const c of bot.conversations(options)) ids.push(c.id)
+  return ids
+}
+
+test('for await walks every conversation of a folder to the end', async () => {
+  emu.clearRequestLog()
+  const ids = await countAll({ folder: 'inbox', pageSize: 25 })
+  assert.ok(ids.length > 25, `only ${ids.length}`)
+  assert.equal(new Set(ids).size, ids.length, 'no conversation twice')
+  const pages = Math.ceil(ids.length / 25)
+  assert.equal(convRequests().length, pages, 'one request per page, none after the last')
+  for (const r of convRequests()) assert.equal(r.query.limit, '25')
+  // The whole Page: four folders on two platforms add up to all generated.
+  let total = ids.length
+  for (const platform of ['messenger', 'instagram']) {
+    for (const folder of ['inbox', 'other', 'page_done', 'spam']) {
+      if (platform === 'messenger' && folder === 'inbox') continue
+      total += (await countAll({ folder, platform, pageSize: 100 })).length
+    }
+  }
+  assert.equal(total, 500)
+})
+
+test('pages() yields { items, after, hasNext }; after resumes', async () => {
+  const pager = bot.conversations({ folder: 'inbox', pageSize: 10 })
+  assert.ok(pager instanceof Conversations)
+  assert.equal(pager.after, null)
+  const firstTwo = []
+  for await (const page of pager.pages()) {
+    assert.ok(Array.isArray(page.items))
+    assert.equal(typeof page.hasNext, 'boolean')
+    firstTwo.push(...page.items.map((c) => c.id))
+    if (firstTwo.length >= 20) break
+  }
+  const cursor = pager.after
+  assert.equal(typeof cursor, 'string')
+  const rest = await countAll({ folder: 'inbox', pageSize: 10, after: cursor })
+  const all = await countAll({ folder: 'inbox', pageSize: 10 })
+  assert.deepEqual([...firstTwo, ...rest], all)
+})
+
+test('break stops fetching: at most the one prefetched page follows', async () => {
+  emu.clearRequestLog()
+  const pager = bot.conversations({ folder: 'inbox', pageSize: 5 })
+  let n = 0
+  for await (const c of pager) {
+    assert.equal(typeof c.id, 'string')
+    if (++n === 7) break
+  }
+  assert.equal(pager.closed, true)
+  await sleep(300)
+  assert.ok(convRequests().length <= 3, `${convRequests().length} requests after a break at item 7`)
+})
+
+test('conversations carry typed camelCase fields and raw', async () => {
+  const fields = ['id', 'updated_time', 'snippet', 'message_count', 'unread_count', 'participants', 'can_reply', 'folder', 'link']
+  const pager = bot.conversations({ folder: 'spam', pageSize: 3, fields })
+  const page = await pager.nextPage()
+  pager.close()
+  const c = page.items[0]
+  assert.ok(c.updatedTime instanceof Date)
+  assert.equal(typeof c.messageCount, 'number')
+  assert.equal(typeof c.unreadCount, 'number')
+  assert.equal(c.folder, 'spam')
+  assert.equal(c.canReply, false)
+  assert.ok(Array.isArray(c.participants))
+  assert.equal(typeof c.participants[0].id, 'string')
+  assert.equal(c.raw.id, c.id)
+  assert.equal(typeof c.raw.updated_time, 'string')
+  const q = emu.requestLog().at(-1).query
+  assert.equal(q.fields, fields.join(','))
+})
+
+test('nextPage returns null after the last page, and keeps returning null', async () => {
+  const pager = bot.conversations({ folder: 'spam', pageSize: 100 })
+  const page = await pager.nextPage()
+  assert.equal(page.hasNext, false)
+  assert.equal(await pager.nextPage(), null)
+  assert.equal(await pager.nextPage(), null)
+})
+
+test('bad paging arguments are refused at once, nothing sent', () => {
+  emu.clearRequestLog()
+  assert.throws(() => bot.conversations({ folder: 'archive' }), { name: 'TypeError', argument: 'folder' })
+  assert.throws(() => bot.conversations({ platform: 'whatsapp' }), { name: 'TypeError', argument: 'platform' })
+  assert.throws(() => bot.conversations({ pageSize: 0 }), { name: 'RangeError', argument: 'pageSize' })
+  assert.throws(() => bot.conversations({ pageSize: 101 }), { name: 'RangeError', argument: 'pageSize' })
+  assert.throws(() => bot.conversations({ pageSize: 1.5 }), { name: 'RangeError', argument: 'pageSize' })
+  assert.throws(() => bot.conversations({ fields: ['id', 'a&b'] }), { name: 'TypeError', argument: 'fields' })
+  assert.throws(() => bot.conversations({ fields: 'id' }), { name: 'TypeError', argument: 'fields' })
+  assert.throws(() => bot.conversations({ userId: '1/2' }), { name: 'TypeError', argument: 'userId' })
+  assert.throws(() => bot.conversations({ after: 'a b' }), { name: 'TypeError', argument: 'after' })
+  assert.throws(() => bot.conversations({ folder: 'inbox', colour: 'red' }), { name: 'TypeError' })
+  assert.equal(emu.requestLog().length, 0)
+})
