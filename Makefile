@@ -4,10 +4,17 @@
 
 SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
+# napi always passes --target, which moves its artifacts into target/<triple>;
+# naming the host triple for every build (cargo, maturin, napi) keeps one set
+# of compiled dependencies instead of two.
+export CARGO_BUILD_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
 CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 VPY := $(VENV)/bin/python
+# One interpreter for every build of pyo3 (maturin's and cargo's), so that
+# switching between them does not rebuild it.
+export PYO3_PYTHON := $(VPY)
 
 .PHONY: demo test test-rust bench fmt lint clean
 .DEFAULT_GOAL := demo
@@ -22,7 +29,7 @@ demo-rust:
 
 test: test-rust test-python test-node
 
-test-rust:
+test-rust: python-venv
 	$(CARGO) test --workspace --exclude messenger-handover-python --exclude messenger-handover-node
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
@@ -30,7 +37,7 @@ fmt:
 	$(CARGO) fmt --all
 
 clean:
-	rm -rf target .venv bindings-node/node_modules
+	rm -rf target .venv bindings-node/node_modules bindings-node/.napi-gen bindings-node/*.node examples/node_modules
 
 # Fuzzing needs nightly Rust and cargo-fuzz, so it is not part of `make test`.
 FUZZ_SECONDS ?= 600
