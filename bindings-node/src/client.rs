@@ -108,7 +108,10 @@ impl NativeClient {
     /// Releases the client; calls already running finish, later ones fail.
     #[napi]
     pub fn close(&self) {
-        self.client.write().unwrap_or_else(PoisonError::into_inner).take();
+        // The core closes every clone: pagers made from this client stop too.
+        if let Some(client) = self.client.write().unwrap_or_else(PoisonError::into_inner).take() {
+            client.close();
+        }
     }
 
     #[napi(getter)]

@@ -18,6 +18,8 @@ fn payload(value: Value) -> napi::Error {
 /// A core error, with every field the JS classes expose.
 pub fn from_core(err: Error) -> napi::Error {
     let value = match &err {
+        // Same answer as a call on the closed client itself.
+        Error::Transport { failure: TransportFailure::Closed, .. } => return state("the client is closed"),
         Error::Graph(g) => json!({
             "kind": g.kind.as_str(),
             "message": g.to_string(),

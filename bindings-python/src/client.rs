@@ -170,9 +170,14 @@ impl NativeClient {
         )
     }
 
-    /// Drops this client's connection pool; calls in flight finish.
+    /// Drops this client's connection pool; calls in flight finish, and
+    /// pagers made from it stop (the core closes every clone).
     fn close(&self) {
-        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Slot::Closed;
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Slot::Open(_, client) = &*slot {
+            client.close();
+        }
+        *slot = Slot::Closed;
     }
 
     /// The usage headers of the last response, as a dict, or None.

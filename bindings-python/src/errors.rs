@@ -46,6 +46,10 @@ pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
 }
 
 fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
+    if let Error::Transport { failure: TransportFailure::Closed, .. } = err {
+        // Same answer as a call on the closed client itself.
+        return Ok(PyRuntimeError::new_err("the client is closed"));
+    }
     if let Error::InvalidInput { argument, .. } = err {
         let value = PyValueError::new_err(err.to_string()).into_value(py);
         value.bind(py).setattr("argument", *argument)?;

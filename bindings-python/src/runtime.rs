@@ -4,9 +4,10 @@
 //! cancelled) and a blocking wait that releases the GIL and wakes for Ctrl-C.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc::{sync_channel, RecvTimeoutError};
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -19,6 +20,36 @@ use tokio::task::AbortHandle;
 /// memory but not the worker threads, so it makes its own and leaks the
 /// parent's (dropping it would wait on threads that do not exist).
 static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
+
+/// Tokio threads inside a Python call right now, and whether the interpreter
+/// is shutting down. A thread that takes the GIL back during finalisation is
+/// killed by CPython with `pthread_exit`, which aborts the process when it
+/// unwinds through Rust frames (PyO3/pyo3#4874): so once `before_exit` has
+/// run, no tokio thread enters Python again, and it waits for those inside.
+static IN_PYTHON: AtomicUsize = AtomicUsize::new(0);
+static FINALIZING: AtomicBool = AtomicBool::new(false);
+
+/// Runs `f` with the GIL from a tokio thread, unless the interpreter is
+/// shutting down (then the result has nobody to go to anyway).
+fn from_tokio_thread<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    IN_PYTHON.fetch_add(1, SeqCst);
+    let result = if FINALIZING.load(SeqCst) { None } else { Python::try_attach(f) };
+    IN_PYTHON.fetch_sub(1, SeqCst);
+    result
+}
+
+/// Registered with `atexit` when the module loads: stops tokio threads from
+/// entering Python and waits (GIL released, at most 2 s) for those inside.
+#[pyfunction]
+pub fn before_exit(py: Python<'_>) {
+    FINALIZING.store(true, SeqCst);
+    py.detach(|| {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while IN_PYTHON.load(SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+}
 
 /// How often a blocking wait wakes to let Python handle signals (Ctrl-C).
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
@@ -38,6 +69,8 @@ pub fn handle() -> PyResult<Handle> {
         .build()
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start the tokio runtime: {e}")))?;
     let rt: &'static Runtime = Box::leak(Box::new(rt));
+    // A forked child has none of the parent's threads, whatever they were doing.
+    IN_PYTHON.store(0, SeqCst);
     *slot = Some((pid, rt));
     Ok(rt.handle().clone())
 }
@@ -96,7 +129,7 @@ where
     let task = handle()?.spawn(async move {
         let output = fut.await;
         // During interpreter shutdown there is nobody left to tell.
-        let _ = Python::try_attach(|py| {
+        from_tokio_thread(|py| {
             let delivered = convert(py, output);
             let (ok, value) = match delivered {
                 Ok(v) => (true, v),

@@ -194,7 +194,8 @@ fn parse_base_url(raw: &str) -> Result<Url> {
     let loopback = match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost"),
+        // Only the name itself: `*.localhost` may be sent to DNS by the resolver.
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     };
     match url.scheme() {
@@ -245,6 +246,17 @@ impl Client {
             segs.pop_if_empty().pop().pop();
         }
         url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// Closes the client and every clone of it (pagers included): the
+    /// connection pool is released, calls in flight finish, and later calls
+    /// fail with a `transport` error without sending anything.
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
     }
 
     /// The usage headers of the last response, when it had any.
@@ -395,6 +407,7 @@ mod tests {
         assert!(parse_base_url("https://graph.facebook.com").is_ok());
         assert!(parse_base_url("http://graph.facebook.com").is_err());
         assert!(parse_base_url("http://10.0.0.1").is_err());
+        assert!(parse_base_url("http://evil.localhost").is_err());
         assert!(parse_base_url("ftp://127.0.0.1").is_err());
     }
 

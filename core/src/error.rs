@@ -114,6 +114,8 @@ pub enum TransportFailure {
     Timeout,
     /// The connection broke after the request may have been sent.
     Other,
+    /// The client was closed: nothing was sent.
+    Closed,
 }
 
 /// Every failure of this crate.

@@ -5,6 +5,35 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::secret::Secret;
 
+/// One fuzz input as a Graph answer: the first two bytes pick the status; the
+/// rest splits at the first NUL into a usage/`Retry-After` header value and
+/// the body. Shared by the fuzz target and the corpus replay test.
+pub fn graph_response_input(input: &[u8]) {
+    if input.len() < 2 {
+        return;
+    }
+    let status = 100 + u16::from_le_bytes([input[0], input[1]]) % 500;
+    let rest = &input[2..];
+    let (header, body) = match rest.iter().position(|b| *b == 0) {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (&rest[..0], rest),
+    };
+    let headers: [(&str, &[u8]); 4] = [
+        ("x-app-usage", header),
+        ("x-page-usage", header),
+        ("x-business-use-case-usage", header),
+        ("retry-after", header),
+    ];
+    graph_response(status, &headers, body);
+}
+
+/// One fuzz input as a webhook delivery, its first 71 bytes (the length of a
+/// `sha256=<hex>` header) doubling as the signature header.
+pub fn webhook_input(input: &[u8]) {
+    let header = std::str::from_utf8(input.get(..71).unwrap_or(input)).ok();
+    webhook(input, header);
+}
+
 /// Feeds one HTTP answer through everything that reads it.
 pub fn graph_response(status: u16, headers: &[(&str, &[u8])], body: &[u8]) {
     let mut map = HeaderMap::new();

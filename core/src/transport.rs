@@ -17,7 +17,9 @@ use crate::usage::Usage;
 /// What every call of one client shares: the connection pool, the
 /// credentials and what the Graph API last said about our usage.
 pub(crate) struct Transport {
-    pub(crate) http: reqwest::Client,
+    /// `None` once the client is closed: the pool goes with it, and every
+    /// clone (pagers included) stops sending.
+    http: std::sync::RwLock<Option<reqwest::Client>>,
     /// `{base_url}/{api_version}/{page_id}/`, edges are pushed onto it.
     pub(crate) page_url: Url,
     pub(crate) token: Secret,
@@ -57,7 +59,7 @@ impl Transport {
         // Keeps the token out of reqwest's and hyper's own Debug output.
         auth_header.set_sensitive(true);
         Ok(Transport {
-            http,
+            http: std::sync::RwLock::new(Some(http)),
             page_url,
             token,
             auth_header,
@@ -67,6 +69,15 @@ impl Transport {
             last_usage: Mutex::new(None),
             throttled_until: Mutex::new(None),
         })
+    }
+
+    /// Drops the connection pool; calls in flight finish, later ones fail.
+    pub(crate) fn close(&self) {
+        self.http.write().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.http.read().unwrap_or_else(std::sync::PoisonError::into_inner).is_none()
     }
 
     pub(crate) fn last_usage(&self) -> Option<Usage> {
@@ -135,7 +146,8 @@ impl Transport {
 
     async fn send_once(&self, call: &Call<'_>) -> Result<Vec<u8>> {
         let url = self.url_for(call)?;
-        let mut request = self.http.request(call.method.clone(), url).header(AUTHORIZATION, self.auth_header.clone());
+        let http = self.http.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone().ok_or_else(closed)?;
+        let mut request = http.request(call.method.clone(), url).header(AUTHORIZATION, self.auth_header.clone());
         if let Some(body) = &call.body {
             request = request.header(CONTENT_TYPE, HeaderValue::from_static("application/json")).body(body.clone());
         }
@@ -205,9 +217,12 @@ pub(crate) fn error_from(
         Ok(parsed) => {
             let mut graph = parsed.error.into_error(http_status);
             graph.message = token.redact(&graph.message);
-            if graph.kind == ErrorKind::RateLimit {
-                graph.retry_after = retry_after_header.or_else(|| usage.as_ref().and_then(Usage::regain_access_in));
-            }
+            // Retry-After is honoured on any answer (a 503 may carry it);
+            // the Business Use Case regain time only explains throttling.
+            graph.retry_after = match graph.kind {
+                ErrorKind::RateLimit => retry_after_header.or_else(|| usage.as_ref().and_then(Usage::regain_access_in)),
+                _ => retry_after_header,
+            };
             graph.usage = usage;
             Error::Graph(Box::new(graph))
         }
@@ -219,6 +234,10 @@ pub(crate) fn error_from(
             )
         }
     }
+}
+
+fn closed() -> Error {
+    Error::Transport { failure: TransportFailure::Closed, message: "the client is closed".to_owned() }
 }
 
 fn client_throttle_error(wait: Duration, usage: Option<Usage>) -> Error {

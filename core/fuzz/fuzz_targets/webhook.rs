@@ -4,7 +4,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|input: &[u8]| {
-    let header = std::str::from_utf8(input.get(..71).unwrap_or(input)).ok();
-    messenger_handover::fuzzing::webhook(input, header);
-});
+fuzz_target!(|input: &[u8]| messenger_handover::fuzzing::webhook_input(input));
