@@ -21,6 +21,7 @@ export PYO3_PYTHON := $(VPY)
 
 include mk/python.mk
 include mk/node.mk
+include mk/bench.mk
 include mk/soak.mk
 
 demo: demo-rust demo-python demo-node

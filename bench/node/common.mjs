@@ -1,0 +1,107 @@
+// Shared plumbing of the Node bench runners (same protocol as bench/python/common.py):
+//   node <runner>.mjs --workload W --url U --token T --page P --n N --concurrency C
+//        --fields a,b,c --page-size 100 --target-apps A,B
+// One workload per process; prints one JSON line.
+import { readFileSync } from 'node:fs';
+
+export function parseArgs(argv = process.argv.slice(2)) {
+  const a = {
+    workload: '', url: '', token: '', page: 'me', n: 1000, concurrency: 64,
+    fields: 'id,updated_time,snippet', page_size: 100, target_apps: '1111111111111,2222222222222', warmup: 0,
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '').replace(/-/g, '_');
+    if (!(key in a)) { console.error(`unknown argument ${argv[i]}`); process.exit(2); }
+    a[key] = typeof a[key] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
+  }
+  a.url = a.url.replace(/\/+$/, '');
+  a.fields = a.fields.split(',');
+  a.target_apps = a.target_apps.split(',');
+  WARMUP = a.warmup;
+  return a;
+}
+
+/** The PSID of call i: 1,000 distinct numeric ids, as every runner uses. */
+export const psid = (i) => String(7000000000000000n + BigInt(i % 1000));
+
+export function peakRssMb() {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+    return Number(line.split(/\s+/)[1]) / 1024;
+  } catch { return 0; }
+}
+
+const pct = (sorted, p) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.round((p / 100) * (sorted.length - 1)))] : 0;
+
+export function emit(client, a, n, seconds, errors, lat, extra = {}) {
+  const out = { client, workload: a.workload, n, errors, seconds, rate: seconds ? n / seconds : 0, rss_mb: peakRssMb() };
+  if (lat) { lat.sort((x, y) => x - y); out.p50_ms = pct(lat, 50); out.p99_ms = pct(lat, 99); }
+  console.log(JSON.stringify({ ...out, ...extra }));
+}
+
+export function emitCold(client, a, ms, errors) {
+  console.log(JSON.stringify({ client, workload: 'cold', n: 1, errors, inproc_ms: ms, rss_mb: peakRssMb() }));
+}
+
+export function emitSkipped(client, a, why) {
+  console.log(JSON.stringify({ client, workload: a.workload, skipped: why }));
+}
+
+let firstError = true;
+export function noteError(e) {
+  if (firstError) { firstError = false; console.error(`error: ${e?.name}: ${e?.message}`); }
+}
+
+export const now = () => performance.now();
+
+// Untimed calls each driver makes first (connections opened, JIT warm).
+let WARMUP = 0;
+
+export async function runConcurrent(n, concurrency, call, warm = true) {
+  if (warm && WARMUP) await runConcurrent(WARMUP, concurrency, call, false);
+  let next = 0, errors = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      try { await call(i); } catch (e) { errors++; noteError(e); }
+    }
+  };
+  const t = now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return [(now() - t) / 1e3, errors];
+}
+
+export async function runSequential(n, call) {
+  for (let i = 0; i < WARMUP; i++) { try { await call(i); } catch (e) { noteError(e); } }
+  let errors = 0;
+  const lat = new Array(n);
+  const t = now();
+  for (let i = 0; i < n; i++) {
+    const s = now();
+    try { await call(i); } catch (e) { errors++; noteError(e); }
+    lat[i] = now() - s;
+  }
+  return [(now() - t) / 1e3, errors, lat];
+}
+
+export function checkOwner(appId) {
+  if (!appId) throw new Error(`no thread owner in response: ${appId}`);
+}
+
+/** Runs the three call workloads given owner(i) and pass(i); paging and cold are the runner's. */
+export async function runCalls(client, a, owner, pass) {
+  if (a.workload === 'thread_owner_conc') {
+    const [s, e] = await runConcurrent(a.n, a.concurrency, owner);
+    emit(client, a, a.n, s, e);
+  } else if (a.workload === 'thread_owner_seq') {
+    const [s, e, lat] = await runSequential(a.n, owner);
+    emit(client, a, a.n, s, e, lat);
+  } else if (a.workload === 'pass_conc') {
+    const [s, e] = await runConcurrent(a.n, a.concurrency, pass);
+    emit(client, a, a.n, s, e);
+  } else {
+    console.error(`unknown workload ${a.workload}`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,49 @@
+// Node's built-in fetch (its bundled undici, default global agent), hand-written calls.
+import { parseArgs, psid, emit, emitCold, noteError, checkOwner, runCalls, now } from './common.mjs';
+
+const CLIENT = 'node: fetch (raw)';
+const a = parseArgs();
+const t0 = now();
+const base = `${a.url}/v26.0/${a.page}`;
+const headers = { authorization: `Bearer ${a.token}` };
+
+async function getJson(url) {
+  const r = await fetch(url, { headers });
+  const json = await r.json();
+  if (!r.ok) throw new Error(`HTTP ${r.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+const owner = async (i) => {
+  const b = await getJson(`${base}/thread_owner?recipient=${encodeURIComponent(psid(i))}`);
+  checkOwner(b.data[0].thread_owner.app_id);
+};
+const pass = async (i) => {
+  const payload = { recipient: { id: psid(i) }, target_app_id: a.target_apps[i % a.target_apps.length], metadata: 'bench' };
+  const r = await fetch(`${base}/pass_thread_control`, {
+    method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(payload),
+  });
+  const json = await r.json();
+  if (!r.ok || json.success !== true) throw new Error(`HTTP ${r.status}: ${JSON.stringify(json)}`);
+};
+
+if (a.workload === 'cold') {
+  let errors = 0;
+  try { await owner(0); } catch (e) { errors = 1; noteError(e); }
+  emitCold(CLIENT, a, now() - t0, errors);
+} else if (a.workload === 'paging') {
+  let items = 0, errors = 0, after = null;
+  const t = now();
+  try {
+    for (;;) {
+      const q = new URLSearchParams({ fields: a.fields.join(','), limit: String(a.page_size) });
+      if (after) q.set('after', after);
+      const b = await getJson(`${base}/conversations?${q}`);
+      for (const c of b.data) if (c.id) items++;
+      if (!b.paging?.next) break;
+      after = b.paging.cursors.after;
+    }
+  } catch (e) { errors++; noteError(e); }
+  emit(CLIENT, a, items, (now() - t) / 1e3, errors);
+} else {
+  await runCalls(CLIENT, a, owner, pass);
+}

@@ -1,0 +1,31 @@
+// messaging-api-messenger (Yoctol's Messenger SDK, axios inside): getThreadOwner,
+// passThreadControl. It has no conversations API, so the paging workload is skipped.
+import { parseArgs, psid, emitCold, emitSkipped, noteError, checkOwner, runCalls, now } from './common.mjs';
+
+const CLIENT = 'node: messaging-api-messenger';
+const a = parseArgs();
+if (a.workload === 'paging') {
+  emitSkipped(CLIENT, a, 'no conversations API');
+  process.exit(0);
+}
+const t0 = now();
+const mod = await import('messaging-api-messenger');
+const MessengerClient = mod.MessengerClient ?? mod.default?.MessengerClient;
+// It always calls /me/...; origin is its base-URL option.
+const client = new MessengerClient({ accessToken: a.token, origin: a.url, version: '26.0', skipAppSecretProof: true });
+const owner = async (i) => {
+  const o = await client.getThreadOwner(psid(i));
+  checkOwner(o?.appId);
+};
+const pass = async (i) => {
+  const r = await client.passThreadControl(psid(i), a.target_apps[i % a.target_apps.length], 'bench');
+  if (r?.success !== true) throw new Error(`unexpected ${JSON.stringify(r)}`);
+};
+
+if (a.workload === 'cold') {
+  let errors = 0;
+  try { await owner(0); } catch (e) { errors = 1; noteError(e); }
+  emitCold(CLIENT, a, now() - t0, errors);
+} else {
+  await runCalls(CLIENT, a, owner, pass);
+}

@@ -1,0 +1,78 @@
+//! This project's Rust core on the same workloads (built with `--features core`).
+//! Sits between the raw-reqwest floor and the bindings: the gap to the floor is
+//! the core's cost, the gap from here to Python/Node is the binding's.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use messenger_handover::{Client, ConversationsQuery};
+use messenger_handover_bench::*;
+
+const CLIENT: &str = "rust-core (messenger-handover)";
+
+#[tokio::main]
+async fn main() {
+    let a = Args::parse();
+    let t0 = Instant::now();
+    let client = Arc::new(
+        Client::builder(a.token.clone()).base_url(a.url.clone()).page_id(a.page.clone()).build().expect("client"),
+    );
+    match a.workload.as_str() {
+        "cold" => {
+            let r = client.thread_owner(&psid(0)).await;
+            report_cold(CLIENT, &a, t0.elapsed().as_secs_f64() * 1e3, r.is_err() as usize);
+        }
+        "thread_owner_conc" | "thread_owner_seq" => {
+            let c = client.clone();
+            let call: CallFn = Arc::new(move |i| {
+                let c = c.clone();
+                Box::pin(async move {
+                    match c.thread_owner(&psid(i)).await {
+                        Ok(Some(_)) => Ok(()),
+                        Ok(None) => Err("idle thread".into()),
+                        Err(e) => Err(e.to_string()),
+                    }
+                })
+            });
+            if a.workload == "thread_owner_seq" {
+                let (s, e, lat) = run_sequential(a.n, a.warmup, call).await;
+                report_calls(CLIENT, &a, s, e, Some(lat));
+            } else {
+                let (s, e) = run_concurrent(a.n, a.concurrency, a.warmup, call).await;
+                report_calls(CLIENT, &a, s, e, None);
+            }
+        }
+        "pass_conc" => {
+            let (c, apps) = (client.clone(), Arc::new(a.target_apps.clone()));
+            let call: CallFn = Arc::new(move |i| {
+                let (c, apps) = (c.clone(), apps.clone());
+                Box::pin(async move {
+                    c.pass_thread_control(&psid(i), &apps[i % apps.len()], Some("bench"))
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            });
+            let (s, e) = run_concurrent(a.n, a.concurrency, a.warmup, call).await;
+            report_calls(CLIENT, &a, s, e, None);
+        }
+        "paging" => {
+            let start = Instant::now();
+            let (mut items, mut errors) = (0usize, 0usize);
+            let q = ConversationsQuery::new().fields(a.fields.clone()).page_size(a.page_size);
+            let stream = client.conversations(q).expect("query").into_stream();
+            futures_util::pin_mut!(stream);
+            while let Some(c) = stream.next().await {
+                match c {
+                    Ok(c) if !c.id.is_empty() => items += 1,
+                    _ => errors += 1,
+                }
+            }
+            report_items(CLIENT, &a, start.elapsed().as_secs_f64(), items, errors);
+        }
+        w => {
+            eprintln!("unknown workload {w}");
+            std::process::exit(2);
+        }
+    }
+}
