@@ -2,7 +2,7 @@
 # package built from source by `pip install ./bindings-python` (maturin, debug
 # profile, the shared CARGO_TARGET_DIR), then the quickstart from outside the
 # repo, stubtest, mypy --strict and pytest.
-.PHONY: demo-python test-python python-venv python-install
+.PHONY: demo-python test-python python-venv python-install python-fresh-install
 
 PY_STAMP := $(VENV)/.deps-stamp
 PY_TOOLS := maturin==1.16.* pytest==9.* pytest-asyncio==1.5.* mypy nbclient ipykernel nbformat
@@ -32,8 +32,18 @@ demo-python: $(PY_BUILD_STAMP)
 	@echo "== Python: examples/webhook_server.py --demo (signed handover webhooks, one round trip) =="
 	@cd /tmp && $(VPY) $(CURDIR)/examples/webhook_server.py --demo
 
-test-python: $(PY_BUILD_STAMP)
-	cd /tmp && $(VPY) $(CURDIR)/examples/quickstart.py > /dev/null && echo "quickstart ran from outside the repo"
+# What a user does: `pip install ./bindings-python` into a brand-new virtualenv
+# (pip fetches maturin into an isolated build env and builds from source), then
+# the quickstart from outside the repo. The dev profile and shared target dir
+# keep it a relink, not a second build.
+PY_FRESH_VENV := $(CARGO_TARGET_DIR)/python-fresh-venv
+python-fresh-install: $(PY_BUILD_STAMP)
+	rm -rf $(PY_FRESH_VENV) && $(PYTHON) -m venv $(PY_FRESH_VENV)
+	MATURIN_PEP517_ARGS="--profile dev" $(PY_FRESH_VENV)/bin/pip install -q --disable-pip-version-check ./bindings-python
+	cd /tmp && $(PY_FRESH_VENV)/bin/python $(CURDIR)/examples/quickstart.py > /dev/null \
+	  && echo "pip install ./bindings-python into a fresh virtualenv: quickstart ran from outside the repo"
+
+test-python: $(PY_BUILD_STAMP) python-fresh-install
 	cd bindings-python && $(VPY) -m mypy.stubtest messenger_handover
 	$(VPY) -m mypy --strict examples/quickstart.py examples/webhook_server.py
 	$(VPY) -m pytest tests/python -q
