@@ -59,6 +59,11 @@ export declare class NativeEmulator {
   setWebhook(app: string, url?: string | undefined | null): void
   /** A user message arrives on `psid`; resolves once webhooks were delivered. */
   simulateMessage(psid: string, text: string): Promise<undefined>
+  /**
+   * A Page admin makes `app` the primary receiver; resolves once the
+   * `app_roles` webhooks were delivered.
+   */
+  setPrimaryReceiver(app: string): Promise<undefined>
   /** Stops the server; idempotent. */
   stop(): Promise<undefined>
 }

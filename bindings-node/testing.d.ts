@@ -82,6 +82,8 @@ export declare class Emulator {
   state(): Record<string, unknown>
   setWebhook(app: AppName, url: string | null): void
   simulateMessage(psid: string, text: string): Promise<void>
+  /** A Page admin makes `app` the primary receiver; resolves once the `app_roles` webhooks were delivered. */
+  setPrimaryReceiver(app: AppName): Promise<void>
   /** A Client for one app (default `primary`) aimed at this emulator. */
   client(app?: AppName, options?: Partial<ClientOptions>): Client
   client(options: Partial<ClientOptions>): Client

@@ -220,6 +220,19 @@ class Emulator {
     }
   }
 
+  /**
+   * A Page admin makes `app` the primary receiver (the default app in routing
+   * mode); resolves once each app whose role changed got its `app_roles` webhook.
+   */
+  async setPrimaryReceiver(app) {
+    const role = roleName(app)
+    try {
+      await this.#native.setPrimaryReceiver(role)
+    } catch (e) {
+      throw fromNative(e)
+    }
+  }
+
   /** A Client for one of the apps (`primary` by default), aimed at this emulator. */
   client(app = 'primary', options = {}) {
     if (app !== null && typeof app === 'object') {

@@ -170,6 +170,18 @@ impl NativeEmulator {
         env.spawn_future(async move { emu.simulate_message(&psid, &text).await.map_err(io) })
     }
 
+    /// A Page admin makes `app` the primary receiver; resolves once the
+    /// `app_roles` webhooks were delivered.
+    #[napi]
+    pub fn set_primary_receiver<'env>(&self, env: &'env Env, app: String) -> napi::Result<PromiseRaw<'env, ()>> {
+        let r = role(&app)?;
+        let emu = self.get()?;
+        env.spawn_future(async move {
+            emu.set_primary_receiver(r).await;
+            Ok(())
+        })
+    }
+
     /// Stops the server; idempotent.
     #[napi]
     pub fn stop<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {

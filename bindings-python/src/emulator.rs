@@ -150,6 +150,23 @@ impl NativeEmulator {
         }
     }
 
+    /// A Page admin makes `app` the primary receiver; the `app_roles` webhooks
+    /// are delivered before it returns (blocking) or the awaitable completes.
+    fn set_primary_receiver<'py>(&self, py: Python<'py>, app: &str, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+        let role: AppRole = app.parse().map_err(|e: String| PyValueError::new_err(format!("app: {e}")))?;
+        let emu = self.get()?;
+        let fut = async move {
+            emu.set_primary_receiver(role).await;
+            Ok::<(), ()>(())
+        };
+        if blocking {
+            let _ = block_on(py, fut)?;
+            Ok(py.None().into_bound(py))
+        } else {
+            spawn_future(py, fut, |py, _| Ok(py.None()))
+        }
+    }
+
     /// Stops the server (idempotent).
     fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
         let taken = self.inner.lock().unwrap_or_else(PoisonError::into_inner).take();

@@ -77,9 +77,13 @@ pub struct GraphError {
     pub kind: ErrorKind,
     pub message: String,
     pub error_type: Option<String>,
+    /// The Graph error code; 0 (with `http_status` 0 and type
+    /// `ClientThrottle`) when the client refused to send because the usage
+    /// headers said the app or Page is at its limit.
     pub code: i64,
     pub subcode: Option<i64>,
     pub fbtrace_id: Option<String>,
+    /// The HTTP status of the answer; 0 when nothing was sent.
     pub http_status: u16,
     pub is_transient: bool,
     pub user_title: Option<String>,
@@ -93,6 +97,10 @@ pub struct GraphError {
 
 impl std::fmt::Display for GraphError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.http_status == 0 {
+            // Refused client-side (usage at its limit): no Graph answer to cite.
+            return f.write_str(&self.message);
+        }
         write!(f, "{} (code {}", self.message, self.code)?;
         if let Some(sub) = self.subcode {
             write!(f, ", subcode {sub}")?;

@@ -2,6 +2,8 @@
 //! every input that once crashed a target stays a regression test in
 //! `make test` even though fuzzing itself needs nightly (`make fuzz`).
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use std::path::Path;
 
 fn replay(target: &str, run: fn(&[u8])) -> usize {

@@ -131,3 +131,41 @@ async fn pass_to_inbox_delivers_a_signed_event() {
         "{events:?}"
     );
 }
+
+#[tokio::test]
+async fn a_new_primary_receiver_gets_app_roles_and_its_powers() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let (bot_url, mut to_bot) = webhook_sink().await;
+    let (secondary_url, mut to_secondary) = webhook_sink().await;
+    emu.set_webhook(AppRole::Primary, Some(bot_url));
+    emu.set_webhook(AppRole::Secondary, Some(secondary_url));
+    let apps = emu.apps().clone();
+
+    emu.set_primary_receiver(AppRole::Secondary).await;
+    for (rx, app, role) in
+        [(&mut to_secondary, &apps.secondary, "primary_receiver"), (&mut to_bot, &apps.primary, "secondary_receiver")]
+    {
+        let (body, signature) = next_delivery(rx).await;
+        assert!(verify_signature(&app.secret, &body, signature.as_deref()));
+        match &parse_events(&body).unwrap()[..] {
+            [Event::AppRoles { context, roles }] => {
+                assert_eq!(roles.get(&app.app_id), Some(&vec![role.to_owned()]), "{roles:?}");
+                assert_eq!(context.psid, None, "app_roles concerns the Page, not a thread");
+                assert_eq!(context.page_id, emu.page_id());
+            }
+            other => panic!("expected one app_roles event, got {other:?}"),
+        }
+    }
+
+    // The secondary app now may take and ask who owns; the old primary may not take.
+    let secondary = Client::builder(&apps.secondary.token).base_url(emu.url()).build().unwrap();
+    let bot = Client::builder(&apps.primary.token).base_url(emu.url()).build().unwrap();
+    secondary.take_thread_control("2468013579", None).await.unwrap();
+    assert_eq!(secondary.thread_owner("2468013579").await.unwrap().unwrap().app_id, apps.secondary.app_id);
+    let err = bot.take_thread_control("2468013579", None).await.unwrap_err();
+    assert_eq!(err.kind().as_str(), "thread_control", "{err}");
+
+    // Setting the same primary again changes nothing and sends nothing.
+    emu.set_primary_receiver(AppRole::Secondary).await;
+    assert!(tokio::time::timeout(Duration::from_millis(300), to_bot.recv()).await.is_err());
+}

@@ -19,6 +19,11 @@ struct WebhookBody {
 }
 
 #[derive(Deserialize)]
+struct PrimaryReceiverBody {
+    app: AppRole,
+}
+
+#[derive(Deserialize)]
 struct MessageBody {
     psid: String,
     #[serde(default)]
@@ -57,6 +62,15 @@ pub async fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) -> 
                 Ok(()) => Ok(ok()),
                 Err(e) => Err(e.to_string()),
             },
+            Err(e) => Err(e),
+        },
+        ("GET", "primary_receiver") => Ok(json!({"app": shared.lock().primary})),
+        // Answers once the app_roles webhooks were delivered, as `messages` does.
+        ("PUT", "primary_receiver") => match parse::<PrimaryReceiverBody>(body) {
+            Ok(b) => {
+                crate::set_primary_receiver(shared, b.app).await;
+                Ok(ok())
+            }
             Err(e) => Err(e),
         },
         ("PUT", r) if r.starts_with("webhooks/") => {

@@ -76,10 +76,11 @@ pub fn dispatch(shared: &Shared, inner: &mut Inner, call: &Call<'_>) -> Result<O
 pub fn user_message(shared: &Shared, inner: &mut Inner, psid: &str, text: &str) -> Vec<Delivery> {
     let now = Utc::now();
     let mode = shared.config.mode;
+    let primary = inner.primary;
     let thread = inner.thread(psid, mode, now);
     if thread.owner.is_none() {
         // Routing: an idle thread goes to the default app for a day.
-        thread.owner = Some(AppRole::Primary);
+        thread.owner = Some(primary);
         thread.expiration = Some(now + Duration::hours(24));
     }
     let owner = thread.owner;
@@ -90,6 +91,28 @@ pub fn user_message(shared: &Shared, inner: &mut Inner, psid: &str, text: &str) 
         .filter_map(|role| {
             let list = if Some(role) == owner { "messaging" } else { "standby" };
             webhooks::prepare(shared, inner, role, list, &ev)
+        })
+        .collect()
+}
+
+/// A Page admin makes `app` the primary receiver (Handover) or default app
+/// (Routing). Each app whose role changed gets an `app_roles` event listing
+/// its roles now, as the real platform sends; nothing is sent when `app`
+/// already holds the role. Threads keep their owners.
+pub fn set_primary_receiver(shared: &Shared, inner: &mut Inner, app: AppRole) -> Vec<Delivery> {
+    let previous = std::mem::replace(&mut inner.primary, app);
+    if previous == app {
+        return Vec::new();
+    }
+    [(app, "primary_receiver"), (previous, "secondary_receiver")]
+        .into_iter()
+        .filter_map(|(role, now_holds)| {
+            let ev = json!({
+                "recipient": {"id": shared.page_id},
+                "timestamp": Utc::now().timestamp_millis(),
+                "app_roles": {role.app_id(): [now_holds]},
+            });
+            webhooks::prepare(shared, inner, role, "messaging", &ev)
         })
         .collect()
 }
@@ -138,7 +161,7 @@ impl Ctx<'_> {
             None | Some("") => return Err(GraphError::recipient_required()),
             Some(p) => valid_psid(p)?,
         };
-        if self.mode == Mode::Handover && self.call.role != AppRole::Primary {
+        if self.mode == Mode::Handover && self.call.role != self.inner.primary {
             return Err(GraphError::permission());
         }
         let mode = self.mode;
@@ -154,7 +177,7 @@ impl Ctx<'_> {
     }
 
     fn secondary_receivers(&mut self) -> Result<Value, GraphError> {
-        if self.call.role != AppRole::Primary {
+        if self.call.role != self.inner.primary {
             return Err(GraphError::permission());
         }
         let fields: Vec<&str> = match self.query("fields") {
@@ -164,8 +187,10 @@ impl Ctx<'_> {
         if let Some(bad) = fields.iter().find(|f| !["id", "name"].contains(f)) {
             return Err(GraphError::nonexisting_field(bad, "Application"));
         }
-        let data: Vec<Value> = [AppRole::Secondary, AppRole::PageInbox]
+        let primary = self.inner.primary;
+        let data: Vec<Value> = AppRole::ALL
             .into_iter()
+            .filter(|r| *r != primary)
             .map(|r| {
                 let mut o = json!({"id": r.app_id()});
                 if fields.contains(&"name") {
@@ -247,7 +272,7 @@ impl Ctx<'_> {
         let metadata = self.metadata()?;
         let me = self.call.role;
         // Both modes: only the primary (the routing mode's default app) may take.
-        if me != AppRole::Primary {
+        if me != self.inner.primary {
             return Err(GraphError::only_primary_take());
         }
         let previous = self.owner(&psid);
@@ -293,18 +318,19 @@ impl Ctx<'_> {
         if self.owner(&psid) != Some(me) {
             return Err(GraphError::not_owner());
         }
+        let primary = self.inner.primary;
         match self.mode {
             Mode::Routing => self.set_owner(&psid, None, None),
             // A release by the primary leaves it owner, as on the real platform.
-            Mode::Handover if me == AppRole::Primary => {}
+            Mode::Handover if me == primary => {}
             Mode::Handover => {
-                self.set_owner(&psid, Some(AppRole::Primary), None);
+                self.set_owner(&psid, Some(primary), None);
                 let payload = json!({
-                    "new_owner_app_id": AppRole::Primary.app_id(),
+                    "new_owner_app_id": primary.app_id(),
                     "previous_owner_app_id": me.app_id(),
                     "metadata": metadata,
                 });
-                self.notify(AppRole::Primary, &psid, "pass_thread_control", payload);
+                self.notify(primary, &psid, "pass_thread_control", payload);
             }
         }
         Ok(success())

@@ -122,6 +122,12 @@ impl Emulator {
         simulate(&self.shared, psid, text).await
     }
 
+    /// A Page admin makes `app` the primary receiver (the default app in
+    /// Routing mode); returns once the `app_roles` webhooks were delivered.
+    pub async fn set_primary_receiver(&self, app: AppRole) {
+        set_primary_receiver(&self.shared, app).await;
+    }
+
     /// Stops accepting, gives open connections a moment, then stops.
     pub async fn shutdown(mut self) {
         self.server.shutdown().await;
@@ -160,6 +166,19 @@ fn set_webhook(shared: &Shared, app: AppRole, url: Option<String>) {
     };
 }
 
+async fn set_primary_receiver(shared: &Shared, app: AppRole) {
+    let deliveries = {
+        let mut inner = shared.lock();
+        graph::set_primary_receiver(shared, &mut inner, app)
+    };
+    deliver(shared, deliveries).await;
+}
+
+async fn deliver(shared: &Shared, deliveries: Vec<webhooks::Delivery>) {
+    let sends = deliveries.into_iter().map(|d| webhooks::send(shared.http.clone(), d));
+    futures_util::future::join_all(sends).await;
+}
+
 async fn simulate(shared: &Shared, psid: &str, text: &str) -> io::Result<()> {
     if psid.is_empty() || !psid.bytes().all(|b| b.is_ascii_digit()) {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "psid must be all digits"));
@@ -168,7 +187,6 @@ async fn simulate(shared: &Shared, psid: &str, text: &str) -> io::Result<()> {
         let mut inner = shared.lock();
         graph::user_message(shared, &mut inner, psid, text)
     };
-    let sends = deliveries.into_iter().map(|d| webhooks::send(shared.http.clone(), d));
-    futures_util::future::join_all(sends).await;
+    deliver(shared, deliveries).await;
     Ok(())
 }

@@ -53,6 +53,10 @@ pub struct Inner {
     pub faults: FaultQueue,
     pub limiter: RateLimiter,
     pub webhooks: BTreeMap<AppRole, String>,
+    /// The app with the primary receiver role (Handover) or the default app
+    /// (Routing); every other app is a secondary receiver. A Page admin can
+    /// change it: see `set_primary_receiver`.
+    pub primary: AppRole,
 }
 
 /// Everything a request handler needs; cloned as an `Arc`.
@@ -87,6 +91,7 @@ impl Shared {
                 faults: FaultQueue::default(),
                 limiter: RateLimiter::new(config.rate_limit.clone()),
                 webhooks: BTreeMap::new(),
+                primary: AppRole::Primary,
             }),
             config,
         }
@@ -107,6 +112,7 @@ impl Shared {
         inner.seq = 0;
         inner.faults.clear();
         inner.limiter.set_config(self.config.rate_limit.clone());
+        inner.primary = AppRole::Primary;
     }
 
     pub fn state_json(&self) -> Value {
@@ -135,6 +141,7 @@ impl Shared {
             "rate_limit": inner.limiter.config,
             "calls_in_window": inner.limiter.calls_in_window(),
             "webhooks": inner.webhooks,
+            "primary_receiver": inner.primary,
             "requests_logged": inner.log.len(),
         })
     }
@@ -145,7 +152,7 @@ impl Inner {
     pub fn thread(&mut self, psid: &str, mode: Mode, now: DateTime<Utc>) -> &mut Thread {
         let t = self.threads.entry(psid.to_string()).or_insert_with(|| Thread {
             owner: match mode {
-                Mode::Handover => Some(AppRole::Primary),
+                Mode::Handover => Some(self.primary),
                 Mode::Routing => None,
             },
             expiration: None,

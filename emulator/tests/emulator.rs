@@ -515,6 +515,32 @@ async fn admin_api_faults_reset_and_state() {
     assert_eq!(err(&b).0, 613);
 }
 
+#[tokio::test]
+async fn admin_primary_receiver_moves_the_primary_role() {
+    let t = T::new().await;
+    let admin = |p: &str| format!("{}/_emulator/{p}", t.emu.url());
+    let r = t.http.put(admin("primary_receiver")).body(r#"{"app":"nobody"}"#).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400, "an unknown app is refused");
+    let r = t.http.put(admin("primary_receiver")).body(r#"{"app":"secondary"}"#).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let now: Value =
+        serde_json::from_str(&t.http.get(admin("primary_receiver")).send().await.unwrap().text().await.unwrap())
+            .unwrap();
+    assert_eq!(now["app"], "secondary");
+
+    // New threads start with the new primary; it alone sees owners and secondary receivers.
+    let (status, _, b) = t.get(AppRole::Secondary, "thread_owner?recipient=77").await;
+    assert_eq!((status, owner_id(&b)), (200, SECONDARY));
+    let (_, _, b) = t.get(AppRole::Primary, "thread_owner?recipient=77").await;
+    assert_eq!(err(&b).0, 10, "the old primary lost thread_owner visibility: {b}");
+    let (_, _, b) = t.get(AppRole::Secondary, "secondary_receivers?fields=id").await;
+    let ids: Vec<&str> = b["data"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [PRIMARY, INBOX]);
+
+    t.http.post(admin("reset")).send().await.unwrap();
+    assert_eq!(owner_id(&t.owner("77").await), PRIMARY, "reset gives the role back to the bot app");
+}
+
 mod webhook {
     use super::*;
     use axum::extract::State;

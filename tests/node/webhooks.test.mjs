@@ -7,6 +7,7 @@ import { createServer } from 'node:http'
 import { once } from 'node:events'
 import {
   Emulator,
+  ThreadControlError,
   WebhookError,
   createWebhookHandler,
   freshPsid,
@@ -158,6 +159,38 @@ test('end to end: the emulator POSTs signed handover events to our server', asyn
     }
   } finally {
     server.close()
+    await emu.stop()
+  }
+})
+
+test('end to end: a new primary receiver gets app_roles, and its powers', async () => {
+  const emu = await Emulator.start({ conversations: 5 })
+  const seen = { primary: [], secondary: [] }
+  const servers = []
+  try {
+    for (const app of ['primary', 'secondary']) {
+      const handler = createWebhookHandler({ appSecret: emu[app].secret, onEvent: (e) => seen[app].push(e) })
+      const s = await listen(handler)
+      servers.push(s.server)
+      emu.setWebhook(app, s.url)
+    }
+    await emu.setPrimaryReceiver('secondary')
+    // Each handler verified the signature with its own app's secret before onEvent.
+    assert.deepEqual(
+      seen.secondary.map((e) => [e.type, e.roles, e.psid ?? null]),
+      [['app_roles', { [emu.secondary.appId]: ['primary_receiver'] }, null]],
+    )
+    assert.deepEqual(
+      seen.primary.map((e) => [e.type, e.roles]),
+      [['app_roles', { [emu.primary.appId]: ['secondary_receiver'] }]],
+    )
+    const psid = freshPsid()
+    await emu.client('secondary').takeThreadControl(psid)
+    assert.equal((await emu.client('secondary').threadOwner(psid)).appId, emu.secondary.appId)
+    await assert.rejects(emu.client().takeThreadControl(psid), ThreadControlError)
+    await assert.rejects(emu.setPrimaryReceiver('nobody'), TypeError)
+  } finally {
+    for (const s of servers) s.close()
     await emu.stop()
   }
 })

@@ -12,6 +12,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
+from messenger_handover import ThreadControlError
 from messenger_handover.testing import Emulator
 from messenger_handover.webhooks import (
     AppRoles,
@@ -108,6 +109,34 @@ async def test_request_reaches_the_owner(emulator: Emulator, receiver: Receiver)
     events = WebhookHandler(emulator.primary.secret).events(body, signature)
     assert isinstance(events[0], RequestThreadControl)
     assert events[0].requested_owner_app_id == emulator.page_inbox.app_id and events[0].metadata == "agent free"
+
+
+async def test_a_new_primary_receiver_gets_app_roles(emulator: Emulator, receiver: Receiver) -> None:
+    emulator.set_webhook("primary", receiver.url)
+    emulator.set_webhook("secondary", receiver.url)
+    await emulator.set_primary_receiver_async("secondary")
+    assert len(receiver.deliveries) == 2, "delivered before the call returns"
+    roles = {}
+    for body, headers in receiver.deliveries:
+        signature = {k.lower(): v for k, v in headers.items()}["x-hub-signature-256"]
+        secrets = [emulator.primary.secret, emulator.secondary.secret]
+        secret = next(s for s in secrets if verify_signature(s, body, signature))
+        (event,) = WebhookHandler(secret).events(body, signature)
+        assert isinstance(event, AppRoles) and event.psid is None and event.page_id == emulator.page_id
+        roles.update(event.roles)
+    assert roles == {
+        emulator.secondary.app_id: ["primary_receiver"],
+        emulator.primary.app_id: ["secondary_receiver"],
+    }
+    # The new primary may now take a thread; the bot app may not.
+    async with emulator.async_client("secondary") as secondary, emulator.async_client() as bot:
+        await secondary.take_thread_control(PSID)
+        owner = await secondary.thread_owner(PSID)
+        assert owner is not None and owner.app_id == emulator.secondary.app_id
+        with pytest.raises(ThreadControlError):
+            await bot.take_thread_control(PSID)
+    with pytest.raises(ValueError, match="app"):
+        emulator.set_primary_receiver("nobody")
 
 
 def test_signatures() -> None:

@@ -211,6 +211,17 @@ class Emulator:
     async def simulate_message_async(self, psid: str, text: str) -> None:
         await self._native.simulate_message(psid, text, False)
 
+    def set_primary_receiver(self, app: str) -> None:
+        """A Page admin makes ``app`` ("primary", "secondary" or "page_inbox")
+        the primary receiver (the default app in routing mode). Each app whose
+        role changed gets an ``app_roles`` webhook before this returns."""
+        self.app(app)
+        self._native.set_primary_receiver(app, True)
+
+    async def set_primary_receiver_async(self, app: str) -> None:
+        self.app(app)
+        await self._native.set_primary_receiver(app, False)
+
 
 class ScriptedServer:
     """A tiny strict server: records every request, answers from a queue
