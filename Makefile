@@ -27,7 +27,9 @@ include mk/soak.mk
 demo: demo-rust demo-python demo-node
 
 demo-rust:
+	@echo "== Rust: core/examples/quickstart.rs =="
 	@$(CARGO) run -q -p messenger-handover --example quickstart
+	@echo
 
 test: test-rust test-python test-node
 

@@ -12,8 +12,9 @@ NODE_GEN := $(NODE_DIR)/.napi-gen
 # PAGE_ACCESS_TOKEN is set), importing the package by name.
 demo-node: node-build
 	@mkdir -p examples/node_modules && ln -sfn ../../bindings-node examples/node_modules/messenger-handover
+	@echo "== Node: examples/quickstart.mjs =="
 	@node examples/quickstart.mjs
-	@echo; echo "--- webhooks: a signed handover round trip (examples/webhook_server.mjs)"
+	@echo; echo "== Node: examples/webhook_server.mjs (signed handover webhooks, one round trip) =="
 	@node examples/webhook_server.mjs
 
 # From a clean clone: deps, addon, .d.ts drift, types, pack + install, suite.

@@ -31,6 +31,7 @@ demo-python: $(PY_BUILD_STAMP)
 	@echo
 	@echo "== Python: examples/webhook_server.py --demo (signed handover webhooks, one round trip) =="
 	@cd /tmp && $(VPY) $(CURDIR)/examples/webhook_server.py --demo
+	@echo
 
 # What a user does: `pip install ./bindings-python` into a brand-new virtualenv
 # (pip fetches maturin into an isolated build env and builds from source), then

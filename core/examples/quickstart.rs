@@ -81,7 +81,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (Some(helpdesk), Some(helpdesk_id)) => {
             println!("\n4. The secondary (helpdesk) app requests control.");
             helpdesk.request_thread_control(psid, Some("escalation")).await?;
-            println!("   requested; the bot still owns it until it passes:");
+            println!("   requested; the bot still owns it until it passes.");
+            show_owner(bot, psid).await?;
+            println!("   The bot passes it to the helpdesk:");
             bot.pass_thread_control(psid, helpdesk_id, Some("over to you")).await?;
             show_owner(bot, psid).await?;
 
