@@ -49,8 +49,16 @@ async fn graph_request(shared: &Shared, parts: &Parts, bytes: &Bytes, conn: &Con
     let (req, mut entry) = read_request(shared, parts, bytes);
     let fault = shared.lock().faults.take(&req.method, &req.path);
     entry.fault = fault.as_ref().map(|f| f.name().to_string());
+    // A delayed request is logged on arrival (status 0), then completed in
+    // place: a client that gives up during the delay still shows in the log.
+    let mut logged_on_arrival = None;
     if let Some(fault) = fault {
         if let FaultAction::Delay { ms } = fault {
+            if shared.config.log_requests {
+                let mut inner = shared.lock();
+                inner.push_log(entry.clone());
+                logged_on_arrival = Some(inner.seq);
+            }
             tokio::time::sleep(Duration::from_millis(ms)).await;
         } else {
             return faulted(shared, fault, entry, conn);
@@ -88,8 +96,16 @@ async fn graph_request(shared: &Shared, parts: &Parts, bytes: &Bytes, conn: &Con
         }
     };
     entry.status = status;
-    if shared.config.log_requests {
-        inner.push_log(entry);
+    match logged_on_arrival {
+        Some(seq) => {
+            // Gone if the log was cleared meanwhile.
+            if let Some(logged) = inner.log.iter_mut().rev().find(|e| e.seq == seq) {
+                logged.status = status;
+                logged.error_code = entry.error_code;
+            }
+        }
+        None if shared.config.log_requests => inner.push_log(entry),
+        None => {}
     }
     drop(inner);
     webhooks::spawn_all(shared, deliveries);

@@ -37,7 +37,8 @@ pub struct LoggedRequest {
     pub auth: Option<&'static str>,
     pub body: Option<Value>,
     pub app: Option<AppRole>,
-    /// 0 when the connection was dropped without a response.
+    /// 0 when the connection was dropped without a response, or while a
+    /// `delay` fault still holds the answer back.
     pub status: u16,
     pub error_code: Option<i64>,
     pub fault: Option<String>,
