@@ -89,9 +89,23 @@ export function checkOwner(appId) {
   if (!appId) throw new Error(`no thread owner in response: ${appId}`);
 }
 
-/** Runs the three call workloads given owner(i) and pass(i); paging and cold are the runner's. */
-export async function runCalls(client, a, owner, pass) {
-  if (a.workload === 'thread_owner_conc') {
+// A runner defines how its client makes the calls and hands them to runWorkload:
+// owner(i) and pass(i) make call i (rejecting on a failed call); eachConversationId(seen)
+// pages through all conversations, calling seen(id) on each in order (a callback, not an
+// async generator: that would cost a promise per item in the timed loop); t0 is taken
+// before the client is imported, so "cold" counts import + client + first call.
+export async function runWorkload(client, a, t0, owner, pass, eachConversationId) {
+  if (a.workload === 'cold') {
+    let errors = 0;
+    try { await owner(0); } catch (e) { errors = 1; noteError(e); }
+    emitCold(client, a, now() - t0, errors);
+  } else if (a.workload === 'paging') {
+    let items = 0, errors = 0;
+    const t = now();
+    // A failed page ends the run; the items seen so far are reported.
+    try { await eachConversationId((id) => { if (id) items++; }); } catch (e) { errors++; noteError(e); }
+    emit(client, a, items, (now() - t) / 1e3, errors);
+  } else if (a.workload === 'thread_owner_conc') {
     const [s, e] = await runConcurrent(a.n, a.concurrency, owner);
     emit(client, a, a.n, s, e);
   } else if (a.workload === 'thread_owner_seq') {
@@ -105,3 +119,17 @@ export async function runCalls(client, a, owner, pass) {
     process.exit(2);
   }
 }
+
+/** eachConversationId for the raw HTTP runners, which follow Graph's cursors by hand:
+ *  getPage(query) GETs /conversations?query and returns its JSON body. */
+export const rawEachConversationId = (a, getPage) => async (seen) => {
+  let after = null;
+  for (;;) {
+    const q = new URLSearchParams({ fields: a.fields.join(','), limit: String(a.page_size) });
+    if (after) q.set('after', after);
+    const b = await getPage(q);
+    for (const c of b.data) seen(c.id);
+    if (!b.paging?.next) return;
+    after = b.paging.cursors.after;
+  }
+};

@@ -1,7 +1,7 @@
 // facebook-nodejs-business-sdk (Meta's official Node SDK, axios inside):
 // Page.getThreadOwner, Page.createPassThreadControl, Page.getConversations (Cursor).
 // Crash reporting is turned off (init's third argument) so it never phones home.
-import { parseArgs, psid, emit, emitCold, noteError, checkOwner, runCalls, now } from './common.mjs';
+import { parseArgs, psid, checkOwner, runWorkload, now } from './common.mjs';
 
 const CLIENT = 'node: facebook-nodejs-business-sdk';
 const a = parseArgs();
@@ -21,22 +21,13 @@ const pass = (i) => page.createPassThreadControl([], {
   recipient: { id: psid(i) }, target_app_id: a.target_apps[i % a.target_apps.length], metadata: 'bench',
 });
 
-if (a.workload === 'cold') {
-  let errors = 0;
-  try { await owner(0); } catch (e) { errors = 1; noteError(e); }
-  emitCold(CLIENT, a, now() - t0, errors);
-} else if (a.workload === 'paging') {
-  let items = 0, errors = 0;
-  const t = now();
-  try {
-    let cursor = await page.getConversations(a.fields, { limit: a.page_size });
-    for (;;) {
-      for (const c of cursor) if (c.id) items++;
-      if (!cursor.hasNext()) break;
-      cursor = await cursor.next();
-    }
-  } catch (e) { errors++; noteError(e); }
-  emit(CLIENT, a, items, (now() - t) / 1e3, errors);
-} else {
-  await runCalls(CLIENT, a, owner, pass);
+async function eachConversationId(seen) {
+  let cursor = await page.getConversations(a.fields, { limit: a.page_size });
+  for (;;) {
+    for (const c of cursor) seen(c.id);
+    if (!cursor.hasNext()) return;
+    cursor = await cursor.next();
+  }
 }
+
+await runWorkload(CLIENT, a, t0, owner, pass, eachConversationId);

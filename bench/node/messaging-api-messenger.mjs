@@ -1,6 +1,6 @@
 // messaging-api-messenger (Yoctol's Messenger SDK, axios inside): getThreadOwner,
 // passThreadControl. It has no conversations API, so the paging workload is skipped.
-import { parseArgs, psid, emitCold, emitSkipped, noteError, checkOwner, runCalls, now } from './common.mjs';
+import { parseArgs, psid, emitSkipped, checkOwner, runWorkload, now } from './common.mjs';
 
 const CLIENT = 'node: messaging-api-messenger';
 const a = parseArgs();
@@ -22,10 +22,4 @@ const pass = async (i) => {
   if (r?.success !== true) throw new Error(`unexpected ${JSON.stringify(r)}`);
 };
 
-if (a.workload === 'cold') {
-  let errors = 0;
-  try { await owner(0); } catch (e) { errors = 1; noteError(e); }
-  emitCold(CLIENT, a, now() - t0, errors);
-} else {
-  await runCalls(CLIENT, a, owner, pass);
-}
+await runWorkload(CLIENT, a, t0, owner, pass, null);

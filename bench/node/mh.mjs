@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, psid, emit, emitCold, noteError, checkOwner, runCalls, now } from './common.mjs';
+import { parseArgs, psid, checkOwner, runWorkload, now } from './common.mjs';
 
 const CLIENT = 'node: messenger-handover';
 const a = parseArgs();
@@ -17,21 +17,9 @@ const owner = async (i) => {
   const o = await client.threadOwner(psid(i));
   checkOwner(o?.appId ?? o?.app_id);
 };
-
-if (a.workload === 'cold') {
-  let errors = 0;
-  try { await owner(0); } catch (e) { errors = 1; noteError(e); }
-  emitCold(CLIENT, a, now() - t0, errors);
-} else if (a.workload === 'paging') {
-  let items = 0, errors = 0;
-  const t = now();
-  try {
-    for await (const conv of client.conversations({ fields: a.fields, pageSize: a.page_size })) {
-      if (conv.id) items++;
-    }
-  } catch (e) { errors++; noteError(e); }
-  emit(CLIENT, a, items, (now() - t) / 1e3, errors);
-} else {
-  const pass = (i) => client.passThreadControl(psid(i), a.target_apps[i % a.target_apps.length], { metadata: 'bench' });
-  await runCalls(CLIENT, a, owner, pass);
+const pass = (i) => client.passThreadControl(psid(i), a.target_apps[i % a.target_apps.length], { metadata: 'bench' });
+async function eachConversationId(seen) {
+  for await (const conv of client.conversations({ fields: a.fields, pageSize: a.page_size })) seen(conv.id);
 }
+
+await runWorkload(CLIENT, a, t0, owner, pass, eachConversationId);

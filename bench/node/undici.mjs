@@ -1,5 +1,5 @@
 // undici, hand-written calls: one Pool with `concurrency` connections, body.json().
-import { parseArgs, psid, emit, emitCold, noteError, checkOwner, runCalls, now } from './common.mjs';
+import { parseArgs, psid, checkOwner, runWorkload, rawEachConversationId, now } from './common.mjs';
 
 const CLIENT = 'node: undici (raw)';
 const a = parseArgs();
@@ -30,25 +30,7 @@ const pass = async (i) => {
   if (statusCode !== 200 || json.success !== true) throw new Error(`HTTP ${statusCode}: ${JSON.stringify(json)}`);
 };
 
-if (a.workload === 'cold') {
-  let errors = 0;
-  try { await owner(0); } catch (e) { errors = 1; noteError(e); }
-  emitCold(CLIENT, a, now() - t0, errors);
-} else if (a.workload === 'paging') {
-  let items = 0, errors = 0, after = null;
-  const t = now();
-  try {
-    for (;;) {
-      const q = new URLSearchParams({ fields: a.fields.join(','), limit: String(a.page_size) });
-      if (after) q.set('after', after);
-      const b = await getJson(`${prefix}/conversations?${q}`);
-      for (const c of b.data) if (c.id) items++;
-      if (!b.paging?.next) break;
-      after = b.paging.cursors.after;
-    }
-  } catch (e) { errors++; noteError(e); }
-  emit(CLIENT, a, items, (now() - t) / 1e3, errors);
-} else {
-  await runCalls(CLIENT, a, owner, pass);
-}
+const eachConversationId = rawEachConversationId(a, (q) => getJson(`${prefix}/conversations?${q}`));
+
+await runWorkload(CLIENT, a, t0, owner, pass, eachConversationId);
 await pool.close();

@@ -2,16 +2,13 @@
 
 import time
 
-from common import (
-    check_owner, emit, emit_cold, note_error, parse_args, psid,
-    run_concurrent_async, run_sequential_async,
-)
+from common import check_owner, parse_args, psid, raw_each_conversation_id, run_workload_async
 
 CLIENT = "py: aiohttp (raw)"
 
 
 async def main(a):
-    t = time.perf_counter()
+    t0 = time.perf_counter()
     import aiohttp
 
     base = f"{a['url']}/v26.0/{a['page']}"
@@ -34,46 +31,13 @@ async def main(a):
             if body.get("success") is not True:
                 raise RuntimeError(body)
 
-        w = a["workload"]
-        if w == "cold":
-            errors = 0
-            try:
-                await owner(0)
-            except Exception as e:  # noqa: BLE001
-                errors = 1
-                note_error(e)
-            emit_cold(CLIENT, a, (time.perf_counter() - t) * 1e3, errors)
-        elif w == "thread_owner_conc":
-            s, e = await run_concurrent_async(a["n"], a["concurrency"], owner)
-            emit(CLIENT, a, a["n"], s, e)
-        elif w == "thread_owner_seq":
-            s, e, lat = await run_sequential_async(a["n"], owner)
-            emit(CLIENT, a, a["n"], s, e, lat)
-        elif w == "pass_conc":
-            s, e = await run_concurrent_async(a["n"], a["concurrency"], pass_)
-            emit(CLIENT, a, a["n"], s, e)
-        elif w == "paging":
-            items = errors = 0
-            params = {"fields": ",".join(a["fields"]), "limit": str(a["page_size"])}
-            start = time.perf_counter()
-            try:
-                while True:
-                    async with session.get(f"{base}/conversations", params=params) as r:
-                        r.raise_for_status()
-                        body = await r.json()
-                    for conv in body["data"]:
-                        if conv["id"]:
-                            items += 1
-                    paging = body.get("paging") or {}
-                    if "next" not in paging:
-                        break
-                    params["after"] = paging["cursors"]["after"]
-            except Exception as e:  # noqa: BLE001
-                errors += 1
-                note_error(e)
-            emit(CLIENT, a, items, time.perf_counter() - start, errors)
-        else:
-            raise SystemExit(f"unknown workload {w}")
+        async def conversations_page(params):
+            async with session.get(f"{base}/conversations", params=params) as r:
+                r.raise_for_status()
+                return await r.json()
+
+        each_conversation_id = raw_each_conversation_id(a, conversations_page)
+        await run_workload_async(CLIENT, a, t0, owner, pass_, each_conversation_id)
 
 
 if __name__ == "__main__":

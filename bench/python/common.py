@@ -213,3 +213,103 @@ def run_sequential(n, call):
 def check_owner(app_id):
     if not app_id:
         raise RuntimeError(f"no thread owner in response: {app_id!r}")
+
+
+# ---- workloads -----------------------------------------------------------------
+# A runner defines how its client makes the calls and hands them here:
+# owner(i) and pass_(i) make call i (raising on a failed call);
+# each_conversation_id(seen) pages through all conversations, calling seen(id) on each
+# in order (a callback, as in common.mjs: per item it costs less than an async generator);
+# t0 is taken before the client is imported, so "cold" counts import + client + first call.
+# Blocking and async clients get twin functions: one async version would pull asyncio into
+# the blocking runners' cold start.
+
+
+def run_workload(client, a, t0, owner, pass_, each_conversation_id):
+    """Runs a["workload"] with a blocking client and prints its JSON line."""
+    w, n = a["workload"], a["n"]
+    if w == "cold":
+        errors = 0
+        try:
+            owner(0)
+        except Exception as e:  # noqa: BLE001
+            errors = 1
+            note_error(e)
+        emit_cold(client, a, (time.perf_counter() - t0) * 1e3, errors)
+    elif w == "thread_owner_conc":
+        emit(client, a, n, *run_concurrent_threads(n, a["concurrency"], owner))
+    elif w == "thread_owner_seq":
+        emit(client, a, n, *run_sequential(n, owner))
+    elif w == "pass_conc":
+        emit(client, a, n, *run_concurrent_threads(n, a["concurrency"], pass_))
+    elif w == "paging":
+        items = errors = 0
+
+        def seen(conversation_id):
+            nonlocal items
+            if conversation_id:
+                items += 1
+
+        start = time.perf_counter()
+        try:
+            each_conversation_id(seen)
+        except Exception as e:  # noqa: BLE001 - a failed page ends the run; items so far are reported
+            errors += 1
+            note_error(e)
+        emit(client, a, items, time.perf_counter() - start, errors)
+    else:
+        raise SystemExit(f"unknown workload {w}")
+
+
+async def run_workload_async(client, a, t0, owner, pass_, each_conversation_id):
+    """run_workload for an async client: owner, pass_ and each_conversation_id are awaited."""
+    w, n = a["workload"], a["n"]
+    if w == "cold":
+        errors = 0
+        try:
+            await owner(0)
+        except Exception as e:  # noqa: BLE001
+            errors = 1
+            note_error(e)
+        emit_cold(client, a, (time.perf_counter() - t0) * 1e3, errors)
+    elif w == "thread_owner_conc":
+        emit(client, a, n, *await run_concurrent_async(n, a["concurrency"], owner))
+    elif w == "thread_owner_seq":
+        emit(client, a, n, *await run_sequential_async(n, owner))
+    elif w == "pass_conc":
+        emit(client, a, n, *await run_concurrent_async(n, a["concurrency"], pass_))
+    elif w == "paging":
+        items = errors = 0
+
+        def seen(conversation_id):
+            nonlocal items
+            if conversation_id:
+                items += 1
+
+        start = time.perf_counter()
+        try:
+            await each_conversation_id(seen)
+        except Exception as e:  # noqa: BLE001 - a failed page ends the run; items so far are reported
+            errors += 1
+            note_error(e)
+        emit(client, a, items, time.perf_counter() - start, errors)
+    else:
+        raise SystemExit(f"unknown workload {w}")
+
+
+def raw_each_conversation_id(a, get_page):
+    """each_conversation_id for the raw HTTP runners, which follow Graph's cursors by hand:
+    get_page(params) GETs one page of /conversations and returns its JSON body."""
+    params = {"fields": ",".join(a["fields"]), "limit": str(a["page_size"])}
+
+    async def each_conversation_id(seen):
+        while True:
+            body = await get_page(params)
+            for conv in body["data"]:
+                seen(conv["id"])
+            paging = body.get("paging") or {}
+            if "next" not in paging:
+                return
+            params["after"] = paging["cursors"]["after"]
+
+    return each_conversation_id

@@ -5,10 +5,7 @@ requests pool is widened to 64 connections so it is not starved by the default 1
 
 import time
 
-from common import (
-    check_owner, emit, emit_cold, note_error, parse_args, psid,
-    run_concurrent_threads, run_sequential,
-)
+from common import check_owner, parse_args, psid, run_workload
 
 CLIENT = "py: facebook-business"
 
@@ -26,8 +23,7 @@ def make(a):
 
 
 def main(a):
-    w = a["workload"]
-    t = time.perf_counter()
+    t0 = time.perf_counter()
     page = make(a)
 
     def owner(i):
@@ -42,36 +38,11 @@ def main(a):
             params={"recipient": {"id": psid(i)}, "target_app_id": apps[i % len(apps)], "metadata": "bench"}
         )
 
-    if w == "cold":
-        errors = 0
-        try:
-            owner(0)
-        except Exception as e:  # noqa: BLE001
-            errors = 1
-            note_error(e)
-        emit_cold(CLIENT, a, (time.perf_counter() - t) * 1e3, errors)
-    elif w == "thread_owner_conc":
-        s, e = run_concurrent_threads(a["n"], a["concurrency"], owner)
-        emit(CLIENT, a, a["n"], s, e)
-    elif w == "thread_owner_seq":
-        s, e, lat = run_sequential(a["n"], owner)
-        emit(CLIENT, a, a["n"], s, e, lat)
-    elif w == "pass_conc":
-        s, e = run_concurrent_threads(a["n"], a["concurrency"], pass_)
-        emit(CLIENT, a, a["n"], s, e)
-    elif w == "paging":
-        items = errors = 0
-        start = time.perf_counter()
-        try:
-            for conv in page.get_conversations(fields=a["fields"], params={"limit": a["page_size"]}):
-                if conv["id"]:
-                    items += 1
-        except Exception as e:  # noqa: BLE001
-            errors += 1
-            note_error(e)
-        emit(CLIENT, a, items, time.perf_counter() - start, errors)
-    else:
-        raise SystemExit(f"unknown workload {w}")
+    def each_conversation_id(seen):
+        for conv in page.get_conversations(fields=a["fields"], params={"limit": a["page_size"]}):
+            seen(conv["id"])
+
+    run_workload(CLIENT, a, t0, owner, pass_, each_conversation_id)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,7 @@ the blocking httpx.Client for the sequential and cold-start ones."""
 import time
 
 from common import (
-    check_owner, emit, emit_cold, note_error, parse_args, psid,
-    run_concurrent_async, run_sequential,
+    check_owner, parse_args, psid, raw_each_conversation_id, run_workload, run_workload_async,
 )
 
 CLIENT = "py: httpx (raw)"
@@ -16,7 +15,7 @@ def owner_of(body):
 
 
 def sync_main(a):
-    t = time.perf_counter()
+    t0 = time.perf_counter()
     import httpx
 
     base = f"{a['url']}/v26.0/{a['page']}"
@@ -27,17 +26,8 @@ def sync_main(a):
             r.raise_for_status()
             check_owner(owner_of(r.json()))
 
-        if a["workload"] == "cold":
-            errors = 0
-            try:
-                owner(0)
-            except Exception as e:  # noqa: BLE001
-                errors = 1
-                note_error(e)
-            emit_cold(CLIENT, a, (time.perf_counter() - t) * 1e3, errors)
-        else:
-            s, e, lat = run_sequential(a["n"], owner)
-            emit(CLIENT, a, a["n"], s, e, lat)
+        # Only cold and thread_owner_seq come here: no pass_ or paging.
+        run_workload(CLIENT, a, t0, owner, None, None)
 
 
 async def async_main(a):
@@ -60,35 +50,14 @@ async def async_main(a):
             if r.json().get("success") is not True:
                 raise RuntimeError(r.text)
 
-        w = a["workload"]
-        if w == "thread_owner_conc":
-            s, e = await run_concurrent_async(a["n"], a["concurrency"], owner)
-            emit(CLIENT, a, a["n"], s, e)
-        elif w == "pass_conc":
-            s, e = await run_concurrent_async(a["n"], a["concurrency"], pass_)
-            emit(CLIENT, a, a["n"], s, e)
-        elif w == "paging":
-            items = errors = 0
-            params = {"fields": ",".join(a["fields"]), "limit": str(a["page_size"])}
-            start = time.perf_counter()
-            try:
-                while True:
-                    r = await client.get(f"{base}/conversations", params=params)
-                    r.raise_for_status()
-                    body = r.json()
-                    for conv in body["data"]:
-                        if conv["id"]:
-                            items += 1
-                    paging = body.get("paging") or {}
-                    if "next" not in paging:
-                        break
-                    params["after"] = paging["cursors"]["after"]
-            except Exception as e:  # noqa: BLE001
-                errors += 1
-                note_error(e)
-            emit(CLIENT, a, items, time.perf_counter() - start, errors)
-        else:
-            raise SystemExit(f"unknown workload {w}")
+        async def conversations_page(params):
+            r = await client.get(f"{base}/conversations", params=params)
+            r.raise_for_status()
+            return r.json()
+
+        each_conversation_id = raw_each_conversation_id(a, conversations_page)
+        # The cold start is sync_main's, so there is no t0 here.
+        await run_workload_async(CLIENT, a, None, owner, pass_, each_conversation_id)
 
 
 if __name__ == "__main__":

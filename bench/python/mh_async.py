@@ -2,10 +2,7 @@
 
 import time
 
-from common import (
-    T0, check_owner, emit, emit_cold, note_error, parse_args, psid,
-    run_concurrent_async, run_sequential_async,
-)
+from common import check_owner, parse_args, psid, run_workload_async
 
 CLIENT = "py: messenger_handover.AsyncClient"
 
@@ -17,18 +14,7 @@ def make(a):
 
 
 async def main(a):
-    w = a["workload"]
-    if w == "cold":
-        t = time.perf_counter()
-        client = make(a)
-        errors = 0
-        try:
-            check_owner((await client.thread_owner(psid(0))).app_id)
-        except Exception as e:  # noqa: BLE001
-            errors = 1
-            note_error(e)
-        emit_cold(CLIENT, a, (time.perf_counter() - t) * 1e3, errors)
-        return
+    t0 = time.perf_counter()
     client = make(a)
 
     async def owner(i):
@@ -38,28 +24,11 @@ async def main(a):
         apps = a["target_apps"]
         await client.pass_thread_control(psid(i), apps[i % len(apps)], metadata="bench")
 
-    if w == "thread_owner_conc":
-        s, e = await run_concurrent_async(a["n"], a["concurrency"], owner)
-        emit(CLIENT, a, a["n"], s, e)
-    elif w == "thread_owner_seq":
-        s, e, lat = await run_sequential_async(a["n"], owner)
-        emit(CLIENT, a, a["n"], s, e, lat)
-    elif w == "pass_conc":
-        s, e = await run_concurrent_async(a["n"], a["concurrency"], pass_)
-        emit(CLIENT, a, a["n"], s, e)
-    elif w == "paging":
-        items = errors = 0
-        start = time.perf_counter()
-        try:
-            async for conv in client.conversations(fields=a["fields"], page_size=a["page_size"]):
-                if conv.id:
-                    items += 1
-        except Exception as e:  # noqa: BLE001
-            errors += 1
-            note_error(e)
-        emit(CLIENT, a, items, time.perf_counter() - start, errors)
-    else:
-        raise SystemExit(f"unknown workload {w}")
+    async def each_conversation_id(seen):
+        async for conv in client.conversations(fields=a["fields"], page_size=a["page_size"]):
+            seen(conv.id)
+
+    await run_workload_async(CLIENT, a, t0, owner, pass_, each_conversation_id)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,7 @@ Concurrent workloads run it on 64 threads (it releases the GIL while waiting).""
 
 import time
 
-from common import (
-    check_owner, emit, emit_cold, note_error, parse_args, psid,
-    run_concurrent_threads, run_sequential,
-)
+from common import check_owner, parse_args, psid, run_workload
 
 CLIENT = "py: messenger_handover.Client"
 
@@ -18,19 +15,8 @@ def make(a):
 
 
 def main(a):
-    w = a["workload"]
-    if w == "cold":
-        t = time.perf_counter()
-        errors = 0
-        try:
-            client = make(a)
-            check_owner(client.thread_owner(psid(0)).app_id)
-        except Exception as e:  # noqa: BLE001
-            errors = 1
-            note_error(e)
-        emit_cold(CLIENT, a, (time.perf_counter() - t) * 1e3, errors)
-        return
-    client = make(a)
+    t0 = time.perf_counter()
+    client = None
 
     def owner(i):
         check_owner(client.thread_owner(psid(i)).app_id)
@@ -39,28 +25,21 @@ def main(a):
         apps = a["target_apps"]
         client.pass_thread_control(psid(i), apps[i % len(apps)], metadata="bench")
 
-    if w == "thread_owner_conc":
-        s, e = run_concurrent_threads(a["n"], a["concurrency"], owner)
-        emit(CLIENT, a, a["n"], s, e)
-    elif w == "thread_owner_seq":
-        s, e, lat = run_sequential(a["n"], owner)
-        emit(CLIENT, a, a["n"], s, e, lat)
-    elif w == "pass_conc":
-        s, e = run_concurrent_threads(a["n"], a["concurrency"], pass_)
-        emit(CLIENT, a, a["n"], s, e)
-    elif w == "paging":
-        items = errors = 0
-        start = time.perf_counter()
-        try:
-            for conv in client.conversations(fields=a["fields"], page_size=a["page_size"]):
-                if conv.id:
-                    items += 1
-        except Exception as e:  # noqa: BLE001
-            errors += 1
-            note_error(e)
-        emit(CLIENT, a, items, time.perf_counter() - start, errors)
+    def each_conversation_id(seen):
+        for conv in client.conversations(fields=a["fields"], page_size=a["page_size"]):
+            seen(conv.id)
+
+    def make_then_owner(i):
+        nonlocal client
+        client = make(a)
+        owner(i)
+
+    # Here the cold call makes the client inside its try, so failing to make it is its error.
+    if a["workload"] == "cold":
+        run_workload(CLIENT, a, t0, make_then_owner, pass_, each_conversation_id)
     else:
-        raise SystemExit(f"unknown workload {w}")
+        client = make(a)
+        run_workload(CLIENT, a, t0, owner, pass_, each_conversation_id)
 
 
 if __name__ == "__main__":
