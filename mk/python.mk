@@ -48,3 +48,18 @@ test-python: $(PY_BUILD_STAMP) python-fresh-install
 	cd bindings-python && $(VPY) -m mypy.stubtest messenger_handover
 	$(VPY) -m mypy --strict examples/quickstart.py examples/webhook_server.py
 	$(VPY) -m pytest tests/python -q
+
+# The wheel is abi3 (CPython 3.9+). Not part of `make test` (a newcomer has
+# only 3.11): `make test-python-versions` builds the wheel once and runs the
+# whole suite under every python3.9 ... python3.13 found on PATH (with pyenv:
+# PYENV_VERSION=3.9.18:3.10.13:3.11.7:3.12.1:3.13.0 make test-python-versions).
+PY_VERSIONS ?= 3.9 3.10 3.11 3.12 3.13
+.PHONY: test-python-versions
+test-python-versions: $(PY_STAMP)
+	rm -rf $(CARGO_TARGET_DIR)/abi3-wheel && $(VENV)/bin/maturin build -q --profile dev -m bindings-python/Cargo.toml -o $(CARGO_TARGET_DIR)/abi3-wheel
+	@set -e; for v in $(PY_VERSIONS); do \
+	  py=python$$v; $$py -c '' 2>/dev/null || { echo "python$$v: not found, skipped"; continue; }; \
+	  env=$(CARGO_TARGET_DIR)/abi3-venv-$$v; rm -rf $$env; $$py -m venv $$env; \
+	  $$env/bin/pip install -q --disable-pip-version-check $(CARGO_TARGET_DIR)/abi3-wheel/*.whl pytest pytest-asyncio nbclient ipykernel nbformat; \
+	  echo "== python$$v"; (cd tests/python && $$env/bin/python -m pytest -q .); \
+	done
