@@ -1,13 +1,16 @@
 //! The client against the emulator, over real HTTP on 127.0.0.1.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use common::{fault, log};
 use futures_util::{StreamExt, TryStreamExt};
 use messenger_handover::{Client, ConversationsQuery, ErrorKind, Folder, Platform, PAGE_INBOX_APP_ID};
-use messenger_handover_emulator::{Emulator, EmulatorConfig, FaultSpec, Mode};
-use serde_json::{json, Value};
+use messenger_handover_emulator::{Emulator, EmulatorConfig, Mode};
+use serde_json::json;
 
 const PSID: &str = "1357924680";
 
@@ -30,17 +33,6 @@ fn primary(emu: &Emulator) -> Client {
 
 fn secondary(emu: &Emulator) -> Client {
     client(emu, &emu.apps().secondary.token)
-}
-
-fn fault(emu: &Emulator, spec: Value) {
-    emu.inject_fault(serde_json::from_value::<FaultSpec>(spec).expect("fault spec parses"));
-}
-
-fn log(emu: &Emulator) -> Vec<Value> {
-    match serde_json::to_value(emu.request_log()).unwrap() {
-        Value::Array(v) => v,
-        other => panic!("request log is not a list: {other}"),
-    }
 }
 
 #[tokio::test]

@@ -7,10 +7,13 @@
 //! TCP) and checks it answers the real Graph errors and keeps serving.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{fault, log, seen};
 use messenger_handover::{Client, ErrorKind, PAGE_INBOX_APP_ID};
-use messenger_handover_emulator::{Emulator, EmulatorConfig, FaultSpec, Mode, RateLimitConfig, PRIMARY_APP_ID};
+use messenger_handover_emulator::{Emulator, EmulatorConfig, Mode, RateLimitConfig, PRIMARY_APP_ID};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -30,22 +33,6 @@ fn builder(emu: &Emulator) -> messenger_handover::ClientBuilder {
         .base_url(emu.url())
         .page_id(emu.page_id())
         .retry_base_delay(Duration::from_millis(5))
-}
-
-fn fault(emu: &Emulator, spec: Value) {
-    emu.inject_fault(serde_json::from_value::<FaultSpec>(spec).expect("fault spec parses"));
-}
-
-fn log(emu: &Emulator) -> Vec<Value> {
-    match serde_json::to_value(emu.request_log()).unwrap() {
-        Value::Array(v) => v,
-        other => panic!("request log is not a list: {other}"),
-    }
-}
-
-/// Requests the emulator saw with this method whose path ends with `edge`.
-fn seen(emu: &Emulator, method: &str, edge: &str) -> usize {
-    log(emu).iter().filter(|r| r["method"] == method && r["path"].as_str().unwrap_or("").ends_with(edge)).count()
 }
 
 fn owner(emu: &Emulator, psid: &str) -> Option<String> {

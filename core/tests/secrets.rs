@@ -4,12 +4,15 @@
 //! emits at trace level, or the URLs and queries the server receives.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use common::fault;
 use messenger_handover::{Client, ConversationsQuery, Error, ErrorKind};
-use messenger_handover_emulator::{Emulator, EmulatorConfig, FaultSpec, SECONDARY_APP_ID};
+use messenger_handover_emulator::{Emulator, EmulatorConfig, SECONDARY_APP_ID};
 use serde_json::{json, Value};
 
 const PSID: &str = "1122334455";
@@ -41,10 +44,6 @@ impl Write for Capture {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-fn fault(emu: &Emulator, spec: Value) {
-    emu.inject_fault(serde_json::from_value::<FaultSpec>(spec).expect("fault spec parses"));
 }
 
 fn graph_error(code: i64, message: String) -> Value {
