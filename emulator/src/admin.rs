@@ -24,6 +24,23 @@ struct PrimaryReceiverBody {
 }
 
 #[derive(Deserialize)]
+struct PacingBody {
+    conversations_per_second: u32,
+}
+
+#[derive(Deserialize)]
+struct BumpBody {
+    id: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ClockBody {
+    advance_secs: i64,
+}
+
+#[derive(Deserialize)]
 struct MessageBody {
     psid: String,
     #[serde(default)]
@@ -64,6 +81,19 @@ pub async fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) -> 
             },
             Err(e) => Err(e),
         },
+        ("GET", "pacing") => Ok(json!({"conversations_per_second": shared.lock().limiter.conversations_per_second})),
+        ("PUT", "pacing") => parse::<PacingBody>(body).map(|p| {
+            let mut inner = shared.lock();
+            inner.limiter.conversations_per_second = p.conversations_per_second;
+            inner.limiter.reset_counters();
+            ok()
+        }),
+        ("GET", "conversations") => Ok(crate::conversation_list(shared)),
+        ("POST", "conversations/bump") => parse::<BumpBody>(body).and_then(|b| {
+            crate::bump_conversation(shared, &b.id, b.text.as_deref()).ok_or_else(|| "no such conversation".to_string())
+        }),
+        ("GET", "clock") => Ok(json!({"now": crate::state::format_time(shared.lock().now())})),
+        ("POST", "clock") => parse::<ClockBody>(body).and_then(|c| crate::advance_clock(shared, c.advance_secs)),
         ("GET", "primary_receiver") => Ok(json!({"app": shared.lock().primary})),
         // Answers once the app_roles webhooks were delivered, as `messages` does.
         ("PUT", "primary_receiver") => match parse::<PrimaryReceiverBody>(body) {

@@ -21,6 +21,14 @@ pub struct EmulatorConfig {
     pub mode: Mode,
     pub rate_limit: RateLimitConfig,
     pub log_requests: bool,
+    /// The conversations edge's own pacing, per Page: at most this many calls
+    /// in any one second, answered 613 beyond (0: off; independent of
+    /// `rate_limit.enabled`). Graph allows the conversations API about 2 calls/s per Page.
+    pub conversations_per_second: u32,
+    /// How many requests the log keeps (the oldest are dropped first).
+    pub log_capacity: usize,
+    /// A request whose head has not arrived within this many milliseconds is dropped.
+    pub header_read_timeout_ms: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -31,6 +39,9 @@ impl Default for EmulatorConfig {
             mode: Mode::Handover,
             rate_limit: RateLimitConfig::default(),
             log_requests: true,
+            conversations_per_second: 0,
+            log_capacity: 10_000,
+            header_read_timeout_ms: 10_000,
         }
     }
 }

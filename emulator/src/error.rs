@@ -101,6 +101,11 @@ impl GraphError {
         Self::new(400, 2500, None, OAUTH, &format!("Unknown path components: {rest}"))
     }
 
+    /// A malformed `fields` expression.
+    pub fn syntax(msg: &str) -> Self {
+        Self::new(400, 2500, None, OAUTH, msg)
+    }
+
     pub fn nonexisting_field(field: &str, node: &str) -> Self {
         Self::param(format!("(#100) Tried accessing nonexisting field ({field}) on node type ({node})"))
     }

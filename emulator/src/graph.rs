@@ -45,7 +45,7 @@ const POST_EDGES: [&str; 5] = [
 
 pub fn dispatch(shared: &Shared, inner: &mut Inner, call: &Call<'_>) -> Result<Outcome, GraphError> {
     if call.page_segment != shared.page_id && call.page_segment != "me" {
-        return Err(GraphError::unsupported(call.method, call.page_segment));
+        return conversation_node(shared, inner, call);
     }
     let Some(edge) = call.edge else {
         return match call.method {
@@ -75,9 +75,38 @@ pub fn dispatch(shared: &Shared, inner: &mut Inner, call: &Call<'_>) -> Result<O
     Ok(Outcome { body, deliveries: ctx.deliveries })
 }
 
+/// `/{conversation-id}` and `/{conversation-id}/messages`; anything else does not exist.
+fn conversation_node(shared: &Shared, inner: &mut Inner, call: &Call<'_>) -> Result<Outcome, GraphError> {
+    let unsupported = || GraphError::unsupported(call.method, call.page_segment);
+    let c = inner.conversations.iter().find(|c| c.id == call.page_segment).ok_or_else(unsupported)?;
+    if call.method != "GET" {
+        return Err(unsupported());
+    }
+    if call.role == AppRole::Secondary && shared.config.mode == Mode::Handover {
+        return Err(GraphError::permission());
+    }
+    let req = list_request(shared, call);
+    match call.edge {
+        None => conversations::node(c, &req).map(Outcome::plain),
+        Some("messages") => conversations::messages(c, &req).map(Outcome::plain),
+        Some(edge) => Err(GraphError::nonexisting_field(edge, "UnifiedThread")),
+    }
+}
+
+fn list_request<'a>(shared: &'a Shared, call: &'a Call<'a>) -> ListRequest<'a> {
+    ListRequest {
+        params: call.query,
+        base_url: &shared.url,
+        version: call.version,
+        page_segment: call.page_segment,
+        page_id: &shared.page_id,
+        token: call.token,
+    }
+}
+
 /// A user message arrives on `psid`: the owner gets it, every other subscribed app a standby copy.
 pub fn user_message(shared: &Shared, inner: &mut Inner, psid: &str, text: &str) -> Vec<Delivery> {
-    let now = Utc::now();
+    let now = inner.now();
     let mode = shared.config.mode;
     let primary = inner.primary;
     let thread = inner.thread(psid, mode, now);
@@ -145,11 +174,12 @@ impl Ctx<'_> {
     }
 
     fn owner(&mut self, psid: &str) -> Option<AppRole> {
-        self.inner.thread(psid, self.mode, Utc::now()).owner
+        let now = self.inner.now();
+        self.inner.thread(psid, self.mode, now).owner
     }
 
     fn set_owner(&mut self, psid: &str, owner: Option<AppRole>, ttl: Option<Duration>) {
-        let now = Utc::now();
+        let now = self.inner.now();
         let mode = self.mode;
         let t = self.inner.thread(psid, mode, now);
         t.owner = owner;
@@ -168,7 +198,8 @@ impl Ctx<'_> {
             return Err(GraphError::permission());
         }
         let mode = self.mode;
-        let t = self.inner.thread(&psid, mode, Utc::now()).clone();
+        let now = self.inner.now();
+        let t = self.inner.thread(&psid, mode, now).clone();
         let Some(owner) = t.owner else {
             return Ok(json!({"data": []}));
         };
@@ -210,17 +241,11 @@ impl Ctx<'_> {
         if role == AppRole::Secondary && self.mode == Mode::Handover {
             return Err(GraphError::permission());
         }
-        conversations::list(
-            &self.shared.conversations,
-            &ListRequest {
-                params: self.call.query,
-                base_url: &self.shared.url,
-                version: self.call.version,
-                page_segment: self.call.page_segment,
-                page_id: &self.shared.page_id,
-                token: self.call.token,
-            },
-        )
+        let req = list_request(self.shared, self.call);
+        if let Some(code) = self.inner.limiter.pace_conversations() {
+            return Err(GraphError::rate_limited(code));
+        }
+        conversations::list(&self.inner.conversations, &req)
     }
 
     fn recipient(&self) -> Result<String, GraphError> {

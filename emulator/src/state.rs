@@ -61,6 +61,10 @@ pub struct Inner {
     /// (Routing); every other app is a secondary receiver. A Page admin can
     /// change it: see `set_primary_receiver`.
     pub primary: AppRole,
+    /// Newest first; a conversation that gets a message moves to the top.
+    pub conversations: Vec<Conversation>,
+    /// How far the emulated clock runs ahead of the wall clock (advanced by tests).
+    pub clock_offset: chrono::Duration,
 }
 
 /// Everything a request handler needs; cloned as an `Arc`.
@@ -70,7 +74,6 @@ pub struct Shared {
     pub apps: Apps,
     pub page_id: String,
     pub url: String,
-    pub conversations: Vec<Conversation>,
     pub http: reqwest::Client,
     pub runtime: tokio::runtime::Handle,
     inner: Mutex<Inner>,
@@ -83,7 +86,6 @@ impl Shared {
             apps: Apps::generate(),
             page_id: PAGE_ID.to_string(),
             url,
-            conversations: conversations::generate(config.conversations),
             http,
             runtime,
             inner: Mutex::new(Inner {
@@ -93,9 +95,11 @@ impl Shared {
                 seq: 0,
                 trace: 0,
                 faults: FaultQueue::default(),
-                limiter: RateLimiter::new(config.rate_limit.clone()),
+                limiter: RateLimiter::new(config.rate_limit.clone(), config.conversations_per_second),
                 webhooks: BTreeMap::new(),
                 primary: AppRole::Primary,
+                conversations: conversations::generate(config.conversations),
+                clock_offset: chrono::Duration::zero(),
             }),
             config,
         }
@@ -116,13 +120,16 @@ impl Shared {
         inner.seq = 0;
         inner.faults.clear();
         inner.limiter.set_config(self.config.rate_limit.clone());
+        inner.limiter.conversations_per_second = self.config.conversations_per_second;
         inner.primary = AppRole::Primary;
+        inner.conversations = conversations::generate(self.config.conversations);
+        inner.clock_offset = chrono::Duration::zero();
     }
 
     pub fn state_json(&self) -> Value {
         let mut inner = self.lock();
         let mode = self.config.mode;
-        let now = Utc::now();
+        let now = inner.now();
         let psids: Vec<String> = inner.threads.keys().cloned().collect();
         let mut threads = serde_json::Map::new();
         for psid in psids {
@@ -143,15 +150,22 @@ impl Shared {
             "pending_requests": inner.pending_requests,
             "faults_pending": inner.faults.len(),
             "rate_limit": inner.limiter.config,
+            "conversations_per_second": inner.limiter.conversations_per_second,
             "calls_in_window": inner.limiter.calls_in_window(),
             "webhooks": inner.webhooks,
             "primary_receiver": inner.primary,
             "requests_logged": inner.log.len(),
+            "now": format_time(now),
         })
     }
 }
 
 impl Inner {
+    /// The emulated time: the wall clock plus what tests advanced it by.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.clock_offset
+    }
+
     /// The thread of `psid`, created on first sight; an expired one reads as idle.
     pub fn thread(&mut self, psid: &str, mode: Mode, now: DateTime<Utc>) -> &mut Thread {
         let t = self.threads.entry(psid.to_string()).or_insert_with(|| Thread {
