@@ -1,6 +1,6 @@
 //! The unauthenticated admin API under `/_emulator/` (not logged).
 
-use crate::config::{AppRole, RateLimitConfig};
+use crate::config::{AppRole, FeatureStatus, RateLimitConfig};
 use crate::faults::FaultSpec;
 use crate::handler::respond;
 use crate::server::Body;
@@ -21,6 +21,11 @@ struct WebhookBody {
 #[derive(Deserialize)]
 struct PrimaryReceiverBody {
     app: AppRole,
+}
+
+#[derive(Deserialize)]
+struct DefaultAppBody {
+    app: Option<AppRole>,
 }
 
 #[derive(Deserialize)]
@@ -81,6 +86,16 @@ pub async fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) -> 
             },
             Err(e) => Err(e),
         },
+        ("GET", "default_app") => Ok(json!({"app": shared.lock().default_app})),
+        ("PUT", "default_app") => parse::<DefaultAppBody>(body).map(|b| {
+            shared.lock().default_app = b.app;
+            ok()
+        }),
+        ("GET", "feature_status") => Ok(json!(shared.lock().feature_status)),
+        ("PUT", "feature_status") => parse::<FeatureStatus>(body).map(|f| {
+            shared.lock().feature_status = f;
+            ok()
+        }),
         ("GET", "pacing") => Ok(json!({"conversations_per_second": shared.lock().limiter.conversations_per_second})),
         ("PUT", "pacing") => parse::<PacingBody>(body).map(|p| {
             let mut inner = shared.lock();

@@ -25,8 +25,8 @@ mod state;
 mod webhooks;
 
 pub use config::{
-    AppCredentials, AppRole, Apps, EmulatorConfig, Mode, RateLimitConfig, PAGE_ID, PAGE_INBOX_APP_ID, PRIMARY_APP_ID,
-    SECONDARY_APP_ID,
+    AppCredentials, AppRole, Apps, EmulatorConfig, FeatureStatus, Mode, RateLimitConfig, INSTAGRAM_INBOX_APP_ID,
+    PAGE_ID, PAGE_INBOX_APP_ID, PRIMARY_APP_ID, SECONDARY_APP_ID,
 };
 pub use faults::{FaultAction, FaultMatch, FaultSpec};
 pub use state::LoggedRequest;
@@ -102,6 +102,18 @@ impl Emulator {
 
     pub fn set_rate_limit(&self, cfg: RateLimitConfig) {
         self.shared.lock().limiter.set_config(cfg);
+    }
+
+    /// Conversation Routing's default app, or `None` for none (take then answers
+    /// #27 and every app may answer an idle thread). No webhook is sent: use
+    /// `set_primary_receiver` to move the role the way a Page admin does.
+    pub fn set_default_app(&self, app: Option<AppRole>) {
+        self.shared.lock().default_app = app;
+    }
+
+    /// What `GET /{page}?fields=messaging_feature_status` answers from now on.
+    pub fn set_feature_status(&self, status: FeatureStatus) {
+        self.shared.lock().feature_status = status;
     }
 
     /// The conversations edge's pacing: at most `per_second` calls in any one

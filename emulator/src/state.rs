@@ -1,6 +1,6 @@
 //! Mutable emulator state (threads, log, faults, counters) and the shared handle around it.
 
-use crate::config::{AppRole, Apps, EmulatorConfig, Mode, PAGE_ID};
+use crate::config::{AppRole, Apps, EmulatorConfig, FeatureStatus, Mode, PAGE_ID};
 use crate::conversations::{self, Conversation};
 use crate::faults::FaultQueue;
 use crate::ratelimit::RateLimiter;
@@ -63,6 +63,9 @@ pub struct Inner {
     pub primary: AppRole,
     /// Newest first; a conversation that gets a message moves to the top.
     pub conversations: Vec<Conversation>,
+    /// Conversation Routing's default app (routing mode only); `None`: none set.
+    pub default_app: Option<AppRole>,
+    pub feature_status: FeatureStatus,
     /// How far the emulated clock runs ahead of the wall clock (advanced by tests).
     pub clock_offset: chrono::Duration,
 }
@@ -100,6 +103,8 @@ impl Shared {
                 primary: AppRole::Primary,
                 conversations: conversations::generate(config.conversations),
                 clock_offset: chrono::Duration::zero(),
+                default_app: config.default_app,
+                feature_status: config.feature_status,
             }),
             config,
         }
@@ -124,6 +129,8 @@ impl Shared {
         inner.primary = AppRole::Primary;
         inner.conversations = conversations::generate(self.config.conversations);
         inner.clock_offset = chrono::Duration::zero();
+        inner.default_app = self.config.default_app;
+        inner.feature_status = self.config.feature_status;
     }
 
     pub fn state_json(&self) -> Value {
@@ -154,6 +161,8 @@ impl Shared {
             "calls_in_window": inner.limiter.calls_in_window(),
             "webhooks": inner.webhooks,
             "primary_receiver": inner.primary,
+            "default_app": inner.default_app,
+            "feature_status": inner.feature_status,
             "requests_logged": inner.log.len(),
             "now": format_time(now),
         })
