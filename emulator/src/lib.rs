@@ -54,7 +54,8 @@ impl Emulator {
         let url = format!("http://127.0.0.1:{}", addr.port());
         let shared = Arc::new(Shared::new(config, url, runtime));
         let for_server = shared.clone();
-        let server = server::spawn(listener, move |req, conn| handler::handle(for_server.clone(), req, conn))?;
+        let timeout = std::time::Duration::from_millis(shared.config.header_read_timeout_ms.max(1));
+        let server = server::spawn(listener, timeout, move |req, conn| handler::handle(for_server.clone(), req, conn))?;
         Ok(Emulator { shared, server })
     }
 
@@ -84,8 +85,14 @@ impl Emulator {
         info_json(&self.shared)
     }
 
+    /// The most recent requests, oldest first (at most `log_capacity` of them).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.shared.lock().log.clone()
+        self.shared.lock().log.iter().cloned().collect()
+    }
+
+    /// How many requests the log keeps from now on (the oldest are dropped first).
+    pub fn set_log_capacity(&self, capacity: usize) {
+        self.shared.lock().set_log_capacity(capacity);
     }
 
     pub fn clear_request_log(&self) {
