@@ -30,7 +30,7 @@ pub struct LoggedRequest {
     pub seq: u64,
     pub method: String,
     pub path: String,
-    /// Decoded query; `access_token` is replaced by "<redacted>".
+    /// Decoded query; `access_token` is replaced by `"<redacted>"`.
     pub query: BTreeMap<String, String>,
     pub token_in_query: bool,
     /// "header", "query" or null: where the token came from.
