@@ -29,6 +29,11 @@ struct DefaultAppBody {
 }
 
 #[derive(Deserialize)]
+struct LogCapacityBody {
+    capacity: usize,
+}
+
+#[derive(Deserialize)]
 struct PacingBody {
     conversations_per_second: u32,
 }
@@ -86,6 +91,10 @@ pub async fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) -> 
             },
             Err(e) => Err(e),
         },
+        ("PUT", "requests/capacity") => parse::<LogCapacityBody>(body).map(|b| {
+            shared.lock().set_log_capacity(b.capacity);
+            ok()
+        }),
         ("GET", "default_app") => Ok(json!({"app": shared.lock().default_app})),
         ("PUT", "default_app") => parse::<DefaultAppBody>(body).map(|b| {
             shared.lock().default_app = b.app;

@@ -1,6 +1,6 @@
 //! Graph batch requests: `POST /` (or `/{version}/`) with `batch=[{"method","relative_url","body"}]`.
 //!
-//! Follows https://developers.facebook.com/docs/graph-api/batch-requests: at most 50
+//! Follows <https://developers.facebook.com/docs/graph-api/batch-requests>: at most 50
 //! operations; each counted separately against the rate limits; the answer is an array
 //! in request order of `{"code", "headers", "body"}` with `body` a JSON-encoded string,
 //! `headers` dropped by `include_headers=false`, and `null` for an operation that did not

@@ -9,7 +9,7 @@ pub const PAGE_ID: &str = "104729384756102";
 /// The Page Inbox app id is fixed by Meta; clients special-case it.
 pub const PAGE_INBOX_APP_ID: &str = "263902037430900";
 /// The Instagram Inbox app: the Page Inbox's counterpart for Instagram threads.
-/// https://developers.facebook.com/docs/messenger-platform/instagram/features/conversation-routing/
+/// <https://developers.facebook.com/docs/messenger-platform/instagram/features/conversation-routing/>
 pub const INSTAGRAM_INBOX_APP_ID: &str = "1217981644879628";
 pub const PRIMARY_APP_ID: &str = "1111111111111";
 pub const SECONDARY_APP_ID: &str = "2222222222222";

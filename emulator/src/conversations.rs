@@ -315,7 +315,7 @@ fn message_fields(sub: Option<&[Field]>) -> Result<Vec<String>, GraphError> {
 
 /// Graph returns details only for the 20 most recent messages of a conversation;
 /// older ones come back as bare ids. Conversations API, Limitations:
-/// https://developers.facebook.com/docs/messenger-platform/conversations/
+/// <https://developers.facebook.com/docs/messenger-platform/conversations/>
 pub const MESSAGE_DETAIL_LIMIT: usize = 20;
 
 const TEXTS: [&str; 8] = [

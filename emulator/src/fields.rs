@@ -1,6 +1,6 @@
 //! Graph's field expansion syntax: `id,messages.limit(3){id,from},participants{name}`.
 //!
-//! https://developers.facebook.com/docs/graph-api/field-expansion: nested fields in
+//! <https://developers.facebook.com/docs/graph-api/field-expansion>: nested fields in
 //! braces, modifiers such as `.limit(N)` after an edge name. A malformed expression is
 //! refused with Graph's syntax error (code 2500, "Syntax error ... at character N").
 

@@ -1,8 +1,8 @@
 //! The Graph endpoints: thread control, secondary receivers, conversations, with real error codes.
 //!
 //! Routing mode follows Conversation Routing as Meta documents it
-//! (https://developers.facebook.com/docs/messenger-platform/conversation-routing/ and, for
-//! the control calls, https://developers.facebook.com/documentation/business-messaging/instagram-messaging/features/human-agent-escalation):
+//! (<https://developers.facebook.com/docs/messenger-platform/conversation-routing/> and, for
+//! the control calls, <https://developers.facebook.com/documentation/business-messaging/instagram-messaging/features/human-agent-escalation>):
 //! a default app or none, threads idle after 24 h without a user message (or once
 //! released), only the default app answering an idle thread, take for the default app
 //! only (#27 without one), request on an idle thread passing it, extend up to 7 days.

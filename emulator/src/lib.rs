@@ -8,6 +8,32 @@
 //! emu.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! # What it serves
+//! - Thread control (`thread_owner`, pass/take/request/release/extend), `secondary_receivers`,
+//!   the Send API's thread rule (`POST /{page}/messages`), and `GET /{page}?fields=messaging_feature_status`.
+//! - [`Mode::Routing`]: Conversation Routing with [`EmulatorConfig::default_app`] (or none: take
+//!   answers #27, every app may answer an idle thread); threads go idle after 24 h of emulated
+//!   time without a user message, or once released; request on an idle thread passes it;
+//!   `thread_owner` tells the owner and the default app who owns a thread, others only until when.
+//! - `GET /{page}/conversations` (folders, platforms, cursors, Graph's field expansion such as
+//!   `messages.limit(3){id,from,message}`), `GET /{conversation-id}` and
+//!   `GET /{conversation-id}/messages` (newest first, details for the 20 most recent only).
+//! - Batch requests: `POST /` or `/{version}/` with `batch=[{"method","relative_url","body"}]`,
+//!   at most 50, each operation authenticated, rate-limited, faulted and logged on its own.
+//!
+//! # Admin API (`/_emulator/`, unauthenticated, not logged)
+//! | route | what |
+//! |---|---|
+//! | `POST reset`, `GET state`, `GET info` | back to the start; threads, counters, clock; the start line |
+//! | `GET/DELETE requests`, `PUT requests/capacity {"capacity"}` | the request log, a ring ([`Emulator::set_log_capacity`]) |
+//! | `POST/DELETE faults` | [`FaultSpec`]s; `match.in_batch`/`match.batch_index` and [`FaultAction::NullItem`] reach batch operations |
+//! | `GET/PUT rate_limit`, `GET/PUT pacing {"conversations_per_second"}` | [`RateLimitConfig`]; the conversations edge's pacing ([`Emulator::set_conversations_pacing`]) |
+//! | `PUT webhooks/{app} {"url"}`, `POST messages {"psid","text"}` | callbacks; a user message |
+//! | `GET/PUT primary_receiver {"app"}`, `GET/PUT default_app {"app" or null}` | roles ([`Emulator::set_primary_receiver`], [`Emulator::set_default_app`]) |
+//! | `GET/PUT feature_status` | [`FeatureStatus`] ([`Emulator::set_feature_status`]) |
+//! | `GET clock`, `POST clock {"advance_secs"}` | the emulated clock ([`Emulator::advance_clock`]) |
+//! | `GET conversations`, `POST conversations/bump {"id","text"}` | the inbox, newest first; a thread moves to the top ([`Emulator::bump_conversation`]) |
 
 mod admin;
 mod batch;
@@ -54,7 +80,8 @@ impl Emulator {
         let url = format!("http://127.0.0.1:{}", addr.port());
         let shared = Arc::new(Shared::new(config, url, runtime));
         let for_server = shared.clone();
-        let server = server::spawn(listener, move |req, conn| handler::handle(for_server.clone(), req, conn))?;
+        let timeout = std::time::Duration::from_millis(shared.config.header_read_timeout_ms.max(1));
+        let server = server::spawn(listener, timeout, move |req, conn| handler::handle(for_server.clone(), req, conn))?;
         Ok(Emulator { shared, server })
     }
 
@@ -84,8 +111,14 @@ impl Emulator {
         info_json(&self.shared)
     }
 
+    /// The most recent requests, oldest first (at most `log_capacity` of them).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.shared.lock().log.clone()
+        self.shared.lock().log.iter().cloned().collect()
+    }
+
+    /// How many requests the log keeps from now on (the oldest are dropped first).
+    pub fn set_log_capacity(&self, capacity: usize) {
+        self.shared.lock().set_log_capacity(capacity);
     }
 
     pub fn clear_request_log(&self) {

@@ -7,7 +7,7 @@ use crate::ratelimit::RateLimiter;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Who owns one user's thread, and until when (routing mode).
@@ -30,7 +30,7 @@ pub struct LoggedRequest {
     pub seq: u64,
     pub method: String,
     pub path: String,
-    /// Decoded query; `access_token` is replaced by "<redacted>".
+    /// Decoded query; `access_token` is replaced by `"<redacted>"`.
     pub query: BTreeMap<String, String>,
     pub token_in_query: bool,
     /// "header", "query" or null: where the token came from.
@@ -51,7 +51,11 @@ pub struct LoggedRequest {
 pub struct Inner {
     pub threads: BTreeMap<String, Thread>,
     pub pending_requests: Vec<PendingRequest>,
-    pub log: Vec<LoggedRequest>,
+    /// A ring: at most `log_capacity` entries, the oldest dropped first.
+    pub log: VecDeque<LoggedRequest>,
+    pub log_capacity: usize,
+    /// Entries dropped from the ring since the last reset.
+    pub log_dropped: u64,
     pub seq: u64,
     pub trace: u64,
     pub faults: FaultQueue,
@@ -94,7 +98,9 @@ impl Shared {
             inner: Mutex::new(Inner {
                 threads: BTreeMap::new(),
                 pending_requests: Vec::new(),
-                log: Vec::new(),
+                log: VecDeque::new(),
+                log_capacity: config.log_capacity,
+                log_dropped: 0,
                 seq: 0,
                 trace: 0,
                 faults: FaultQueue::default(),
@@ -122,6 +128,8 @@ impl Shared {
         inner.threads.clear();
         inner.pending_requests.clear();
         inner.log.clear();
+        inner.log_dropped = 0;
+        inner.log_capacity = self.config.log_capacity;
         inner.seq = 0;
         inner.faults.clear();
         inner.limiter.set_config(self.config.rate_limit.clone());
@@ -164,6 +172,8 @@ impl Shared {
             "default_app": inner.default_app,
             "feature_status": inner.feature_status,
             "requests_logged": inner.log.len(),
+            "log_capacity": inner.log_capacity,
+            "requests_dropped": inner.log_dropped,
             "now": format_time(now),
         })
     }
@@ -199,7 +209,23 @@ impl Inner {
     pub fn push_log(&mut self, mut entry: LoggedRequest) {
         self.seq += 1;
         entry.seq = self.seq;
-        self.log.push(entry);
+        if self.log_capacity == 0 {
+            self.log_dropped += 1;
+            return;
+        }
+        while self.log.len() >= self.log_capacity {
+            self.log.pop_front();
+            self.log_dropped += 1;
+        }
+        self.log.push_back(entry);
+    }
+
+    pub fn set_log_capacity(&mut self, capacity: usize) {
+        self.log_capacity = capacity;
+        while self.log.len() > capacity {
+            self.log.pop_front();
+            self.log_dropped += 1;
+        }
     }
 }
 
