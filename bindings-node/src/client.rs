@@ -2,16 +2,15 @@
 //! returning a Promise and racing an optional `CancelToken`.
 
 use std::sync::{PoisonError, RwLock};
-use std::time::Duration;
 
-use messenger_handover::{Client, ConversationsQuery, Folder, Platform};
+use messenger_handover::{validate, Client, ConversationsQuery, Folder, Platform};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
 use crate::convert::{App, ThreadOwner, UsageInfo};
-use crate::errors::{from_core, invalid, state};
+use crate::errors::{from_core, state};
 use crate::pager::NativePager;
 
 /// Client settings; absent ones take DESIGN's defaults.
@@ -23,7 +22,7 @@ pub struct ClientOptions {
     pub api_version: Option<String>,
     pub base_url: Option<String>,
     pub timeout_ms: Option<f64>,
-    pub max_retries: Option<u32>,
+    pub max_retries: Option<f64>,
     pub max_retry_wait_ms: Option<f64>,
     pub retry_base_delay_ms: Option<f64>,
     pub max_response_bytes: Option<f64>,
@@ -41,18 +40,10 @@ pub struct ConversationsOptions {
     pub after: Option<String>,
 }
 
-pub(crate) fn millis(argument: &str, ms: f64) -> napi::Result<Duration> {
-    if !ms.is_finite() || ms < 0.0 {
-        return Err(invalid(argument, "must be a finite, non-negative number of milliseconds"));
-    }
-    Duration::try_from_secs_f64(ms / 1000.0).map_err(|e| invalid(argument, e))
-}
-
-fn whole(argument: &str, n: f64, max: f64) -> napi::Result<f64> {
-    if !n.is_finite() || n.fract() != 0.0 || n < 0.0 || n > max {
-        return Err(invalid(argument, format!("must be a whole number between 0 and {max}")));
-    }
-    Ok(n)
+/// JavaScript numbers are floats: the core says whether one is whole (and
+/// then checks its range), so no rule is spelled out here.
+fn whole(argument: &'static str, n: f64) -> napi::Result<i64> {
+    validate::whole(argument, n).map_err(from_core)
 }
 
 /// A client bound to one Page. Cheap to share; `close()` releases it.
@@ -78,20 +69,21 @@ impl NativeClient {
         if let Some(v) = options.base_url {
             b = b.base_url(v);
         }
+        // Milliseconds to seconds is the only conversion: the core checks every range.
         if let Some(v) = options.timeout_ms {
-            b = b.timeout(millis("timeoutMs", v)?);
+            b = b.timeout_secs(v / 1000.0);
         }
         if let Some(v) = options.max_retries {
-            b = b.max_retries(v);
+            b = b.max_retries(whole("max_retries", v)?);
         }
         if let Some(v) = options.max_retry_wait_ms {
-            b = b.max_retry_wait(millis("maxRetryWaitMs", v)?);
+            b = b.max_retry_wait_secs(v / 1000.0);
         }
         if let Some(v) = options.retry_base_delay_ms {
-            b = b.retry_base_delay(millis("retryBaseDelayMs", v)?);
+            b = b.retry_base_delay_secs(v / 1000.0);
         }
         if let Some(v) = options.max_response_bytes {
-            b = b.max_response_bytes(whole("maxResponseBytes", v, usize::MAX as f64)? as usize);
+            b = b.max_response_bytes(whole("max_response_bytes", v)?);
         }
         let client = b.build().map_err(from_core)?;
         Ok(NativeClient { client: RwLock::new(Some(client)) })
@@ -238,9 +230,9 @@ impl NativeClient {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let client = self.client()?;
-        let secs = whole("durationSeconds", duration_seconds, u64::MAX as f64)? as u64;
         env.spawn_future(Canceller::from_token(cancel).run(async move {
-            client.extend_thread_control(&psid, Duration::from_secs(secs)).await.map_err(from_core)
+            let duration = validate::duration_secs(duration_seconds).map_err(from_core)?;
+            client.extend_thread_control(&psid, duration).await.map_err(from_core)
         }))
     }
 
@@ -278,7 +270,7 @@ impl NativeClient {
                 q = q.fields(f);
             }
             if let Some(n) = o.page_size {
-                q = q.page_size(whole("pageSize", n, f64::from(u32::MAX))? as u32);
+                q = q.page_size(whole("page_size", n)?);
             }
             if let Some(a) = o.after {
                 q = q.after(a);

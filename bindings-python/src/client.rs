@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use messenger_handover::{self as core, ClientBuilder, ConversationsQuery, Folder, Platform};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
@@ -46,15 +46,6 @@ enum Slot {
     /// own (pooled connections do not survive a fork).
     Open(u32, core::Client),
     Closed,
-}
-
-fn seconds(argument: &str, value: Option<f64>) -> PyResult<Option<Duration>> {
-    value
-        .map(|s| {
-            Duration::try_from_secs_f64(s)
-                .map_err(|_| PyValueError::new_err(format!("{argument}: must be a non-negative number of seconds")))
-        })
-        .transpose()
 }
 
 #[pyclass(frozen, module = "messenger_handover._native")]
@@ -97,10 +88,10 @@ impl NativeClient {
         api_version: Option<String>,
         base_url: Option<String>,
         timeout: Option<f64>,
-        max_retries: Option<u32>,
+        max_retries: Option<i64>,
         max_retry_wait: Option<f64>,
         retry_base_delay: Option<f64>,
-        max_response_bytes: Option<usize>,
+        max_response_bytes: Option<i64>,
     ) -> PyResult<Self> {
         let mut b = ClientBuilder::new(access_token);
         if let Some(v) = page_id {
@@ -115,17 +106,18 @@ impl NativeClient {
         if let Some(v) = base_url {
             b = b.base_url(v);
         }
-        if let Some(v) = seconds("timeout", timeout)? {
-            b = b.timeout(v);
+        // Numbers go to the core as given: it checks every range.
+        if let Some(v) = timeout {
+            b = b.timeout_secs(v);
         }
         if let Some(v) = max_retries {
             b = b.max_retries(v);
         }
-        if let Some(v) = seconds("max_retry_wait", max_retry_wait)? {
-            b = b.max_retry_wait(v);
+        if let Some(v) = max_retry_wait {
+            b = b.max_retry_wait_secs(v);
         }
-        if let Some(v) = seconds("retry_base_delay", retry_base_delay)? {
-            b = b.retry_base_delay(v);
+        if let Some(v) = retry_base_delay {
+            b = b.retry_base_delay_secs(v);
         }
         if let Some(v) = max_response_bytes {
             b = b.max_response_bytes(v);
@@ -260,16 +252,21 @@ impl NativeClient {
         run(py, blocking, async move { c.release_thread_control(&psid, metadata.as_deref()).await }, none)
     }
 
-    /// `seconds` is whole seconds; the core checks the range.
+    /// `seconds` as given (an int or a timedelta's seconds); the core checks
+    /// that it is whole and in range.
     fn extend_thread_control<'py>(
         &self,
         py: Python<'py>,
         psid: String,
-        seconds: u64,
+        seconds: f64,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.core()?;
-        run(py, blocking, async move { c.extend_thread_control(&psid, Duration::from_secs(seconds)).await }, none)
+        let fut = async move {
+            let duration = messenger_handover::validate::duration_secs(seconds)?;
+            c.extend_thread_control(&psid, duration).await
+        };
+        run(py, blocking, fut, none)
     }
 
     fn secondary_receivers<'py>(&self, py: Python<'py>, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
@@ -294,7 +291,7 @@ impl NativeClient {
         user_id: Option<String>,
         tags: Option<Vec<String>>,
         fields: Option<Vec<String>>,
-        page_size: Option<u32>,
+        page_size: Option<i64>,
         after: Option<String>,
     ) -> PyResult<NativePager> {
         let c = self.core()?;

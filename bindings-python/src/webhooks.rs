@@ -2,7 +2,7 @@
 //! all in the core; events come out as dicts that `messenger_handover.webhooks`
 //! turns into dataclasses.
 
-use messenger_handover::webhooks::{self, Event};
+use messenger_handover::webhooks;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -41,9 +41,6 @@ pub fn parse_events<'py>(py: Python<'py>, raw_body: &[u8]) -> PyResult<Bound<'py
         let obj = json_to_py(py, &value)?;
         let dict = obj.bind(py).cast::<PyDict>()?;
         dict.set_item("timestamp", timestamp)?;
-        if let Event::Standby { .. } | Event::Other { .. } = event {
-            // Already raw JSON under "event".
-        }
         out.append(dict)?;
     }
     Ok(out)

@@ -33,10 +33,15 @@ pub mod validate;
 pub mod webhooks;
 
 pub use client::{
-    Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT, PAGE_INBOX_APP_ID,
+    Client, ClientBuilder, ConstantValue, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRY_BASE_DELAY, DEFAULT_TIMEOUT, INSTAGRAM_INBOX_APP_ID, PAGE_INBOX_APP_ID,
+    SHARED_CONSTANTS,
 };
-pub use error::{Error, ErrorKind, GraphError, Result, TransportFailure};
+pub use error::{
+    Error, ErrorClass, ErrorField, ErrorKind, FieldType, GraphError, InputProblem, Result, TransportFailure,
+    DEFAULT_ERROR_KIND, ERROR_CLASSES,
+};
+pub use validate::MAX_RETRIES_LIMIT;
 pub use model::{App, Conversation, Folder, Page, Participant, Platform, ThreadOwner};
 pub use paging::{ConversationPager, ConversationsQuery};
 pub use secret::hmac_sha256_hex;

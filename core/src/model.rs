@@ -89,15 +89,23 @@ impl Conversation {
     }
 }
 
+/// `"a, b, c"` at compile time.
+macro_rules! one_of {
+    ($first:literal $(, $rest:literal)*) => { concat!($first $(, ", ", $rest)*) };
+}
+pub(crate) use one_of;
+
 macro_rules! wire_enum {
-    ($(#[$m:meta])* $name:ident, $arg:literal { $($variant:ident => $wire:literal),+ $(,)? }) => {
-        $(#[$m])*
+    ($doc:literal $name:ident, $arg:literal { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        #[doc = $doc]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Its docstring, for the generated Python and Node enums.
+            pub const DOC: &'static str = $doc;
             /// The value the Graph API expects.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $wire),+ }
@@ -109,9 +117,11 @@ macro_rules! wire_enum {
             fn from_str(s: &str) -> Result<Self> {
                 match s {
                     $($wire => Ok($name::$variant),)+
-                    other => Err(Error::invalid(
+                    // The value is not repeated: it could be a token passed
+                    // in the wrong place.
+                    _ => Err(Error::invalid(
                         $arg,
-                        format!("unknown {} {:?}; expected one of {}", $arg, other, [$($wire),+].join(", ")),
+                        concat!("must be one of ", $crate::model::one_of!($($wire),+)),
                     )),
                 }
             }
@@ -126,11 +136,11 @@ macro_rules! wire_enum {
 }
 
 wire_enum!(
-    /// A folder of the Page inbox.
+    "A folder of the Page inbox."
     Folder, "folder" { Inbox => "inbox", Other => "other", PageDone => "page_done", Spam => "spam" }
 );
 wire_enum!(
-    /// The platform of a conversation.
+    "The platform of a conversation."
     Platform, "platform" { Messenger => "messenger", Instagram => "instagram" }
 );
 

@@ -23,7 +23,7 @@ from ._client import (
 )
 from ._native import App, Conversation, Page, Participant, ThreadOwner
 from ._native import __version__ as __version__
-from ._types import Folder, Platform
+from ._types import INSTAGRAM_INBOX_APP_ID, MAX_RETRIES_LIMIT, Folder, Platform
 from .errors import (
     AuthError,
     BlockedError,
@@ -37,6 +37,7 @@ from .errors import (
     ThreadControlError,
     TimeoutError,
     TransportError,
+    WebhookError,
 )
 
 __all__ = [
@@ -52,6 +53,9 @@ __all__ = [
     "Folder",
     "Platform",
     "PAGE_INBOX_APP_ID",
+    "INSTAGRAM_INBOX_APP_ID",
+    "MAX_RETRIES_LIMIT",
+    "WebhookError",
     "errors",
     "HandoverError",
     "GraphApiError",

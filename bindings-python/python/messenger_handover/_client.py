@@ -9,11 +9,24 @@ from typing import Any, AsyncIterator, Dict, Iterable, Iterator, List, Optional,
 
 from . import _native as _ext
 from ._native import App, Conversation, Page, ThreadOwner
-from ._types import Folder, Platform, count, enum_value, opt_text, seconds_arg, str_list, text, whole_seconds
+from ._types import (
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    PAGE_INBOX_APP_ID,
+    Folder,
+    Platform,
+    count,
+    enum_value,
+    opt_text,
+    seconds_arg,
+    str_list,
+    text,
+    whole_seconds,
+)
 
-__all__ = ["AsyncClient", "Client", "AsyncConversationPager", "ConversationPager"]
-
-PAGE_INBOX_APP_ID: str = _ext.PAGE_INBOX_APP_ID
+__all__ = ["AsyncClient", "Client", "AsyncConversationPager", "ConversationPager", "PAGE_INBOX_APP_ID"]
 
 
 class _Base:
@@ -25,10 +38,10 @@ class _Base:
         *,
         page_id: str = "me",
         app_secret: Optional[str] = None,
-        api_version: str = _ext.DEFAULT_API_VERSION,
-        base_url: str = _ext.DEFAULT_BASE_URL,
-        timeout: Union[float, timedelta] = _ext.DEFAULT_TIMEOUT,
-        max_retries: int = _ext.DEFAULT_MAX_RETRIES,
+        api_version: str = DEFAULT_API_VERSION,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: Union[float, timedelta] = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_wait: Union[float, timedelta, None] = None,
         retry_base_delay: Union[float, timedelta, None] = None,
         max_response_bytes: Optional[int] = None,

@@ -5,11 +5,6 @@ from typing import Any, Literal, final, overload
 
 __all__ = [
     "__version__",
-    "PAGE_INBOX_APP_ID",
-    "DEFAULT_API_VERSION",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_TIMEOUT",
-    "DEFAULT_MAX_RETRIES",
     "NativeClient",
     "NativePager",
     "ThreadOwner",
@@ -27,11 +22,6 @@ __all__ = [
 ]
 
 __version__: str
-PAGE_INBOX_APP_ID: str
-DEFAULT_API_VERSION: str
-DEFAULT_BASE_URL: str
-DEFAULT_TIMEOUT: float
-DEFAULT_MAX_RETRIES: int
 
 @final
 class ThreadOwner:
@@ -197,9 +187,9 @@ class NativeClient:
     @overload
     def release_thread_control(self, psid: str, metadata: str | None, blocking: Literal[False]) -> Awaitable[None]: ...
     @overload
-    def extend_thread_control(self, psid: str, seconds: int, blocking: Literal[True]) -> None: ...
+    def extend_thread_control(self, psid: str, seconds: float, blocking: Literal[True]) -> None: ...
     @overload
-    def extend_thread_control(self, psid: str, seconds: int, blocking: Literal[False]) -> Awaitable[None]: ...
+    def extend_thread_control(self, psid: str, seconds: float, blocking: Literal[False]) -> Awaitable[None]: ...
     @overload
     def secondary_receivers(self, blocking: Literal[True]) -> list[App]: ...
     @overload
