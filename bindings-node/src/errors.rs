@@ -66,7 +66,9 @@ pub fn aborted() -> napi::Error {
 
 /// An argument refused by the binding itself (a malformed option object).
 pub fn invalid(argument: &str, message: impl std::fmt::Display) -> napi::Error {
-    payload(json!({ "kind": "invalid_input", "argument": argument, "message": message.to_string(), "problem": "value" }))
+    payload(
+        json!({ "kind": "invalid_input", "argument": argument, "message": message.to_string(), "problem": "value" }),
+    )
 }
 
 /// Misuse of an object: closed client, stopped emulator, concurrent reads.

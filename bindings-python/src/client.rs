@@ -2,9 +2,7 @@
 //! operation takes `blocking`: True waits with the GIL released (the sync
 //! `Client`), False returns an asyncio future (the `AsyncClient`).
 
-use std::future::Future;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
 
 use messenger_handover::{self as core, ClientBuilder, ConversationsQuery, Folder, Platform};
 use pyo3::exceptions::PyRuntimeError;
@@ -15,27 +13,7 @@ use crate::convert::json_to_py;
 use crate::errors::to_pyerr;
 use crate::models::{App, ThreadOwner};
 use crate::pager::NativePager;
-use crate::runtime::{block_on, spawn_future};
-
-/// Runs one core call either way and converts its output with `convert`.
-pub fn run<'py, T, F, C>(py: Python<'py>, blocking: bool, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = Result<T, core::Error>> + Send + 'static,
-    T: Send + 'static,
-    C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
-{
-    if blocking {
-        match block_on(py, fut)? {
-            Ok(v) => Ok(convert(py, v)?.into_bound(py)),
-            Err(e) => Err(to_pyerr(py, e)),
-        }
-    } else {
-        spawn_future(py, fut, move |py, r| match r {
-            Ok(v) => convert(py, v),
-            Err(e) => Err(to_pyerr(py, e)),
-        })
-    }
-}
+use crate::runtime::run;
 
 fn none(py: Python<'_>, _: ()) -> PyResult<Py<PyAny>> {
     Ok(py.None())

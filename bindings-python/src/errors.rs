@@ -1,8 +1,8 @@
 //! Turns core errors into the exception classes of
 //! `messenger_handover.errors` (defined in Python, looked up once).
 
-use messenger_handover::{Error, TransportFailure};
 use messenger_handover::InputProblem;
+use messenger_handover::{Error, TransportFailure};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;

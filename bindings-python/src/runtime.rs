@@ -16,6 +16,8 @@ use pyo3::types::PyCFunction;
 use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::task::AbortHandle;
 
+use crate::errors::to_pyerr;
+
 /// The runtime and the process it was made in. A forked child inherits the
 /// memory but not the worker threads, so it makes its own and leaks the
 /// parent's (dropping it would wait on threads that do not exist).
@@ -188,5 +190,25 @@ impl AbortOnCancel {
             self.handle.abort();
         }
         Ok(())
+    }
+}
+
+/// Runs one core call either way and converts its output with `convert`.
+pub fn run<'py, T, F, C>(py: Python<'py>, blocking: bool, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Result<T, core::Error>> + Send + 'static,
+    T: Send + 'static,
+    C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    if blocking {
+        match block_on(py, fut)? {
+            Ok(v) => Ok(convert(py, v)?.into_bound(py)),
+            Err(e) => Err(to_pyerr(py, e)),
+        }
+    } else {
+        spawn_future(py, fut, move |py, r| match r {
+            Ok(v) => convert(py, v),
+            Err(e) => Err(to_pyerr(py, e)),
+        })
     }
 }

@@ -10,7 +10,6 @@ use url::{Host, Url};
 
 use crate::error::{Error, Result};
 use crate::model::{App, ThreadOwner};
-use crate::paging::{ConversationPager, ConversationsQuery};
 use crate::retry::RetryPolicy;
 use crate::secret::{hmac_sha256_hex, Secret};
 use crate::transport::{Call, Transport};
@@ -43,16 +42,44 @@ pub enum ConstantValue {
 /// The constants every language exposes (rendered by `cargo run -p xtask -- gen`):
 /// name, value, docstring.
 pub const SHARED_CONSTANTS: &[(&str, ConstantValue, &str)] = &[
-    ("PAGE_INBOX_APP_ID", ConstantValue::Str(PAGE_INBOX_APP_ID), "The Page Inbox app: passing a thread to it hands the chat to humans."),
-    ("INSTAGRAM_INBOX_APP_ID", ConstantValue::Str(INSTAGRAM_INBOX_APP_ID), "The Instagram Inbox app, the Page Inbox's counterpart for Instagram."),
-    ("DEFAULT_API_VERSION", ConstantValue::Str(DEFAULT_API_VERSION), "The Graph API version calls use unless told otherwise."),
+    (
+        "PAGE_INBOX_APP_ID",
+        ConstantValue::Str(PAGE_INBOX_APP_ID),
+        "The Page Inbox app: passing a thread to it hands the chat to humans.",
+    ),
+    (
+        "INSTAGRAM_INBOX_APP_ID",
+        ConstantValue::Str(INSTAGRAM_INBOX_APP_ID),
+        "The Instagram Inbox app, the Page Inbox's counterpart for Instagram.",
+    ),
+    (
+        "DEFAULT_API_VERSION",
+        ConstantValue::Str(DEFAULT_API_VERSION),
+        "The Graph API version calls use unless told otherwise.",
+    ),
     ("DEFAULT_BASE_URL", ConstantValue::Str(DEFAULT_BASE_URL), "Where calls go unless told otherwise."),
     ("DEFAULT_TIMEOUT", ConstantValue::Duration(DEFAULT_TIMEOUT), "The whole-call timeout."),
-    ("DEFAULT_MAX_RETRIES", ConstantValue::Int(DEFAULT_MAX_RETRIES as u64), "How many times a failed call may be sent again."),
-    ("MAX_RETRIES_LIMIT", ConstantValue::Int(crate::validate::MAX_RETRIES_LIMIT as u64), "The largest max_retries accepted, in every language."),
-    ("DEFAULT_MAX_RETRY_WAIT", ConstantValue::Duration(DEFAULT_MAX_RETRY_WAIT), "A throttled call that would wait longer fails at once."),
+    (
+        "DEFAULT_MAX_RETRIES",
+        ConstantValue::Int(DEFAULT_MAX_RETRIES as u64),
+        "How many times a failed call may be sent again.",
+    ),
+    (
+        "MAX_RETRIES_LIMIT",
+        ConstantValue::Int(crate::validate::MAX_RETRIES_LIMIT as u64),
+        "The largest max_retries accepted, in every language.",
+    ),
+    (
+        "DEFAULT_MAX_RETRY_WAIT",
+        ConstantValue::Duration(DEFAULT_MAX_RETRY_WAIT),
+        "A throttled call that would wait longer fails at once.",
+    ),
     ("DEFAULT_RETRY_BASE_DELAY", ConstantValue::Duration(DEFAULT_RETRY_BASE_DELAY), "The first backoff step."),
-    ("DEFAULT_MAX_RESPONSE_BYTES", ConstantValue::Int(DEFAULT_MAX_RESPONSE_BYTES as u64), "Larger answers are refused."),
+    (
+        "DEFAULT_MAX_RESPONSE_BYTES",
+        ConstantValue::Int(DEFAULT_MAX_RESPONSE_BYTES as u64),
+        "Larger answers are refused.",
+    ),
 ];
 
 /// A Messenger thread-control and conversations client for one Page.
@@ -249,7 +276,12 @@ impl ClientBuilder {
             .app_secret
             .as_ref()
             .map(|s| hmac_sha256_hex(s.expose().as_bytes(), self.access_token.expose().as_bytes()));
-        let retry = RetryPolicy { max_retries, max_retry_wait, base_delay: retry_base_delay, max_delay: Duration::from_secs(30) };
+        let retry = RetryPolicy {
+            max_retries,
+            max_retry_wait,
+            base_delay: retry_base_delay,
+            max_delay: Duration::from_secs(30),
+        };
         let transport = Transport::new(http, page_url, self.access_token, proof, retry, max_response_bytes)?;
         Ok(Client { inner: Arc::new(transport), page_id: self.page_id.into(), api_version: self.api_version.into() })
     }
@@ -424,12 +456,6 @@ impl Client {
         let body = self.get("secondary_receivers", &[("fields", "id,name")]).await?;
         let list: DataList<App> = parse_json(&body)?;
         Ok(list.data)
-    }
-
-    /// A pager over the Page's conversations. Arguments are checked now;
-    /// nothing is sent until the first page is asked for.
-    pub fn conversations(&self, query: ConversationsQuery) -> Result<ConversationPager> {
-        ConversationPager::new(self.clone(), query)
     }
 }
 

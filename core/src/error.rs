@@ -319,8 +319,16 @@ pub const ERROR_CLASSES: &[ErrorClass] = &[
     },
     graph("InvalidParameterError", "invalid_parameter", "Code 100 and any other HTTP 400 not classified below."),
     graph("AuthError", "auth", "The token is invalid, expired or revoked (codes 102, 190)."),
-    graph("PermissionDeniedError", "permission", "The app or token lacks a permission or role (codes 3, 10, 200-299, 551)."),
-    graph("ThreadControlError", "thread_control", "The thread is not this app's to act on now (not the owner, idle, no default app)."),
+    graph(
+        "PermissionDeniedError",
+        "permission",
+        "The app or token lacks a permission or role (codes 3, 10, 200-299, 551).",
+    ),
+    graph(
+        "ThreadControlError",
+        "thread_control",
+        "The thread is not this app's to act on now (not the owner, idle, no default app).",
+    ),
     ErrorClass {
         name: "RateLimitError",
         parent: Some("GraphApiError"),
@@ -333,7 +341,11 @@ pub const ERROR_CLASSES: &[ErrorClass] = &[
         python_builtins: &[],
     },
     graph("BlockedError", "blocked", "The Page or app is blocked from this action (code 368)."),
-    graph("ServerError", "server", "The Graph API failed: codes 1, 2, 1200, `is_transient`, and every HTTP 5xx whatever its body."),
+    graph(
+        "ServerError",
+        "server",
+        "The Graph API failed: codes 1, 2, 1200, `is_transient`, and every HTTP 5xx whatever its body.",
+    ),
     ErrorClass {
         name: "TransportError",
         parent: Some("HandoverError"),

@@ -59,11 +59,11 @@ impl Conversation {
         let Value::Object(raw) = value else {
             return Err(Error::protocol("a conversation is not a JSON object", None));
         };
-        let id = match raw.get("id") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => return Err(Error::protocol("a conversation has no id", None)),
-        };
+        // The one reader of "an id that arrives as a number or a string".
+        let id = raw
+            .get("id")
+            .and_then(|v| crate::json::id_string(v).ok())
+            .ok_or_else(|| Error::protocol("a conversation has no id", None))?;
         let str_field = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
         let people = |k: &str| -> Vec<Participant> {
             raw.get(k)

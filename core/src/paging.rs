@@ -95,6 +95,16 @@ impl ConversationsQuery {
     }
 }
 
+// The paged edges live here, beside their pager, so that client.rs does not
+// import this module (which imports it).
+impl Client {
+    /// A pager over the Page's conversations. Arguments are checked now;
+    /// nothing is sent until the first page is asked for.
+    pub fn conversations(&self, query: ConversationsQuery) -> Result<ConversationPager> {
+        ConversationPager::new(self.clone(), query)
+    }
+}
+
 /// Walks the conversations edge page by page or item by item.
 ///
 /// While the caller handles one page, the next is already being fetched.

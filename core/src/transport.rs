@@ -231,7 +231,10 @@ pub(crate) fn error_from(
             let what = if content_type.is_empty() { "no content type" } else { content_type };
             Error::Graph(Box::new(GraphError {
                 kind: ErrorKind::Server,
-                message: format!("HTTP {http_status} with a body that is not a Graph error ({what}, {} bytes)", body.len()),
+                message: format!(
+                    "HTTP {http_status} with a body that is not a Graph error ({what}, {} bytes)",
+                    body.len()
+                ),
                 error_type: None,
                 code: 0,
                 subcode: None,

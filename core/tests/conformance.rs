@@ -755,7 +755,8 @@ async fn refused_input(vector: &Value) -> Option<Error> {
         }
         "conversations" => {
             let mut q = ConversationsQuery::new();
-            let list = || value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>());
+            let list =
+                || value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>());
             let parsed = match argument {
                 "folder" => text()?.parse::<Folder>().map(|f| q.clone().folder(f)),
                 "platform" => text()?.parse::<Platform>().map(|p| q.clone().platform(p)),

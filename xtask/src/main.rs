@@ -378,7 +378,12 @@ fn node_esm_names() -> String {
 fn node_enums_and_constants_dts() -> String {
     let mut s = String::new();
     let union = |values: Vec<&str>| values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(" | ");
-    let _ = writeln!(s, "/** {} */\nexport type Folder = {}", Folder::DOC, union(Folder::ALL.iter().map(|f| f.as_str()).collect()));
+    let _ = writeln!(
+        s,
+        "/** {} */\nexport type Folder = {}",
+        Folder::DOC,
+        union(Folder::ALL.iter().map(|f| f.as_str()).collect())
+    );
     let _ = writeln!(
         s,
         "/** {} */\nexport type Platform = {}",
