@@ -110,7 +110,8 @@ function run(signal, start) {
       },
       (e) => {
         done()
-        reject(fromNative(e))
+        // An aborted call has already rejected, once, with its AbortError.
+        if (!signal.aborted) reject(fromNative(e))
       },
     )
   })
@@ -256,37 +257,38 @@ class Client {
     return owner ?? null
   }
 
+  /**
+   * The one shape of the thread-control calls: type checks of the PSID and
+   * the options (`signal`, `metadata`), then the native call with its
+   * arguments (`extra` between the PSID and the metadata).
+   */
+  async #control(method, psid, extra, options) {
+    checkString('psid', psid)
+    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
+    await run(signal, (t) => this.#native[method](psid, ...extra, metadata ?? undefined, t))
+  }
+
   /** Passes the thread to another app (`targetAppId`, digits only). */
   async passThreadControl(psid, targetAppId, options) {
-    checkString('psid', psid)
     checkString('targetAppId', targetAppId)
-    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
-    await run(signal, (t) => this.#native.passThreadControl(psid, targetAppId, metadata ?? undefined, t))
+    return this.#control('passThreadControl', psid, [targetAppId], options)
   }
 
   /** Hands the chat to the people answering in the Page Inbox. */
   async passThreadControlToPageInbox(psid, options) {
-    checkString('psid', psid)
-    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
-    await run(signal, (t) => this.#native.passThreadControlToPageInbox(psid, metadata ?? undefined, t))
+    return this.#control('passThreadControlToPageInbox', psid, [], options)
   }
 
   async takeThreadControl(psid, options) {
-    checkString('psid', psid)
-    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
-    await run(signal, (t) => this.#native.takeThreadControl(psid, metadata ?? undefined, t))
+    return this.#control('takeThreadControl', psid, [], options)
   }
 
   async requestThreadControl(psid, options) {
-    checkString('psid', psid)
-    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
-    await run(signal, (t) => this.#native.requestThreadControl(psid, metadata ?? undefined, t))
+    return this.#control('requestThreadControl', psid, [], options)
   }
 
   async releaseThreadControl(psid, options) {
-    checkString('psid', psid)
-    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
-    await run(signal, (t) => this.#native.releaseThreadControl(psid, metadata ?? undefined, t))
+    return this.#control('releaseThreadControl', psid, [], options)
   }
 
   /** Extends the owner's control (Conversation Routing) by whole seconds. */

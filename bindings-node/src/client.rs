@@ -4,12 +4,14 @@
 use std::sync::{PoisonError, RwLock};
 
 use messenger_handover::{validate, Client, ConversationsQuery, Folder, Platform};
-use napi::bindgen_prelude::PromiseRaw;
+use std::future::Future;
+
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::convert::{App, ThreadOwner, UsageInfo};
+use crate::convert::{App, Native, ThreadOwner, UsageInfo};
 use crate::errors::{from_core, state};
 use crate::pager::NativePager;
 
@@ -93,6 +95,25 @@ impl NativeClient {
         self.client.read().unwrap_or_else(PoisonError::into_inner).clone().ok_or_else(|| state("the client is closed"))
     }
 
+    /// The one shape of every operation: the core call `op` on this client,
+    /// its output converted with `From`, raced against `cancel`, as a Promise.
+    fn call<'env, T, R, F>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+        op: impl FnOnce(Client) -> F,
+    ) -> napi::Result<PromiseRaw<'env, R>>
+    where
+        F: Future<Output = Result<T, messenger_handover::Error>> + Send + 'static,
+        T: Send + 'static,
+        R: From<Native<T>> + ToNapiValue + Send + 'static,
+    {
+        let fut = op(self.client()?);
+        env.spawn_future(
+            Canceller::from_token(cancel).run(async move { fut.await.map(|v| R::from(Native(v))).map_err(from_core) }),
+        )
+    }
+
     fn with_client<R>(&self, f: impl FnOnce(&Client) -> R) -> Option<R> {
         self.client.read().unwrap_or_else(PoisonError::into_inner).as_ref().map(f)
     }
@@ -139,12 +160,7 @@ impl NativeClient {
         psid: String,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Option<ThreadOwner>>> {
-        let client = self.client()?;
-        env.spawn_future(
-            Canceller::from_token(cancel).run(async move {
-                client.thread_owner(&psid).await.map(|o| o.map(ThreadOwner::from)).map_err(from_core)
-            }),
-        )
+        self.call(env, cancel, move |c| async move { c.thread_owner(&psid).await })
     }
 
     #[napi]
@@ -156,10 +172,7 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            client.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await.map_err(from_core)
-        }))
+        self.call(env, cancel, move |c| async move { c.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await })
     }
 
     #[napi]
@@ -170,10 +183,7 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            client.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await.map_err(from_core)
-        }))
+        self.call(env, cancel, move |c| async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await })
     }
 
     #[napi]
@@ -184,11 +194,7 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        env.spawn_future(
-            Canceller::from_token(cancel)
-                .run(async move { client.take_thread_control(&psid, metadata.as_deref()).await.map_err(from_core) }),
-        )
+        self.call(env, cancel, move |c| async move { c.take_thread_control(&psid, metadata.as_deref()).await })
     }
 
     #[napi]
@@ -199,11 +205,7 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        env.spawn_future(
-            Canceller::from_token(cancel)
-                .run(async move { client.request_thread_control(&psid, metadata.as_deref()).await.map_err(from_core) }),
-        )
+        self.call(env, cancel, move |c| async move { c.request_thread_control(&psid, metadata.as_deref()).await })
     }
 
     #[napi]
@@ -214,11 +216,7 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        env.spawn_future(
-            Canceller::from_token(cancel)
-                .run(async move { client.release_thread_control(&psid, metadata.as_deref()).await.map_err(from_core) }),
-        )
+        self.call(env, cancel, move |c| async move { c.release_thread_control(&psid, metadata.as_deref()).await })
     }
 
     #[napi]
@@ -229,11 +227,9 @@ impl NativeClient {
         duration_seconds: f64,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            let duration = validate::duration_secs(duration_seconds).map_err(from_core)?;
-            client.extend_thread_control(&psid, duration).await.map_err(from_core)
-        }))
+        self.call(env, cancel, move |c| async move {
+            c.extend_thread_control(&psid, validate::duration_secs(duration_seconds)?).await
+        })
     }
 
     #[napi]
@@ -242,10 +238,7 @@ impl NativeClient {
         env: &'env Env,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Vec<App>>> {
-        let client = self.client()?;
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            client.secondary_receivers().await.map(|apps| apps.into_iter().map(App::from).collect()).map_err(from_core)
-        }))
+        self.call(env, cancel, move |c| async move { c.secondary_receivers().await })
     }
 
     /// A pager; arguments are checked now, nothing is sent until the first page.

@@ -1,6 +1,6 @@
 //! `NativeClient`: the core client behind both Python clients. Every
-//! operation takes `blocking`: True waits with the GIL released (the sync
-//! `Client`), False returns an asyncio future (the `AsyncClient`).
+//! operation returns a `PendingCall`: the `AsyncClient` awaits it, the
+//! blocking `Client` calls its `wait()`. One signature per operation.
 
 use std::sync::{Mutex, PoisonError};
 
@@ -13,7 +13,7 @@ use crate::convert::json_to_py;
 use crate::errors::to_pyerr;
 use crate::models::{App, ThreadOwner};
 use crate::pager::NativePager;
-use crate::runtime::run;
+use crate::runtime::PendingCall;
 
 fn none(py: Python<'_>, _: ()) -> PyResult<Py<PyAny>> {
     Ok(py.None())
@@ -159,103 +159,86 @@ impl NativeClient {
         usage.map(|u| json_to_py(py, &serde_json::to_value(u).unwrap_or_default())).transpose()
     }
 
-    fn thread_owner<'py>(&self, py: Python<'py>, psid: String, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn thread_owner(&self, psid: String) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.thread_owner(&psid).await }, |py, owner| {
+        Ok(PendingCall::new(async move { c.thread_owner(&psid).await }, |py, owner| {
             Ok(match owner {
                 Some(o) => Bound::new(py, ThreadOwner::from(o))?.into_any().unbind(),
                 None => py.None(),
             })
-        })
+        }))
     }
 
-    #[pyo3(signature = (psid, target_app_id, metadata, blocking))]
-    fn pass_thread_control<'py>(
+    fn pass_thread_control(
         &self,
-        py: Python<'py>,
         psid: String,
         target_app_id: String,
         metadata: Option<String>,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await }, none)
+        Ok(PendingCall::new(async move { c.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await }, none))
     }
 
-    #[pyo3(signature = (psid, metadata, blocking))]
-    fn pass_thread_control_to_page_inbox<'py>(
+    fn pass_thread_control_to_page_inbox(
         &self,
-        py: Python<'py>,
         psid: String,
         metadata: Option<String>,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await }, none)
+        Ok(PendingCall::new(async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await }, none))
     }
 
-    #[pyo3(signature = (psid, metadata, blocking))]
-    fn take_thread_control<'py>(
+    fn take_thread_control(
         &self,
-        py: Python<'py>,
         psid: String,
         metadata: Option<String>,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.take_thread_control(&psid, metadata.as_deref()).await }, none)
+        Ok(PendingCall::new(async move { c.take_thread_control(&psid, metadata.as_deref()).await }, none))
     }
 
-    #[pyo3(signature = (psid, metadata, blocking))]
-    fn request_thread_control<'py>(
+    fn request_thread_control(
         &self,
-        py: Python<'py>,
         psid: String,
         metadata: Option<String>,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.request_thread_control(&psid, metadata.as_deref()).await }, none)
+        Ok(PendingCall::new(async move { c.request_thread_control(&psid, metadata.as_deref()).await }, none))
     }
 
-    #[pyo3(signature = (psid, metadata, blocking))]
-    fn release_thread_control<'py>(
+    fn release_thread_control(
         &self,
-        py: Python<'py>,
         psid: String,
         metadata: Option<String>,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.release_thread_control(&psid, metadata.as_deref()).await }, none)
+        Ok(PendingCall::new(async move { c.release_thread_control(&psid, metadata.as_deref()).await }, none))
     }
 
     /// `seconds` as given (an int or a timedelta's seconds); the core checks
     /// that it is whole and in range.
-    fn extend_thread_control<'py>(
+    fn extend_thread_control(
         &self,
-        py: Python<'py>,
         psid: String,
         seconds: f64,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<PendingCall> {
         let c = self.core()?;
         let fut = async move {
             let duration = messenger_handover::validate::duration_secs(seconds)?;
             c.extend_thread_control(&psid, duration).await
         };
-        run(py, blocking, fut, none)
+        Ok(PendingCall::new(fut, none))
     }
 
-    fn secondary_receivers<'py>(&self, py: Python<'py>, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn secondary_receivers(&self) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.secondary_receivers().await }, |py, apps| {
+        Ok(PendingCall::new(async move { c.secondary_receivers().await }, |py, apps| {
             let list = PyList::empty(py);
             for a in apps {
                 list.append(App::from(a))?;
             }
             Ok(list.into_any().unbind())
-        })
+        }))
     }
 
     /// A pager; arguments are checked now, nothing is sent yet.

@@ -25,6 +25,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<emulator::NativeEmulator>()?;
     m.add_class::<emulator::NativeScriptedServer>()?;
     m.add_class::<runtime::AbortOnCancel>()?;
+    m.add_class::<runtime::PendingCall>()?;
     let before_exit = wrap_pyfunction!(runtime::before_exit, m)?;
     m.py().import("atexit")?.call_method1("register", (before_exit,))?;
     m.add_function(wrap_pyfunction!(webhooks::verify_signature, m)?)?;

@@ -343,20 +343,25 @@ fn node_errors_dts() -> String {
     s
 }
 
+/// A constant as Node shows it: its name (durations gain `_MS`), its literal
+/// and a note on its unit.
+fn node_constant(name: &str, value: &ConstantValue) -> (String, String, &'static str) {
+    match value {
+        ConstantValue::Str(v) => (name.to_owned(), format!("'{v}'"), ""),
+        ConstantValue::Int(n) => (name.to_owned(), n.to_string(), ""),
+        ConstantValue::Duration(d) => (format!("{name}_MS"), d.as_millis().to_string(), " In milliseconds."),
+    }
+}
+
 fn node_constants_js() -> String {
     let mut s = String::new();
     for (name, value, doc) in SHARED_CONSTANTS {
-        let (name, v, unit) = match value {
-            ConstantValue::Str(v) => ((*name).to_owned(), format!("'{v}'"), ""),
-            ConstantValue::Int(n) => ((*name).to_owned(), n.to_string(), ""),
-            ConstantValue::Duration(d) => (format!("{name}_MS"), d.as_millis().to_string(), " In milliseconds."),
-        };
+        let (name, v, unit) = node_constant(name, value);
         let _ = writeln!(s, "/** {doc}{unit} */\nconst {name} = {v}");
     }
     s.push_str("const CONSTANTS = {\n");
     for (name, value, _) in SHARED_CONSTANTS {
-        let name = if matches!(value, ConstantValue::Duration(_)) { format!("{name}_MS") } else { (*name).to_owned() };
-        let _ = writeln!(s, "  {name},");
+        let _ = writeln!(s, "  {},", node_constant(name, value).0);
     }
     s.push_str("}\n");
     s
@@ -369,8 +374,7 @@ fn node_esm_names() -> String {
         let _ = writeln!(s, "  {},", c.name);
     }
     for (name, value, _) in SHARED_CONSTANTS {
-        let suffix = if matches!(value, ConstantValue::Duration(_)) { "_MS" } else { "" };
-        let _ = writeln!(s, "  {name}{suffix},");
+        let _ = writeln!(s, "  {},", node_constant(name, value).0);
     }
     s
 }
@@ -391,11 +395,7 @@ fn node_enums_and_constants_dts() -> String {
         union(Platform::ALL.iter().map(|p| p.as_str()).collect())
     );
     for (name, value, doc) in SHARED_CONSTANTS {
-        let (name, ty, unit) = match value {
-            ConstantValue::Str(v) => ((*name).to_owned(), format!("'{v}'"), ""),
-            ConstantValue::Int(n) => ((*name).to_owned(), n.to_string(), ""),
-            ConstantValue::Duration(d) => (format!("{name}_MS"), d.as_millis().to_string(), " In milliseconds."),
-        };
+        let (name, ty, unit) = node_constant(name, value);
         let _ = writeln!(s, "/** {doc}{unit} */\nexport declare const {name}: {ty}");
     }
     s

@@ -141,34 +141,34 @@ class AsyncClient(_Base):
 
     async def thread_owner(self, psid: str) -> Optional[ThreadOwner]:
         """Which app controls the thread with this user, or None when it is idle."""
-        result: Optional[ThreadOwner] = await self._native.thread_owner(text(psid, "psid"), False)
+        result: Optional[ThreadOwner] = await self._native.thread_owner(text(psid, "psid"))
         return result
 
     async def pass_thread_control(self, psid: str, target_app_id: str, metadata: Optional[str] = None) -> None:
         """Passes the thread to another app (``target_app_id``: digits only)."""
-        await self._native.pass_thread_control(text(psid, "psid"), text(target_app_id, "target_app_id"), opt_text(metadata, "metadata"), False)
+        await self._native.pass_thread_control(text(psid, "psid"), text(target_app_id, "target_app_id"), opt_text(metadata, "metadata"))
 
     async def pass_thread_control_to_page_inbox(self, psid: str, metadata: Optional[str] = None) -> None:
         """Hands the chat to the people answering in the Page Inbox."""
-        await self._native.pass_thread_control_to_page_inbox(text(psid, "psid"), opt_text(metadata, "metadata"), False)
+        await self._native.pass_thread_control_to_page_inbox(text(psid, "psid"), opt_text(metadata, "metadata"))
 
     async def take_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        await self._native.take_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), False)
+        await self._native.take_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"))
 
     async def request_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        await self._native.request_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), False)
+        await self._native.request_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"))
 
     async def release_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        await self._native.release_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), False)
+        await self._native.release_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"))
 
     async def extend_thread_control(self, psid: str, duration: Union[int, timedelta]) -> None:
         """Extends this app's control of the thread (Conversation Routing) by
         ``duration``: whole seconds (int) or a ``timedelta``, at most 7 days."""
-        await self._native.extend_thread_control(text(psid, "psid"), whole_seconds(duration), False)
+        await self._native.extend_thread_control(text(psid, "psid"), whole_seconds(duration))
 
     async def secondary_receivers(self) -> List[App]:
         """The apps with a role on the Page besides this one."""
-        apps: List[App] = await self._native.secondary_receivers(False)
+        apps: List[App] = await self._native.secondary_receivers()
         return apps
 
     def conversations(
@@ -211,34 +211,34 @@ class Client(_Base):
 
     def thread_owner(self, psid: str) -> Optional[ThreadOwner]:
         """Which app controls the thread with this user, or None when it is idle."""
-        result: Optional[ThreadOwner] = self._native.thread_owner(text(psid, "psid"), True)
+        result: Optional[ThreadOwner] = self._native.thread_owner(text(psid, "psid")).wait()
         return result
 
     def pass_thread_control(self, psid: str, target_app_id: str, metadata: Optional[str] = None) -> None:
         """Passes the thread to another app (``target_app_id``: digits only)."""
-        self._native.pass_thread_control(text(psid, "psid"), text(target_app_id, "target_app_id"), opt_text(metadata, "metadata"), True)
+        self._native.pass_thread_control(text(psid, "psid"), text(target_app_id, "target_app_id"), opt_text(metadata, "metadata")).wait()
 
     def pass_thread_control_to_page_inbox(self, psid: str, metadata: Optional[str] = None) -> None:
         """Hands the chat to the people answering in the Page Inbox."""
-        self._native.pass_thread_control_to_page_inbox(text(psid, "psid"), opt_text(metadata, "metadata"), True)
+        self._native.pass_thread_control_to_page_inbox(text(psid, "psid"), opt_text(metadata, "metadata")).wait()
 
     def take_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        self._native.take_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), True)
+        self._native.take_thread_control(text(psid, "psid"), opt_text(metadata, "metadata")).wait()
 
     def request_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        self._native.request_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), True)
+        self._native.request_thread_control(text(psid, "psid"), opt_text(metadata, "metadata")).wait()
 
     def release_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        self._native.release_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), True)
+        self._native.release_thread_control(text(psid, "psid"), opt_text(metadata, "metadata")).wait()
 
     def extend_thread_control(self, psid: str, duration: Union[int, timedelta]) -> None:
         """Extends this app's control of the thread (Conversation Routing) by
         ``duration``: whole seconds (int) or a ``timedelta``, at most 7 days."""
-        self._native.extend_thread_control(text(psid, "psid"), whole_seconds(duration), True)
+        self._native.extend_thread_control(text(psid, "psid"), whole_seconds(duration)).wait()
 
     def secondary_receivers(self) -> List[App]:
         """The apps with a role on the Page besides this one."""
-        apps: List[App] = self._native.secondary_receivers(True)
+        apps: List[App] = self._native.secondary_receivers().wait()
         return apps
 
     def conversations(
