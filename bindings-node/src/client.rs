@@ -172,7 +172,9 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        self.call(env, cancel, move |c| async move { c.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await })
+        self.call(env, cancel, move |c| async move {
+            c.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await
+        })
     }
 
     #[napi]
@@ -183,7 +185,11 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        self.call(env, cancel, move |c| async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await })
+        self.call(
+            env,
+            cancel,
+            move |c| async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await },
+        )
     }
 
     #[napi]

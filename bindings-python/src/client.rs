@@ -176,52 +176,35 @@ impl NativeClient {
         metadata: Option<String>,
     ) -> PyResult<PendingCall> {
         let c = self.core()?;
-        Ok(PendingCall::new(async move { c.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await }, none))
+        Ok(PendingCall::new(
+            async move { c.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await },
+            none,
+        ))
     }
 
-    fn pass_thread_control_to_page_inbox(
-        &self,
-        psid: String,
-        metadata: Option<String>,
-    ) -> PyResult<PendingCall> {
+    fn pass_thread_control_to_page_inbox(&self, psid: String, metadata: Option<String>) -> PyResult<PendingCall> {
         let c = self.core()?;
         Ok(PendingCall::new(async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await }, none))
     }
 
-    fn take_thread_control(
-        &self,
-        psid: String,
-        metadata: Option<String>,
-    ) -> PyResult<PendingCall> {
+    fn take_thread_control(&self, psid: String, metadata: Option<String>) -> PyResult<PendingCall> {
         let c = self.core()?;
         Ok(PendingCall::new(async move { c.take_thread_control(&psid, metadata.as_deref()).await }, none))
     }
 
-    fn request_thread_control(
-        &self,
-        psid: String,
-        metadata: Option<String>,
-    ) -> PyResult<PendingCall> {
+    fn request_thread_control(&self, psid: String, metadata: Option<String>) -> PyResult<PendingCall> {
         let c = self.core()?;
         Ok(PendingCall::new(async move { c.request_thread_control(&psid, metadata.as_deref()).await }, none))
     }
 
-    fn release_thread_control(
-        &self,
-        psid: String,
-        metadata: Option<String>,
-    ) -> PyResult<PendingCall> {
+    fn release_thread_control(&self, psid: String, metadata: Option<String>) -> PyResult<PendingCall> {
         let c = self.core()?;
         Ok(PendingCall::new(async move { c.release_thread_control(&psid, metadata.as_deref()).await }, none))
     }
 
     /// `seconds` as given (an int or a timedelta's seconds); the core checks
     /// that it is whole and in range.
-    fn extend_thread_control(
-        &self,
-        psid: String,
-        seconds: f64,
-    ) -> PyResult<PendingCall> {
+    fn extend_thread_control(&self, psid: String, seconds: f64) -> PyResult<PendingCall> {
         let c = self.core()?;
         let fut = async move {
             let duration = messenger_handover::validate::duration_secs(seconds)?;

@@ -197,7 +197,7 @@ impl AbortOnCancel {
 /// Runs one core call either way and converts its output with `convert`.
 pub fn run<'py, T, F, C>(py: Python<'py>, blocking: bool, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
 where
-    F: Future<Output = Result<T, core::Error>> + Send + 'static,
+    F: Future<Output = Result<T, messenger_handover::Error>> + Send + 'static,
     T: Send + 'static,
     C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
 {

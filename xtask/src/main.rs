@@ -200,7 +200,7 @@ fn python_errors() -> String {
          or ``TypeError`` before anything is sent. The classes are raised from Rust by\n\
          name (``Error::class_name`` in the core); they pickle with every attribute\n\
          and never hold the access token. Generated from the core's ``ERROR_CLASSES``.\n\
-         \"\"\"\n\nfrom __future__ import annotations\n\nimport builtins\nfrom typing import Any, Dict, Optional\n\n__all__ = [\n",
+         \"\"\"\n\nfrom __future__ import annotations\n\nimport builtins\nfrom typing import Any, Dict, Optional, Tuple\n\n__all__ = [\n",
     );
     for c in ERROR_CLASSES {
         let _ = writeln!(s, "    \"{}\",", c.name);
@@ -224,7 +224,12 @@ fn python_errors() -> String {
         s.push_str("    \"\"\"\n\n");
         let _ = writeln!(s, "    default_kind = \"{}\"", kind_of(c));
         let names: Vec<String> = all_fields(c).iter().map(|f| format!("\"{}\"", f.name)).collect();
-        let _ = writeln!(s, "    _fields = ({}{})", names.join(", "), if names.len() == 1 { "," } else { "" });
+        let _ = writeln!(
+            s,
+            "    _fields: Tuple[str, ...] = ({}{})",
+            names.join(", "),
+            if names.len() == 1 { "," } else { "" }
+        );
         for f in c.fields {
             let ty = if f.name == "kind" { "str" } else { py_type(f.ty) };
             let _ = writeln!(s, "    {}: {ty}", f.name);

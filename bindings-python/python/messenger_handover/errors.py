@@ -11,7 +11,7 @@ and never hold the access token. Generated from the core's ``ERROR_CLASSES``.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 __all__ = [
     "HandoverError",
@@ -36,7 +36,7 @@ class HandoverError(Exception):
     """
 
     default_kind = "handover"
-    _fields = ("kind",)
+    _fields: Tuple[str, ...] = ("kind",)
     kind: str
     message: str
 
@@ -77,7 +77,7 @@ class GraphApiError(HandoverError):
     """
 
     default_kind = "handover"
-    _fields = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
+    _fields: Tuple[str, ...] = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
     code: Optional[int]
     subcode: Optional[int]
     type: Optional[str]
@@ -94,7 +94,7 @@ class InvalidParameterError(GraphApiError):
     """
 
     default_kind = "invalid_parameter"
-    _fields = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
+    _fields: Tuple[str, ...] = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
 
 
 class AuthError(GraphApiError):
@@ -102,7 +102,7 @@ class AuthError(GraphApiError):
     """
 
     default_kind = "auth"
-    _fields = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
+    _fields: Tuple[str, ...] = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
 
 
 class PermissionDeniedError(GraphApiError):
@@ -110,7 +110,7 @@ class PermissionDeniedError(GraphApiError):
     """
 
     default_kind = "permission"
-    _fields = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
+    _fields: Tuple[str, ...] = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
 
 
 class ThreadControlError(GraphApiError):
@@ -118,7 +118,7 @@ class ThreadControlError(GraphApiError):
     """
 
     default_kind = "thread_control"
-    _fields = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
+    _fields: Tuple[str, ...] = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
 
 
 class RateLimitError(GraphApiError):
@@ -131,7 +131,7 @@ class RateLimitError(GraphApiError):
     """
 
     default_kind = "rate_limit"
-    _fields = ("retry_after", "usage", "code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
+    _fields: Tuple[str, ...] = ("retry_after", "usage", "code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
     retry_after: Optional[float]
     usage: Optional[Dict[str, Any]]
 
@@ -141,7 +141,7 @@ class BlockedError(GraphApiError):
     """
 
     default_kind = "blocked"
-    _fields = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
+    _fields: Tuple[str, ...] = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
 
 
 class ServerError(GraphApiError):
@@ -149,7 +149,7 @@ class ServerError(GraphApiError):
     """
 
     default_kind = "server"
-    _fields = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
+    _fields: Tuple[str, ...] = ("code", "subcode", "type", "fbtrace_id", "http_status", "is_transient", "graph_message", "user_title", "user_message", "kind")
 
 
 class TransportError(HandoverError):
@@ -161,7 +161,7 @@ class TransportError(HandoverError):
     """
 
     default_kind = "transport"
-    _fields = ("code", "connected", "kind")
+    _fields: Tuple[str, ...] = ("code", "connected", "kind")
     code: Optional[str]
     connected: bool
 
@@ -171,7 +171,7 @@ class TimeoutError(TransportError, builtins.TimeoutError):  # noqa: A001 - the n
     """
 
     default_kind = "transport"
-    _fields = ("code", "connected", "kind")
+    _fields: Tuple[str, ...] = ("code", "connected", "kind")
 
 
 class ProtocolError(HandoverError):
@@ -183,7 +183,7 @@ class ProtocolError(HandoverError):
     """
 
     default_kind = "protocol"
-    _fields = ("http_status", "kind")
+    _fields: Tuple[str, ...] = ("http_status", "kind")
     http_status: Optional[int]
 
 
@@ -196,6 +196,6 @@ class WebhookError(HandoverError, ValueError):
     """
 
     default_kind = "webhook"
-    _fields = ("reason", "kind")
+    _fields: Tuple[str, ...] = ("reason", "kind")
     reason: Optional[str]
 # END GENERATED
