@@ -26,6 +26,7 @@ enum Target {
 const TARGETS: &[Target] = &[
     Target::Whole("bindings-python/python/messenger_handover/errors.py", python_errors),
     Target::Region("bindings-python/python/messenger_handover/_types.py", python_enums_and_constants),
+    Target::Region("bindings-python/python/messenger_handover/__init__.py", python_reexports),
     Target::Region("bindings-node/errors.js", node_errors_js),
     Target::Whole("bindings-node/errors.d.ts", node_errors_dts),
     Target::Region("bindings-node/index.js", node_constants_js),
@@ -257,6 +258,20 @@ fn python_errors() -> String {
         }
     }
     s.push_str("# END GENERATED\n");
+    s
+}
+
+/// The package's re-exports of every error class.
+fn python_reexports() -> String {
+    let mut s = String::new();
+    for c in ERROR_CLASSES {
+        let _ = writeln!(s, "from .errors import {0} as {0}", c.name);
+    }
+    s.push_str("\n__all__ += [\n");
+    for c in ERROR_CLASSES {
+        let _ = writeln!(s, "    \"{}\",", c.name);
+    }
+    s.push_str("]\n");
     s
 }
 
