@@ -34,11 +34,18 @@ demo-rust:
 test: test-rust test-python test-node
 
 test-rust: python-venv
-	$(CARGO) test --workspace --exclude messenger-handover-python --exclude messenger-handover-node
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) run -q -p xtask -- check
+	$(CARGO) test --workspace --exclude messenger-handover-python --exclude messenger-handover-node --features messenger-handover/fuzzing
+	$(CARGO) clippy --workspace --all-targets --features messenger-handover/fuzzing -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
+
+# Renders the shared surface (errors, enums, constants) from the core's tables
+# into the Python and Node packages; `make test` fails when they drift.
+.PHONY: gen
+gen:
+	$(CARGO) run -q -p xtask -- gen
 
 clean:
 	rm -rf target .venv bindings-node/node_modules bindings-node/.napi-gen bindings-node/*.node examples/node_modules

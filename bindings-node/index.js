@@ -27,13 +27,10 @@ function checkOptionalString(name, value) {
   if (value !== undefined && value !== null) checkString(name, value)
 }
 
-function checkNumber(name, value, { integer = false, min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
+// Only JavaScript's types are checked here; every range is the core's.
+function checkNumber(name, value) {
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw invalidArgument(name, `must be a number; received ${describe(value)}`, { range: false })
-  }
-  if (integer && !Number.isInteger(value)) throw invalidArgument(name, `must be an integer; received ${value}`, { range: true })
-  if (!(value >= min && value <= max)) {
-    throw invalidArgument(name, `must be >= ${min} and <= ${max}; received ${value}`, { range: true })
   }
 }
 
@@ -113,7 +110,8 @@ function run(signal, start) {
       },
       (e) => {
         done()
-        reject(fromNative(e))
+        // An aborted call has already rejected, once, with its AbortError.
+        if (!signal.aborted) reject(fromNative(e))
       },
     )
   })
@@ -217,11 +215,9 @@ class Client {
     for (const k of ['pageId', 'appSecret', 'apiVersion', 'baseUrl']) {
       if (o[k] !== undefined) checkString(k, o[k])
     }
-    if (o.timeoutMs !== undefined) checkNumber('timeoutMs', o.timeoutMs, { min: 1 })
-    if (o.maxRetries !== undefined) checkNumber('maxRetries', o.maxRetries, { integer: true, max: 100 })
-    if (o.maxRetryWaitMs !== undefined) checkNumber('maxRetryWaitMs', o.maxRetryWaitMs)
-    if (o.retryBaseDelayMs !== undefined) checkNumber('retryBaseDelayMs', o.retryBaseDelayMs)
-    if (o.maxResponseBytes !== undefined) checkNumber('maxResponseBytes', o.maxResponseBytes, { integer: true, min: 1 })
+    for (const k of ['timeoutMs', 'maxRetries', 'maxRetryWaitMs', 'retryBaseDelayMs', 'maxResponseBytes']) {
+      if (o[k] !== undefined) checkNumber(k, o[k])
+    }
     const settings = {}
     for (const k of CLIENT_OPTIONS) if (o[k] !== undefined) settings[k] = o[k]
     try {
@@ -261,43 +257,44 @@ class Client {
     return owner ?? null
   }
 
+  /**
+   * The one shape of the thread-control calls: type checks of the PSID and
+   * the options (`signal`, `metadata`), then the native call with its
+   * arguments (`extra` between the PSID and the metadata).
+   */
+  async #control(method, psid, extra, options) {
+    checkString('psid', psid)
+    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
+    await run(signal, (t) => this.#native[method](psid, ...extra, metadata ?? undefined, t))
+  }
+
   /** Passes the thread to another app (`targetAppId`, digits only). */
   async passThreadControl(psid, targetAppId, options) {
-    checkString('psid', psid)
     checkString('targetAppId', targetAppId)
-    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
-    await run(signal, (t) => this.#native.passThreadControl(psid, targetAppId, metadata ?? undefined, t))
+    return this.#control('passThreadControl', psid, [targetAppId], options)
   }
 
   /** Hands the chat to the people answering in the Page Inbox. */
   async passThreadControlToPageInbox(psid, options) {
-    checkString('psid', psid)
-    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
-    await run(signal, (t) => this.#native.passThreadControlToPageInbox(psid, metadata ?? undefined, t))
+    return this.#control('passThreadControlToPageInbox', psid, [], options)
   }
 
   async takeThreadControl(psid, options) {
-    checkString('psid', psid)
-    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
-    await run(signal, (t) => this.#native.takeThreadControl(psid, metadata ?? undefined, t))
+    return this.#control('takeThreadControl', psid, [], options)
   }
 
   async requestThreadControl(psid, options) {
-    checkString('psid', psid)
-    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
-    await run(signal, (t) => this.#native.requestThreadControl(psid, metadata ?? undefined, t))
+    return this.#control('requestThreadControl', psid, [], options)
   }
 
   async releaseThreadControl(psid, options) {
-    checkString('psid', psid)
-    const { signal, metadata } = readOptions('options', options, ['signal', 'metadata'])
-    await run(signal, (t) => this.#native.releaseThreadControl(psid, metadata ?? undefined, t))
+    return this.#control('releaseThreadControl', psid, [], options)
   }
 
   /** Extends the owner's control (Conversation Routing) by whole seconds. */
   async extendThreadControl(psid, durationSeconds, options) {
     checkString('psid', psid)
-    checkNumber('durationSeconds', durationSeconds, { integer: true })
+    checkNumber('durationSeconds', durationSeconds)
     const { signal } = readOptions('options', options, ['signal'])
     await run(signal, (t) => this.#native.extendThreadControl(psid, durationSeconds, t))
   }
@@ -317,7 +314,7 @@ class Client {
     for (const k of ['folder', 'platform', 'userId', 'after']) checkOptionalString(k, o[k])
     if (o.tags !== undefined && o.tags !== null) checkStringArray('tags', o.tags)
     if (o.fields !== undefined && o.fields !== null) checkStringArray('fields', o.fields)
-    if (o.pageSize !== undefined && o.pageSize !== null) checkNumber('pageSize', o.pageSize, { integer: true })
+    if (o.pageSize !== undefined && o.pageSize !== null) checkNumber('pageSize', o.pageSize)
     const query = {}
     for (const k of CONVERSATIONS_OPTIONS) if (k !== 'signal' && o[k] !== undefined && o[k] !== null) query[k] = o[k]
     let pager
@@ -350,27 +347,47 @@ class Client {
   }
 }
 
+// BEGIN GENERATED by `cargo run -p xtask -- gen` from the core's tables: do not edit
 /** The Page Inbox app: passing a thread to it hands the chat to humans. */
-const PAGE_INBOX_APP_ID = native.PAGE_INBOX_APP_ID
+const PAGE_INBOX_APP_ID = '263902037430900'
+/** The Instagram Inbox app, the Page Inbox's counterpart for Instagram. */
+const INSTAGRAM_INBOX_APP_ID = '1217981644879628'
+/** The Graph API version calls use unless told otherwise. */
+const DEFAULT_API_VERSION = 'v26.0'
+/** Where calls go unless told otherwise. */
+const DEFAULT_BASE_URL = 'https://graph.facebook.com'
+/** The whole-call timeout. In milliseconds. */
+const DEFAULT_TIMEOUT_MS = 30000
+/** How many times a failed call may be sent again. */
+const DEFAULT_MAX_RETRIES = 3
+/** The largest max_retries accepted, in every language. */
+const MAX_RETRIES_LIMIT = 100
+/** A throttled call that would wait longer fails at once. In milliseconds. */
+const DEFAULT_MAX_RETRY_WAIT_MS = 60000
+/** The first backoff step. In milliseconds. */
+const DEFAULT_RETRY_BASE_DELAY_MS = 250
+/** Larger answers are refused. */
+const DEFAULT_MAX_RESPONSE_BYTES = 16777216
+const CONSTANTS = {
+  PAGE_INBOX_APP_ID,
+  INSTAGRAM_INBOX_APP_ID,
+  DEFAULT_API_VERSION,
+  DEFAULT_BASE_URL,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_MAX_RETRIES,
+  MAX_RETRIES_LIMIT,
+  DEFAULT_MAX_RETRY_WAIT_MS,
+  DEFAULT_RETRY_BASE_DELAY_MS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+}
+// END GENERATED
 
 module.exports = {
   Client,
   Conversations,
-  PAGE_INBOX_APP_ID,
+  ...CONSTANTS,
   version: native.nativeVersion(),
-  HandoverError: errors.HandoverError,
-  GraphApiError: errors.GraphApiError,
-  InvalidParameterError: errors.InvalidParameterError,
-  AuthError: errors.AuthError,
-  PermissionDeniedError: errors.PermissionDeniedError,
-  ThreadControlError: errors.ThreadControlError,
-  RateLimitError: errors.RateLimitError,
-  BlockedError: errors.BlockedError,
-  ServerError: errors.ServerError,
-  TransportError: errors.TransportError,
-  TimeoutError: errors.TimeoutError,
-  ProtocolError: errors.ProtocolError,
-  WebhookError: errors.WebhookError,
+  ...errors.CLASSES,
   verifySignature: webhooks.verifySignature,
   verifySubscription: webhooks.verifySubscription,
   parseEvents: webhooks.parseEvents,

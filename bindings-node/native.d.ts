@@ -183,9 +183,6 @@ export interface ConversationsOptions {
 /** The version of the native addon (the crate version). */
 export declare function nativeVersion(): string
 
-/** The Page Inbox app: passing a thread to it hands the chat to humans. */
-export declare const PAGE_INBOX_APP_ID: string
-
 /** Every event of every entry of a webhook batch, in order. */
 export declare function parseEvents(rawBody: Buffer | string): Array<Record<string, unknown>>
 

@@ -841,7 +841,6 @@ module.exports.NativeEmulator = nativeBinding.NativeEmulator
 module.exports.NativePager = nativeBinding.NativePager
 module.exports.NativeScriptedServer = nativeBinding.NativeScriptedServer
 module.exports.nativeVersion = nativeBinding.nativeVersion
-module.exports.PAGE_INBOX_APP_ID = nativeBinding.PAGE_INBOX_APP_ID
 module.exports.parseEvents = nativeBinding.parseEvents
 module.exports.signWebhookBody = nativeBinding.signWebhookBody
 module.exports.startEmulator = nativeBinding.startEmulator

@@ -2,16 +2,17 @@
 //! returning a Promise and racing an optional `CancelToken`.
 
 use std::sync::{PoisonError, RwLock};
-use std::time::Duration;
 
-use messenger_handover::{Client, ConversationsQuery, Folder, Platform};
-use napi::bindgen_prelude::PromiseRaw;
+use messenger_handover::{validate, Client, ConversationsQuery, Folder, Platform};
+use std::future::Future;
+
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::convert::{App, ThreadOwner, UsageInfo};
-use crate::errors::{from_core, invalid, state};
+use crate::convert::{App, Native, ThreadOwner, UsageInfo};
+use crate::errors::{from_core, state};
 use crate::pager::NativePager;
 
 /// Client settings; absent ones take DESIGN's defaults.
@@ -23,7 +24,7 @@ pub struct ClientOptions {
     pub api_version: Option<String>,
     pub base_url: Option<String>,
     pub timeout_ms: Option<f64>,
-    pub max_retries: Option<u32>,
+    pub max_retries: Option<f64>,
     pub max_retry_wait_ms: Option<f64>,
     pub retry_base_delay_ms: Option<f64>,
     pub max_response_bytes: Option<f64>,
@@ -41,18 +42,10 @@ pub struct ConversationsOptions {
     pub after: Option<String>,
 }
 
-pub(crate) fn millis(argument: &str, ms: f64) -> napi::Result<Duration> {
-    if !ms.is_finite() || ms < 0.0 {
-        return Err(invalid(argument, "must be a finite, non-negative number of milliseconds"));
-    }
-    Duration::try_from_secs_f64(ms / 1000.0).map_err(|e| invalid(argument, e))
-}
-
-fn whole(argument: &str, n: f64, max: f64) -> napi::Result<f64> {
-    if !n.is_finite() || n.fract() != 0.0 || n < 0.0 || n > max {
-        return Err(invalid(argument, format!("must be a whole number between 0 and {max}")));
-    }
-    Ok(n)
+/// JavaScript numbers are floats: the core says whether one is whole (and
+/// then checks its range), so no rule is spelled out here.
+fn whole(argument: &'static str, n: f64) -> napi::Result<i64> {
+    validate::whole(argument, n).map_err(from_core)
 }
 
 /// A client bound to one Page. Cheap to share; `close()` releases it.
@@ -78,20 +71,21 @@ impl NativeClient {
         if let Some(v) = options.base_url {
             b = b.base_url(v);
         }
+        // Milliseconds to seconds is the only conversion: the core checks every range.
         if let Some(v) = options.timeout_ms {
-            b = b.timeout(millis("timeoutMs", v)?);
+            b = b.timeout_secs(v / 1000.0);
         }
         if let Some(v) = options.max_retries {
-            b = b.max_retries(v);
+            b = b.max_retries(whole("max_retries", v)?);
         }
         if let Some(v) = options.max_retry_wait_ms {
-            b = b.max_retry_wait(millis("maxRetryWaitMs", v)?);
+            b = b.max_retry_wait_secs(v / 1000.0);
         }
         if let Some(v) = options.retry_base_delay_ms {
-            b = b.retry_base_delay(millis("retryBaseDelayMs", v)?);
+            b = b.retry_base_delay_secs(v / 1000.0);
         }
         if let Some(v) = options.max_response_bytes {
-            b = b.max_response_bytes(whole("maxResponseBytes", v, usize::MAX as f64)? as usize);
+            b = b.max_response_bytes(whole("max_response_bytes", v)?);
         }
         let client = b.build().map_err(from_core)?;
         Ok(NativeClient { client: RwLock::new(Some(client)) })
@@ -99,6 +93,25 @@ impl NativeClient {
 
     fn client(&self) -> napi::Result<Client> {
         self.client.read().unwrap_or_else(PoisonError::into_inner).clone().ok_or_else(|| state("the client is closed"))
+    }
+
+    /// The one shape of every operation: the core call `op` on this client,
+    /// its output converted with `From`, raced against `cancel`, as a Promise.
+    fn call<'env, T, R, F>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+        op: impl FnOnce(Client) -> F,
+    ) -> napi::Result<PromiseRaw<'env, R>>
+    where
+        F: Future<Output = Result<T, messenger_handover::Error>> + Send + 'static,
+        T: Send + 'static,
+        R: From<Native<T>> + ToNapiValue + Send + 'static,
+    {
+        let fut = op(self.client()?);
+        env.spawn_future(
+            Canceller::from_token(cancel).run(async move { fut.await.map(|v| R::from(Native(v))).map_err(from_core) }),
+        )
     }
 
     fn with_client<R>(&self, f: impl FnOnce(&Client) -> R) -> Option<R> {
@@ -147,12 +160,7 @@ impl NativeClient {
         psid: String,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Option<ThreadOwner>>> {
-        let client = self.client()?;
-        env.spawn_future(
-            Canceller::from_token(cancel).run(async move {
-                client.thread_owner(&psid).await.map(|o| o.map(ThreadOwner::from)).map_err(from_core)
-            }),
-        )
+        self.call(env, cancel, move |c| async move { c.thread_owner(&psid).await })
     }
 
     #[napi]
@@ -164,10 +172,9 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            client.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await.map_err(from_core)
-        }))
+        self.call(env, cancel, move |c| async move {
+            c.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await
+        })
     }
 
     #[napi]
@@ -178,10 +185,11 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            client.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await.map_err(from_core)
-        }))
+        self.call(
+            env,
+            cancel,
+            move |c| async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await },
+        )
     }
 
     #[napi]
@@ -192,11 +200,7 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        env.spawn_future(
-            Canceller::from_token(cancel)
-                .run(async move { client.take_thread_control(&psid, metadata.as_deref()).await.map_err(from_core) }),
-        )
+        self.call(env, cancel, move |c| async move { c.take_thread_control(&psid, metadata.as_deref()).await })
     }
 
     #[napi]
@@ -207,11 +211,7 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        env.spawn_future(
-            Canceller::from_token(cancel)
-                .run(async move { client.request_thread_control(&psid, metadata.as_deref()).await.map_err(from_core) }),
-        )
+        self.call(env, cancel, move |c| async move { c.request_thread_control(&psid, metadata.as_deref()).await })
     }
 
     #[napi]
@@ -222,11 +222,7 @@ impl NativeClient {
         metadata: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        env.spawn_future(
-            Canceller::from_token(cancel)
-                .run(async move { client.release_thread_control(&psid, metadata.as_deref()).await.map_err(from_core) }),
-        )
+        self.call(env, cancel, move |c| async move { c.release_thread_control(&psid, metadata.as_deref()).await })
     }
 
     #[napi]
@@ -237,11 +233,9 @@ impl NativeClient {
         duration_seconds: f64,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let client = self.client()?;
-        let secs = whole("durationSeconds", duration_seconds, u64::MAX as f64)? as u64;
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            client.extend_thread_control(&psid, Duration::from_secs(secs)).await.map_err(from_core)
-        }))
+        self.call(env, cancel, move |c| async move {
+            c.extend_thread_control(&psid, validate::duration_secs(duration_seconds)?).await
+        })
     }
 
     #[napi]
@@ -250,10 +244,7 @@ impl NativeClient {
         env: &'env Env,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Vec<App>>> {
-        let client = self.client()?;
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            client.secondary_receivers().await.map(|apps| apps.into_iter().map(App::from).collect()).map_err(from_core)
-        }))
+        self.call(env, cancel, move |c| async move { c.secondary_receivers().await })
     }
 
     /// A pager; arguments are checked now, nothing is sent until the first page.
@@ -278,7 +269,7 @@ impl NativeClient {
                 q = q.fields(f);
             }
             if let Some(n) = o.page_size {
-                q = q.page_size(whole("pageSize", n, f64::from(u32::MAX))? as u32);
+                q = q.page_size(whole("page_size", n)?);
             }
             if let Some(a) = o.after {
                 q = q.after(a);

@@ -159,3 +159,23 @@ impl From<&core::Usage> for UsageInfo {
         }
     }
 }
+
+/// A core result on its way to JavaScript: each operation's return type
+/// converts from it, so `NativeClient::call` is one generic shape.
+pub struct Native<T>(pub T);
+
+impl From<Native<()>> for () {
+    fn from(_: Native<()>) {}
+}
+
+impl From<Native<Option<core::ThreadOwner>>> for Option<ThreadOwner> {
+    fn from(n: Native<Option<core::ThreadOwner>>) -> Self {
+        n.0.map(ThreadOwner::from)
+    }
+}
+
+impl From<Native<Vec<core::App>>> for Vec<App> {
+    fn from(n: Native<Vec<core::App>>) -> Self {
+        n.0.into_iter().map(App::from).collect()
+    }
+}

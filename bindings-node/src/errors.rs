@@ -4,7 +4,7 @@
 
 use messenger_handover::{Error, TransportFailure};
 use napi::Status;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::convert::UsageInfo;
 
@@ -15,44 +15,48 @@ fn payload(value: Value) -> napi::Error {
     napi::Error::new(Status::GenericFailure, format!("{PAYLOAD_PREFIX}{value}"))
 }
 
-/// A core error, with every field the JS classes expose.
+/// A core error: the class the core names and the attributes of its table
+/// (camelCase), so `errors.js` knows no Graph field either.
 pub fn from_core(err: Error) -> napi::Error {
-    let value = match &err {
+    if let Error::Transport { failure: TransportFailure::Closed, .. } = &err {
         // Same answer as a call on the closed client itself.
-        Error::Transport { failure: TransportFailure::Closed, .. } => return state("the client is closed"),
-        Error::Graph(g) => json!({
-            "kind": g.kind.as_str(),
-            "message": g.to_string(),
-            "graphMessage": g.message,
-            "code": g.code,
-            "subcode": g.subcode,
-            "type": g.error_type,
-            "fbtraceId": g.fbtrace_id,
-            "httpStatus": g.http_status,
-            "isTransient": g.is_transient,
-            "userTitle": g.user_title,
-            "userMessage": g.user_message,
-            "retryAfter": g.retry_after.map(|d| d.as_secs_f64()),
-            "usage": g.usage.as_ref().map(|u| serde_json::to_value(UsageInfo::from(u)).unwrap_or(Value::Null)),
-        }),
-        Error::Transport { failure, message } => json!({
-            "kind": "transport",
-            "message": message,
-            "timeout": matches!(failure, TransportFailure::Timeout),
-            "connect": matches!(failure, TransportFailure::Connect),
-        }),
-        Error::Protocol { message, http_status } => json!({
-            "kind": "protocol",
-            "message": message,
-            "httpStatus": http_status,
-        }),
-        Error::InvalidInput { argument, message } => json!({
-            "kind": "invalid_input",
-            "argument": argument,
-            "message": message,
-        }),
+        return state("the client is closed");
+    }
+    let mut value = Map::new();
+    for (name, v) in err.attributes() {
+        value.insert(camel(&name), v);
+    }
+    if let Error::Graph(g) = &err {
+        // Node's usage object has its own camelCase shape (`UsageInfo`).
+        if let Some(u) = &g.usage {
+            value.insert("usage".into(), serde_json::to_value(UsageInfo::from(u)).unwrap_or(Value::Null));
+        }
+    }
+    let message = match &err {
+        Error::Graph(g) => g.to_string(),
+        Error::Transport { message, .. } | Error::Protocol { message, .. } | Error::InvalidInput { message, .. } => {
+            message.clone()
+        }
     };
-    payload(value)
+    value.insert("message".into(), Value::String(message));
+    value.insert("class".into(), json!(err.class_name()));
+    payload(Value::Object(value))
+}
+
+fn camel(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The call was cancelled through its abort signal.
@@ -62,7 +66,9 @@ pub fn aborted() -> napi::Error {
 
 /// An argument refused by the binding itself (a malformed option object).
 pub fn invalid(argument: &str, message: impl std::fmt::Display) -> napi::Error {
-    payload(json!({ "kind": "invalid_input", "argument": argument, "message": message.to_string() }))
+    payload(
+        json!({ "kind": "invalid_input", "argument": argument, "message": message.to_string(), "problem": "value" }),
+    )
 }
 
 /// Misuse of an object: closed client, stopped emulator, concurrent reads.

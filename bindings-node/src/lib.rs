@@ -23,7 +23,3 @@ use napi_derive::napi;
 pub fn native_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
-
-/// The Page Inbox app: passing a thread to it hands the chat to humans.
-#[napi]
-pub const PAGE_INBOX_APP_ID: &str = messenger_handover::PAGE_INBOX_APP_ID;

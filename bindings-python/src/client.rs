@@ -1,13 +1,11 @@
 //! `NativeClient`: the core client behind both Python clients. Every
-//! operation takes `blocking`: True waits with the GIL released (the sync
-//! `Client`), False returns an asyncio future (the `AsyncClient`).
+//! operation returns a `PendingCall`: the `AsyncClient` awaits it, the
+//! blocking `Client` calls its `wait()`. One signature per operation.
 
-use std::future::Future;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
 
 use messenger_handover::{self as core, ClientBuilder, ConversationsQuery, Folder, Platform};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
@@ -15,27 +13,7 @@ use crate::convert::json_to_py;
 use crate::errors::to_pyerr;
 use crate::models::{App, ThreadOwner};
 use crate::pager::NativePager;
-use crate::runtime::{block_on, spawn_future};
-
-/// Runs one core call either way and converts its output with `convert`.
-pub fn run<'py, T, F, C>(py: Python<'py>, blocking: bool, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = Result<T, core::Error>> + Send + 'static,
-    T: Send + 'static,
-    C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
-{
-    if blocking {
-        match block_on(py, fut)? {
-            Ok(v) => Ok(convert(py, v)?.into_bound(py)),
-            Err(e) => Err(to_pyerr(py, e)),
-        }
-    } else {
-        spawn_future(py, fut, move |py, r| match r {
-            Ok(v) => convert(py, v),
-            Err(e) => Err(to_pyerr(py, e)),
-        })
-    }
-}
+use crate::runtime::PendingCall;
 
 fn none(py: Python<'_>, _: ()) -> PyResult<Py<PyAny>> {
     Ok(py.None())
@@ -46,15 +24,6 @@ enum Slot {
     /// own (pooled connections do not survive a fork).
     Open(u32, core::Client),
     Closed,
-}
-
-fn seconds(argument: &str, value: Option<f64>) -> PyResult<Option<Duration>> {
-    value
-        .map(|s| {
-            Duration::try_from_secs_f64(s)
-                .map_err(|_| PyValueError::new_err(format!("{argument}: must be a non-negative number of seconds")))
-        })
-        .transpose()
 }
 
 #[pyclass(frozen, module = "messenger_handover._native")]
@@ -97,10 +66,10 @@ impl NativeClient {
         api_version: Option<String>,
         base_url: Option<String>,
         timeout: Option<f64>,
-        max_retries: Option<u32>,
+        max_retries: Option<i64>,
         max_retry_wait: Option<f64>,
         retry_base_delay: Option<f64>,
-        max_response_bytes: Option<usize>,
+        max_response_bytes: Option<i64>,
     ) -> PyResult<Self> {
         let mut b = ClientBuilder::new(access_token);
         if let Some(v) = page_id {
@@ -115,17 +84,18 @@ impl NativeClient {
         if let Some(v) = base_url {
             b = b.base_url(v);
         }
-        if let Some(v) = seconds("timeout", timeout)? {
-            b = b.timeout(v);
+        // Numbers go to the core as given: it checks every range.
+        if let Some(v) = timeout {
+            b = b.timeout_secs(v);
         }
         if let Some(v) = max_retries {
             b = b.max_retries(v);
         }
-        if let Some(v) = seconds("max_retry_wait", max_retry_wait)? {
-            b = b.max_retry_wait(v);
+        if let Some(v) = max_retry_wait {
+            b = b.max_retry_wait_secs(v);
         }
-        if let Some(v) = seconds("retry_base_delay", retry_base_delay)? {
-            b = b.retry_base_delay(v);
+        if let Some(v) = retry_base_delay {
+            b = b.retry_base_delay_secs(v);
         }
         if let Some(v) = max_response_bytes {
             b = b.max_response_bytes(v);
@@ -189,98 +159,69 @@ impl NativeClient {
         usage.map(|u| json_to_py(py, &serde_json::to_value(u).unwrap_or_default())).transpose()
     }
 
-    fn thread_owner<'py>(&self, py: Python<'py>, psid: String, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn thread_owner(&self, psid: String) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.thread_owner(&psid).await }, |py, owner| {
+        Ok(PendingCall::new(async move { c.thread_owner(&psid).await }, |py, owner| {
             Ok(match owner {
                 Some(o) => Bound::new(py, ThreadOwner::from(o))?.into_any().unbind(),
                 None => py.None(),
             })
-        })
+        }))
     }
 
-    #[pyo3(signature = (psid, target_app_id, metadata, blocking))]
-    fn pass_thread_control<'py>(
+    fn pass_thread_control(
         &self,
-        py: Python<'py>,
         psid: String,
         target_app_id: String,
         metadata: Option<String>,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await }, none)
+        Ok(PendingCall::new(
+            async move { c.pass_thread_control(&psid, &target_app_id, metadata.as_deref()).await },
+            none,
+        ))
     }
 
-    #[pyo3(signature = (psid, metadata, blocking))]
-    fn pass_thread_control_to_page_inbox<'py>(
-        &self,
-        py: Python<'py>,
-        psid: String,
-        metadata: Option<String>,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn pass_thread_control_to_page_inbox(&self, psid: String, metadata: Option<String>) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await }, none)
+        Ok(PendingCall::new(async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await }, none))
     }
 
-    #[pyo3(signature = (psid, metadata, blocking))]
-    fn take_thread_control<'py>(
-        &self,
-        py: Python<'py>,
-        psid: String,
-        metadata: Option<String>,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn take_thread_control(&self, psid: String, metadata: Option<String>) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.take_thread_control(&psid, metadata.as_deref()).await }, none)
+        Ok(PendingCall::new(async move { c.take_thread_control(&psid, metadata.as_deref()).await }, none))
     }
 
-    #[pyo3(signature = (psid, metadata, blocking))]
-    fn request_thread_control<'py>(
-        &self,
-        py: Python<'py>,
-        psid: String,
-        metadata: Option<String>,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn request_thread_control(&self, psid: String, metadata: Option<String>) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.request_thread_control(&psid, metadata.as_deref()).await }, none)
+        Ok(PendingCall::new(async move { c.request_thread_control(&psid, metadata.as_deref()).await }, none))
     }
 
-    #[pyo3(signature = (psid, metadata, blocking))]
-    fn release_thread_control<'py>(
-        &self,
-        py: Python<'py>,
-        psid: String,
-        metadata: Option<String>,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn release_thread_control(&self, psid: String, metadata: Option<String>) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.release_thread_control(&psid, metadata.as_deref()).await }, none)
+        Ok(PendingCall::new(async move { c.release_thread_control(&psid, metadata.as_deref()).await }, none))
     }
 
-    /// `seconds` is whole seconds; the core checks the range.
-    fn extend_thread_control<'py>(
-        &self,
-        py: Python<'py>,
-        psid: String,
-        seconds: u64,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    /// `seconds` as given (an int or a timedelta's seconds); the core checks
+    /// that it is whole and in range.
+    fn extend_thread_control(&self, psid: String, seconds: f64) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.extend_thread_control(&psid, Duration::from_secs(seconds)).await }, none)
+        let fut = async move {
+            let duration = messenger_handover::validate::duration_secs(seconds)?;
+            c.extend_thread_control(&psid, duration).await
+        };
+        Ok(PendingCall::new(fut, none))
     }
 
-    fn secondary_receivers<'py>(&self, py: Python<'py>, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn secondary_receivers(&self) -> PyResult<PendingCall> {
         let c = self.core()?;
-        run(py, blocking, async move { c.secondary_receivers().await }, |py, apps| {
+        Ok(PendingCall::new(async move { c.secondary_receivers().await }, |py, apps| {
             let list = PyList::empty(py);
             for a in apps {
                 list.append(App::from(a))?;
             }
             Ok(list.into_any().unbind())
-        })
+        }))
     }
 
     /// A pager; arguments are checked now, nothing is sent yet.
@@ -294,7 +235,7 @@ impl NativeClient {
         user_id: Option<String>,
         tags: Option<Vec<String>>,
         fields: Option<Vec<String>>,
-        page_size: Option<u32>,
+        page_size: Option<i64>,
         after: Option<String>,
     ) -> PyResult<NativePager> {
         let c = self.core()?;

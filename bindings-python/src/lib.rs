@@ -15,11 +15,6 @@ mod webhooks;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add("PAGE_INBOX_APP_ID", messenger_handover::PAGE_INBOX_APP_ID)?;
-    m.add("DEFAULT_API_VERSION", messenger_handover::DEFAULT_API_VERSION)?;
-    m.add("DEFAULT_BASE_URL", messenger_handover::DEFAULT_BASE_URL)?;
-    m.add("DEFAULT_TIMEOUT", messenger_handover::DEFAULT_TIMEOUT.as_secs_f64())?;
-    m.add("DEFAULT_MAX_RETRIES", messenger_handover::DEFAULT_MAX_RETRIES)?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<pager::NativePager>()?;
     m.add_class::<models::ThreadOwner>()?;
@@ -30,6 +25,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<emulator::NativeEmulator>()?;
     m.add_class::<emulator::NativeScriptedServer>()?;
     m.add_class::<runtime::AbortOnCancel>()?;
+    m.add_class::<runtime::PendingCall>()?;
     let before_exit = wrap_pyfunction!(runtime::before_exit, m)?;
     m.py().import("atexit")?.call_method1("register", (before_exit,))?;
     m.add_function(wrap_pyfunction!(webhooks::verify_signature, m)?)?;

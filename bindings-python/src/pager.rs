@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use messenger_handover::ConversationPager;
 use pyo3::prelude::*;
 
-use crate::client::run;
 use crate::models::Page;
+use crate::runtime::run;
 
 #[derive(Default)]
 struct Progress {

@@ -4,6 +4,7 @@
 //! cancelled) and a blocking wait that releases the GIL and wakes for Ctrl-C.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc::{sync_channel, RecvTimeoutError};
 use std::sync::{Mutex, PoisonError};
@@ -15,6 +16,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyCFunction;
 use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::task::AbortHandle;
+
+use crate::errors::to_pyerr;
 
 /// The runtime and the process it was made in. A forked child inherits the
 /// memory but not the worker threads, so it makes its own and leaks the
@@ -188,5 +191,83 @@ impl AbortOnCancel {
             self.handle.abort();
         }
         Ok(())
+    }
+}
+
+/// Runs one core call either way and converts its output with `convert`.
+pub fn run<'py, T, F, C>(py: Python<'py>, blocking: bool, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Result<T, messenger_handover::Error>> + Send + 'static,
+    T: Send + 'static,
+    C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    if blocking {
+        match block_on(py, fut)? {
+            Ok(v) => Ok(convert(py, v)?.into_bound(py)),
+            Err(e) => Err(to_pyerr(py, e)),
+        }
+    } else {
+        spawn_future(py, fut, move |py, r| match r {
+            Ok(v) => convert(py, v),
+            Err(e) => Err(to_pyerr(py, e)),
+        })
+    }
+}
+
+/// What a finished call hands to Python: its value or exception, built with
+/// the GIL held.
+type Ready = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Py<PyAny>> + Send>;
+type Call = Pin<Box<dyn Future<Output = Ready> + Send>>;
+
+/// One call of the core, not started yet. `await call` runs it on the
+/// runtime (the `AsyncClient`); `call.wait()` runs it and blocks with the GIL
+/// released, waking for Ctrl-C (the `Client`). One native signature per
+/// operation serves both clients.
+#[pyclass(frozen, module = "messenger_handover._native")]
+pub struct PendingCall {
+    call: Mutex<Option<Call>>,
+}
+
+impl PendingCall {
+    /// The call `fut`, whose output `convert` turns into a Python value.
+    pub fn new<T, F, C>(fut: F, convert: C) -> Self
+    where
+        F: Future<Output = Result<T, messenger_handover::Error>> + Send + 'static,
+        T: Send + 'static,
+        C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+    {
+        let call: Call = Box::pin(async move {
+            let output = fut.await;
+            Box::new(move |py: Python<'_>| match output {
+                Ok(v) => convert(py, v),
+                Err(e) => Err(to_pyerr(py, e)),
+            }) as Ready
+        });
+        PendingCall { call: Mutex::new(Some(call)) }
+    }
+
+    fn take(&self) -> PyResult<Call> {
+        self.call
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("this call was already awaited or waited for"))
+    }
+}
+
+#[pymethods]
+impl PendingCall {
+    /// Runs the call and blocks until it is done.
+    fn wait(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let call = self.take()?;
+        match block_on(py, async move { Ok::<Ready, std::convert::Infallible>(call.await) })? {
+            Ok(ready) => ready(py),
+            Err(never) => match never {},
+        }
+    }
+
+    fn __await__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let call = self.take()?;
+        spawn_future(py, call, |py, ready: Ready| ready(py))?.call_method0("__await__")
     }
 }

@@ -244,8 +244,8 @@ impl Client {
             .enumerate()
             .map(|(i, op)| {
                 self.prepare(op).map_err(|e| match e {
-                    Error::InvalidInput { argument, message } => {
-                        Error::InvalidInput { argument, message: format!("{message} (batch operation {i})") }
+                    Error::InvalidInput { argument, message, problem } => {
+                        Error::InvalidInput { argument, message: format!("{message} (batch operation {i})"), problem }
                     }
                     other => other,
                 })

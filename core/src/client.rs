@@ -10,7 +10,6 @@ use url::{Host, Url};
 
 use crate::error::{Error, Result};
 use crate::model::{App, ThreadOwner};
-use crate::paging::{ConversationPager, ConversationsQuery};
 use crate::retry::RetryPolicy;
 use crate::secret::{hmac_sha256_hex, Secret};
 use crate::transport::{Call, Transport};
@@ -21,12 +20,67 @@ pub const DEFAULT_API_VERSION: &str = "v26.0";
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
 /// The Page Inbox app: passing a thread to it hands the chat to humans.
 pub const PAGE_INBOX_APP_ID: &str = "263902037430900";
-/// The Instagram Inbox app: the Page Inbox's counterpart for Instagram threads.
+/// The Instagram Inbox app: the Page Inbox's counterpart for Instagram
+/// conversations (Conversation Routing:
+/// https://developers.facebook.com/docs/messenger-platform/instagram/features/conversation-routing).
 pub const INSTAGRAM_INBOX_APP_ID: &str = "1217981644879628";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(250);
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A value of [`SHARED_CONSTANTS`].
+#[derive(Debug, Clone, Copy)]
+pub enum ConstantValue {
+    Str(&'static str),
+    Int(u64),
+    /// Python shows it in seconds, Node in milliseconds (its name gains `_MS`).
+    Duration(Duration),
+}
+
+/// The constants every language exposes (rendered by `cargo run -p xtask -- gen`):
+/// name, value, docstring.
+pub const SHARED_CONSTANTS: &[(&str, ConstantValue, &str)] = &[
+    (
+        "PAGE_INBOX_APP_ID",
+        ConstantValue::Str(PAGE_INBOX_APP_ID),
+        "The Page Inbox app: passing a thread to it hands the chat to humans.",
+    ),
+    (
+        "INSTAGRAM_INBOX_APP_ID",
+        ConstantValue::Str(INSTAGRAM_INBOX_APP_ID),
+        "The Instagram Inbox app, the Page Inbox's counterpart for Instagram.",
+    ),
+    (
+        "DEFAULT_API_VERSION",
+        ConstantValue::Str(DEFAULT_API_VERSION),
+        "The Graph API version calls use unless told otherwise.",
+    ),
+    ("DEFAULT_BASE_URL", ConstantValue::Str(DEFAULT_BASE_URL), "Where calls go unless told otherwise."),
+    ("DEFAULT_TIMEOUT", ConstantValue::Duration(DEFAULT_TIMEOUT), "The whole-call timeout."),
+    (
+        "DEFAULT_MAX_RETRIES",
+        ConstantValue::Int(DEFAULT_MAX_RETRIES as u64),
+        "How many times a failed call may be sent again.",
+    ),
+    (
+        "MAX_RETRIES_LIMIT",
+        ConstantValue::Int(crate::validate::MAX_RETRIES_LIMIT as u64),
+        "The largest max_retries accepted, in every language.",
+    ),
+    (
+        "DEFAULT_MAX_RETRY_WAIT",
+        ConstantValue::Duration(DEFAULT_MAX_RETRY_WAIT),
+        "A throttled call that would wait longer fails at once.",
+    ),
+    ("DEFAULT_RETRY_BASE_DELAY", ConstantValue::Duration(DEFAULT_RETRY_BASE_DELAY), "The first backoff step."),
+    (
+        "DEFAULT_MAX_RESPONSE_BYTES",
+        ConstantValue::Int(DEFAULT_MAX_RESPONSE_BYTES as u64),
+        "Larger answers are refused.",
+    ),
+];
 
 /// A Messenger thread-control and conversations client for one Page.
 ///
@@ -58,11 +112,36 @@ pub struct ClientBuilder {
     app_secret: Option<Secret>,
     api_version: String,
     base_url: String,
-    timeout: Duration,
-    max_retries: u32,
-    max_retry_wait: Duration,
-    retry_base_delay: Duration,
-    max_response_bytes: usize,
+    // Kept as given and checked in `build`, so that every rule (and its
+    // wording) lives there, whichever language the value came from.
+    timeout: Setting<Duration>,
+    max_retries: i64,
+    max_retry_wait: Setting<Duration>,
+    retry_base_delay: Setting<Duration>,
+    max_response_bytes: i64,
+}
+
+/// A duration as set: typed (Rust) or a number of seconds (the bindings),
+/// checked by `build`.
+#[derive(Clone, Copy, Debug)]
+enum Setting<T> {
+    Value(T),
+    Seconds(f64),
+}
+
+impl Setting<Duration> {
+    fn resolve(self, argument: &'static str) -> Result<Duration> {
+        match self {
+            Setting::Value(d) => Ok(d),
+            Setting::Seconds(s) => validate::seconds(argument, s),
+        }
+    }
+}
+
+/// Saturates any integer into `i64`, so that an out-of-range value stays
+/// out of range for `build` to refuse with its own words.
+fn wide<N: TryInto<i64>>(n: N, negative: bool) -> i64 {
+    n.try_into().unwrap_or(if negative { i64::MIN } else { i64::MAX })
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -83,11 +162,11 @@ impl ClientBuilder {
             app_secret: None,
             api_version: DEFAULT_API_VERSION.to_owned(),
             base_url: DEFAULT_BASE_URL.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            max_retries: DEFAULT_MAX_RETRIES,
-            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
-            retry_base_delay: Duration::from_millis(250),
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            timeout: Setting::Value(DEFAULT_TIMEOUT),
+            max_retries: i64::from(DEFAULT_MAX_RETRIES),
+            max_retry_wait: Setting::Value(DEFAULT_MAX_RETRY_WAIT),
+            retry_base_delay: Setting::Value(DEFAULT_RETRY_BASE_DELAY),
+            max_response_bytes: wide(DEFAULT_MAX_RESPONSE_BYTES, false),
         }
     }
 
@@ -115,30 +194,52 @@ impl ClientBuilder {
 
     /// The whole-call timeout, connection included.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = Setting::Value(timeout);
         self
     }
 
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = n;
+    /// [`timeout`](Self::timeout) as a number of seconds, checked by `build`
+    /// (finite, positive): for callers whose numbers are floats.
+    pub fn timeout_secs(mut self, seconds: f64) -> Self {
+        self.timeout = Setting::Seconds(seconds);
+        self
+    }
+
+    /// How many times a failed call may be sent again: 0 to
+    /// [`MAX_RETRIES_LIMIT`](crate::validate::MAX_RETRIES_LIMIT) (100).
+    pub fn max_retries<N: TryInto<i64> + PartialOrd + Default + Copy>(mut self, n: N) -> Self {
+        self.max_retries = wide(n, n < N::default());
         self
     }
 
     /// A throttled call that would have to wait longer than this fails at
     /// once with `retry_after` set instead of sleeping.
     pub fn max_retry_wait(mut self, wait: Duration) -> Self {
-        self.max_retry_wait = wait;
+        self.max_retry_wait = Setting::Value(wait);
+        self
+    }
+
+    /// [`max_retry_wait`](Self::max_retry_wait) in seconds, checked by `build`.
+    pub fn max_retry_wait_secs(mut self, seconds: f64) -> Self {
+        self.max_retry_wait = Setting::Seconds(seconds);
         self
     }
 
     /// The first backoff step (later ones double, with full jitter).
     pub fn retry_base_delay(mut self, delay: Duration) -> Self {
-        self.retry_base_delay = delay;
+        self.retry_base_delay = Setting::Value(delay);
         self
     }
 
-    pub fn max_response_bytes(mut self, n: usize) -> Self {
-        self.max_response_bytes = n;
+    /// [`retry_base_delay`](Self::retry_base_delay) in seconds, checked by `build`.
+    pub fn retry_base_delay_secs(mut self, seconds: f64) -> Self {
+        self.retry_base_delay = Setting::Seconds(seconds);
+        self
+    }
+
+    /// The largest answer read (at least 1 byte); a larger one is refused.
+    pub fn max_response_bytes<N: TryInto<i64> + PartialOrd + Default + Copy>(mut self, n: N) -> Self {
+        self.max_response_bytes = wide(n, n < N::default());
         self
     }
 
@@ -146,37 +247,42 @@ impl ClientBuilder {
         if self.access_token.expose().trim().is_empty() {
             return Err(Error::invalid("access_token", "must not be empty"));
         }
-        validate::id("page_id", &self.page_id)?;
+        validate::page_id(&self.page_id)?;
         if !is_api_version(&self.api_version) {
             return Err(Error::invalid("api_version", "must look like v26.0"));
         }
-        if self.timeout.is_zero() {
-            return Err(Error::invalid("timeout", "must be positive"));
+        let timeout = self.timeout.resolve("timeout")?;
+        if timeout.is_zero() {
+            return Err(Error::out_of_range("timeout", "must be positive"));
         }
+        let max_retries = validate::max_retries(self.max_retries)?;
+        let max_retry_wait = self.max_retry_wait.resolve("max_retry_wait")?;
+        let retry_base_delay = self.retry_base_delay.resolve("retry_base_delay")?;
+        let max_response_bytes = validate::max_response_bytes(self.max_response_bytes)?;
         let base = parse_base_url(&self.base_url)?;
         let page_url = base
             .join(&format!("{}/{}/", self.api_version, self.page_id))
-            .map_err(|e| Error::invalid("base_url", e.to_string()))?;
+            .map_err(|_| Error::invalid("base_url", "cannot be a base URL"))?;
         let http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
             .user_agent(concat!("messenger-handover/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::invalid("client", format!("cannot set up HTTP: {e}")))?;
+            .map_err(|_| Error::invalid("client", "cannot set up the HTTP client"))?;
         let proof = self
             .app_secret
             .as_ref()
             .map(|s| hmac_sha256_hex(s.expose().as_bytes(), self.access_token.expose().as_bytes()));
         let retry = RetryPolicy {
-            max_retries: self.max_retries,
-            max_retry_wait: self.max_retry_wait,
-            base_delay: self.retry_base_delay,
+            max_retries,
+            max_retry_wait,
+            base_delay: retry_base_delay,
             max_delay: Duration::from_secs(30),
         };
-        let transport = Transport::new(http, page_url, self.access_token, proof, retry, self.max_response_bytes)?;
+        let transport = Transport::new(http, page_url, self.access_token, proof, retry, max_response_bytes)?;
         Ok(Client { inner: Arc::new(transport), page_id: self.page_id.into(), api_version: self.api_version.into() })
     }
 }
@@ -192,7 +298,9 @@ fn is_api_version(v: &str) -> bool {
 /// https anywhere; plain http only to this machine, so a token can never
 /// cross a network in clear.
 fn parse_base_url(raw: &str) -> Result<Url> {
-    let mut url = Url::parse(raw).map_err(|e| Error::invalid("base_url", format!("is not a URL: {e}")))?;
+    // url's messages never quote the input; ours do not either (it could be
+    // a token pasted in the wrong place).
+    let mut url = Url::parse(raw).map_err(|e| Error::invalid("base_url", format!("is not a URL ({e})")))?;
     let loopback = match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
@@ -206,7 +314,7 @@ fn parse_base_url(raw: &str) -> Result<Url> {
         "http" => {
             return Err(Error::invalid("base_url", "plain http:// is refused except to loopback hosts; use https://"))
         }
-        other => return Err(Error::invalid("base_url", format!("scheme {other:?} is not http(s)"))),
+        _ => return Err(Error::invalid("base_url", "must be an https:// (or loopback http://) URL")),
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
         return Err(Error::invalid("base_url", "must not carry a query, fragment or credentials"));
@@ -279,14 +387,14 @@ impl Client {
     /// Which app controls the thread with this user, or `None` when the
     /// thread is idle (Conversation Routing).
     pub async fn thread_owner(&self, psid: &str) -> Result<Option<ThreadOwner>> {
-        validate::id("psid", psid)?;
+        validate::psid(psid)?;
         let body = self.get("thread_owner", &[("recipient", psid)]).await?;
         parse_thread_owner(&body)
     }
 
     /// Passes the thread to another app (`target_app_id`, digits only).
     pub async fn pass_thread_control(&self, psid: &str, target_app_id: &str, metadata: Option<&str>) -> Result<()> {
-        validate::id("psid", psid)?;
+        validate::psid(psid)?;
         validate::app_id("target_app_id", target_app_id)?;
         validate::metadata(metadata)?;
         let mut body = json!({ "recipient": { "id": psid }, "target_app_id": target_app_id });
@@ -316,9 +424,9 @@ impl Client {
     /// Extends the owner's control of the thread (Conversation Routing), by
     /// whole seconds, at most 7 days.
     pub async fn extend_thread_control(&self, psid: &str, duration: Duration) -> Result<()> {
-        validate::id("psid", psid)?;
+        validate::psid(psid)?;
         if duration.subsec_nanos() != 0 {
-            return Err(Error::invalid("duration", "must be a whole number of seconds"));
+            return Err(Error::out_of_range("duration", "must be a whole number"));
         }
         validate::duration(duration.as_secs())?;
         let body = json!({ "recipient": { "id": psid }, "duration": duration.as_secs() });
@@ -326,7 +434,7 @@ impl Client {
     }
 
     async fn simple_control(&self, edge: &str, psid: &str, metadata: Option<&str>) -> Result<()> {
-        validate::id("psid", psid)?;
+        validate::psid(psid)?;
         validate::metadata(metadata)?;
         let mut body = json!({ "recipient": { "id": psid } });
         if let Some(m) = metadata {
@@ -340,12 +448,6 @@ impl Client {
         let body = self.get("secondary_receivers", &[("fields", "id,name")]).await?;
         let list: DataList<App> = parse_json(&body)?;
         Ok(list.data)
-    }
-
-    /// A pager over the Page's conversations. Arguments are checked now;
-    /// nothing is sent until the first page is asked for.
-    pub fn conversations(&self, query: ConversationsQuery) -> Result<ConversationPager> {
-        ConversationPager::new(self.clone(), query)
     }
 }
 

@@ -146,9 +146,36 @@ pub enum Error {
     /// The answer was not the JSON the endpoint promises.
     #[error("protocol error: {message}")]
     Protocol { message: String, http_status: Option<u16> },
-    /// An argument was refused before anything was sent.
+    /// An argument was refused before anything was sent. `message` says
+    /// what is wrong without repeating the value (it could be a secret passed
+    /// by mistake); `problem` says whether its type, shape or size is wrong,
+    /// so each binding picks its language's exception with no table of names.
     #[error("invalid argument `{argument}`: {message}")]
-    InvalidInput { argument: &'static str, message: String },
+    InvalidInput { argument: &'static str, message: String, problem: InputProblem },
+}
+
+/// What is wrong with a refused argument. Python raises `TypeError` for
+/// `Type` and `ValueError` otherwise; Node `RangeError` for `Range` and
+/// `TypeError` otherwise (Node's own `ERR_INVALID_ARG_VALUE` is a TypeError).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputProblem {
+    /// The wrong type of value (a number where a string goes).
+    Type,
+    /// The right type, the wrong shape (a PSID with a slash, an unknown folder).
+    Value,
+    /// A number or length outside its bounds.
+    Range,
+}
+
+impl InputProblem {
+    /// The string the invalid-input vectors and the bindings use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputProblem::Type => "type",
+            InputProblem::Value => "value",
+            InputProblem::Range => "range",
+        }
+    }
 }
 
 impl Error {
@@ -182,8 +209,27 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid(argument: &'static str, message: impl Into<String>) -> Self {
-        Error::InvalidInput { argument, message: message.into() }
+    /// A value of the right type but the wrong shape.
+    pub fn invalid(argument: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidInput { argument, message: message.into(), problem: InputProblem::Value }
+    }
+
+    /// A number or length out of its bounds.
+    pub fn out_of_range(argument: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidInput { argument, message: message.into(), problem: InputProblem::Range }
+    }
+
+    /// A value of the wrong type (only the bindings can see one).
+    pub fn wrong_type(argument: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidInput { argument, message: message.into(), problem: InputProblem::Type }
+    }
+
+    /// For `InvalidInput`: the argument and what is wrong with it.
+    pub fn input_problem(&self) -> Option<(&'static str, InputProblem)> {
+        match self {
+            Error::InvalidInput { argument, problem, .. } => Some((argument, *problem)),
+            _ => None,
+        }
     }
 
     pub(crate) fn protocol(message: impl Into<String>, http_status: Option<u16>) -> Self {
@@ -192,6 +238,227 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+// ------------------------------------------------------------------ the shared surface
+//
+// The error classes every language exposes, written once. `cargo run -p
+// xtask -- gen` renders them into Python (`errors.py`) and Node (`errors.js`,
+// `errors.d.ts`); `make test` fails when a committed file differs.
+
+/// The type of an error attribute, for the generated stubs and defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Str,
+    Int,
+    Float,
+    Bool,
+    /// A JSON object (the usage headers).
+    Usage,
+}
+
+/// One attribute of an error class, named in snake_case (Node shows it in
+/// camelCase).
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorField {
+    pub name: &'static str,
+    pub ty: FieldType,
+    pub doc: &'static str,
+}
+
+/// One error class: the same name, parent, kind, attributes and docstring in
+/// every language.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorClass {
+    pub name: &'static str,
+    pub parent: Option<&'static str>,
+    /// The `kind` its instances carry; `None`: the parent's.
+    pub kind: Option<&'static str>,
+    pub doc: &'static str,
+    /// Attributes this class adds to its parent's.
+    pub fields: &'static [ErrorField],
+    /// Python builtins it also derives from, so `except TimeoutError` (or
+    /// `ValueError` for webhooks) keeps working.
+    pub python_builtins: &'static [&'static str],
+}
+
+/// The `kind` of an error made without one (by user code).
+pub const DEFAULT_ERROR_KIND: &str = "handover";
+
+const fn field(name: &'static str, ty: FieldType, doc: &'static str) -> ErrorField {
+    ErrorField { name, ty, doc }
+}
+
+const GRAPH_FIELDS: &[ErrorField] = &[
+    field("code", FieldType::Int, "The Graph error code (0 when the client refused to send: usage at its limit)."),
+    field("subcode", FieldType::Int, "The Graph `error_subcode`, when there is one."),
+    field("type", FieldType::Str, "The Graph error type, e.g. `OAuthException`."),
+    field("fbtrace_id", FieldType::Str, "Meta's trace id: quote it to Meta's support."),
+    field("http_status", FieldType::Int, "The HTTP status of the answer (0 when nothing was sent)."),
+    field("is_transient", FieldType::Bool, "The Graph API's own hint that trying again may work."),
+    field("graph_message", FieldType::Str, "The Graph API's own message, without the code summary."),
+    field("user_title", FieldType::Str, "The Graph API's title meant for end users."),
+    field("user_message", FieldType::Str, "The Graph API's text meant for end users."),
+];
+
+const fn graph(name: &'static str, kind: &'static str, doc: &'static str) -> ErrorClass {
+    ErrorClass { name, parent: Some("GraphApiError"), kind: Some(kind), doc, fields: &[], python_builtins: &[] }
+}
+
+/// Every error class, parents first.
+pub const ERROR_CLASSES: &[ErrorClass] = &[
+    ErrorClass {
+        name: "HandoverError",
+        parent: None,
+        kind: Some(DEFAULT_ERROR_KIND),
+        doc: "The base of every error this library raises for a failed call. `kind` names the failure class, \
+              the same string in Rust, Python and Node.",
+        fields: &[field("kind", FieldType::Str, "The cross-language failure class, e.g. `thread_control`.")],
+        python_builtins: &[],
+    },
+    ErrorClass {
+        name: "GraphApiError",
+        parent: Some("HandoverError"),
+        kind: None,
+        doc: "An error the Graph API returned (`{\"error\": {...}}`), or any HTTP 5xx. The Graph fields live \
+              here, not on the base: a transport or protocol failure has no Graph code, and a field that is \
+              always null there would only mislead.",
+        fields: GRAPH_FIELDS,
+        python_builtins: &[],
+    },
+    graph("InvalidParameterError", "invalid_parameter", "Code 100 and any other HTTP 400 not classified below."),
+    graph("AuthError", "auth", "The token is invalid, expired or revoked (codes 102, 190)."),
+    graph(
+        "PermissionDeniedError",
+        "permission",
+        "The app or token lacks a permission or role (codes 3, 10, 200-299, 551).",
+    ),
+    ErrorClass {
+        name: "ThreadControlError",
+        parent: Some("GraphApiError"),
+        kind: Some("thread_control"),
+        doc: "The thread is not this app's to act on now (not the owner, idle, no default app). `hint` says \
+              what to do, the same sentence in every language.",
+        fields: &[field("hint", FieldType::Str, "One short sentence on what to do about it.")],
+        python_builtins: &[],
+    },
+    ErrorClass {
+        name: "RateLimitError",
+        parent: Some("GraphApiError"),
+        kind: Some("rate_limit"),
+        doc: "Throttled (codes 4, 17, 32, 341, 613, 80001-80014): `retry_after` says when to try again, `usage` why.",
+        fields: &[
+            field("retry_after", FieldType::Float, "Seconds to wait before trying again, when known."),
+            field("usage", FieldType::Usage, "The usage headers of the throttled answer."),
+        ],
+        python_builtins: &[],
+    },
+    graph("BlockedError", "blocked", "The Page or app is blocked from this action (code 368)."),
+    graph(
+        "ServerError",
+        "server",
+        "The Graph API failed: codes 1, 2, 1200, `is_transient`, and every HTTP 5xx whatever its body.",
+    ),
+    ErrorClass {
+        name: "TransportError",
+        parent: Some("HandoverError"),
+        kind: Some("transport"),
+        doc: "The connection failed, was reset, or timed out: no Graph answer was read.",
+        fields: &[
+            field("code", FieldType::Str, "`ECONNREFUSED` (never sent), `ECONNRESET` or `ETIMEDOUT`."),
+            field("connected", FieldType::Bool, "Whether a connection was made (the request may have been sent)."),
+        ],
+        python_builtins: &[],
+    },
+    ErrorClass {
+        name: "TimeoutError",
+        parent: Some("TransportError"),
+        kind: Some("transport"),
+        doc: "No answer within the client's timeout (in Python also a builtin `TimeoutError`).",
+        fields: &[],
+        python_builtins: &["builtins.TimeoutError"],
+    },
+    ErrorClass {
+        name: "ProtocolError",
+        parent: Some("HandoverError"),
+        kind: Some("protocol"),
+        doc: "A non-5xx answer that is not the JSON the endpoint promises (a truncated body, an HTML 404, \
+              `{\"success\": false}`).",
+        fields: &[field("http_status", FieldType::Int, "The HTTP status of the answer, if there was one.")],
+        python_builtins: &[],
+    },
+    ErrorClass {
+        name: "WebhookError",
+        parent: Some("HandoverError"),
+        kind: Some("webhook"),
+        doc: "A webhook request that cannot be accepted (bad signature or handshake, malformed body). A \
+              HandoverError like every failure of this library; in Python also a `ValueError`, as it was.",
+        fields: &[field("reason", FieldType::Str, "Why: `signature`, `subscription`, `malformed`, `too_large`, ...")],
+        python_builtins: &["ValueError"],
+    },
+];
+
+impl Error {
+    /// The class (of [`ERROR_CLASSES`]) this error is raised as; `None` for
+    /// bad arguments, which each language raises as its own type errors.
+    pub fn class_name(&self) -> Option<&'static str> {
+        if self.is_timeout() {
+            return Some("TimeoutError");
+        }
+        let kind = self.kind().as_str();
+        ERROR_CLASSES.iter().find(|c| c.kind == Some(kind)).map(|c| c.name)
+    }
+
+    /// The attributes of this error, named as in [`ERROR_CLASSES`], for the
+    /// bindings to copy onto their exception objects. `message` is the text
+    /// of the exception; the Graph API's own message is `graph_message`.
+    pub fn attributes(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::{json, Value};
+        let mut out = serde_json::Map::new();
+        out.insert("kind".into(), json!(self.kind().as_str()));
+        match self {
+            Error::Graph(g) => {
+                for (k, v) in [
+                    ("code", json!(g.code)),
+                    ("subcode", json!(g.subcode)),
+                    ("type", json!(g.error_type)),
+                    ("fbtrace_id", json!(g.fbtrace_id)),
+                    ("http_status", json!(g.http_status)),
+                    ("is_transient", json!(g.is_transient)),
+                    ("graph_message", json!(g.message)),
+                    ("user_title", json!(g.user_title)),
+                    ("user_message", json!(g.user_message)),
+                ] {
+                    out.insert(k.into(), v);
+                }
+                if g.kind == ErrorKind::ThreadControl {
+                    out.insert("hint".into(), json!(g.hint));
+                }
+                if g.kind == ErrorKind::RateLimit {
+                    out.insert("retry_after".into(), json!(g.retry_after.map(|d| d.as_secs_f64())));
+                    let usage = g.usage.as_ref().and_then(|u| serde_json::to_value(u).ok()).unwrap_or(Value::Null);
+                    out.insert("usage".into(), usage);
+                }
+            }
+            Error::Transport { failure, .. } => {
+                let code = match failure {
+                    TransportFailure::Timeout => "ETIMEDOUT",
+                    TransportFailure::Connect | TransportFailure::Closed => "ECONNREFUSED",
+                    TransportFailure::Other => "ECONNRESET",
+                };
+                out.insert("code".into(), json!(code));
+                out.insert("connected".into(), json!(!matches!(failure, TransportFailure::Connect)));
+            }
+            Error::Protocol { http_status, .. } => {
+                out.insert("http_status".into(), json!(http_status));
+            }
+            Error::InvalidInput { argument, problem, .. } => {
+                out.insert("argument".into(), json!(argument));
+                out.insert("problem".into(), json!(problem.as_str()));
+            }
+        }
+        out
+    }
+}
 
 /// The `error` object of a Graph error body. Lenient: codes arrive as
 /// numbers or numeric strings, and any field may be missing.

@@ -21,6 +21,9 @@
 mod batch;
 mod client;
 mod error;
+// Entry points for cargo-fuzz and the corpus replay test; behind a feature
+// so they do not ship in every wheel and addon.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;
@@ -36,12 +39,17 @@ pub mod webhooks;
 
 pub use batch::{BatchOp, BatchValue, MAX_BATCH_SIZE};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT, INSTAGRAM_INBOX_APP_ID, PAGE_INBOX_APP_ID,
+    Client, ClientBuilder, ConstantValue, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRY_BASE_DELAY, DEFAULT_TIMEOUT, INSTAGRAM_INBOX_APP_ID,
+    PAGE_INBOX_APP_ID, SHARED_CONSTANTS,
 };
-pub use error::{Error, ErrorKind, GraphError, Result, TransportFailure};
+pub use error::{
+    Error, ErrorClass, ErrorField, ErrorKind, FieldType, GraphError, InputProblem, Result, TransportFailure,
+    DEFAULT_ERROR_KIND, ERROR_CLASSES,
+};
 pub use model::{App, Conversation, Folder, Page, Participant, Platform, ThreadOwner};
 pub use paging::{ConversationPager, ConversationsQuery};
 pub use routing::FeatureStatus;
 pub use secret::hmac_sha256_hex;
 pub use usage::{BusinessUseCaseUsage, Usage, UsageFigures};
+pub use validate::MAX_RETRIES_LIMIT;

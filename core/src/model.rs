@@ -63,11 +63,11 @@ impl Conversation {
         let Value::Object(raw) = value else {
             return Err(Error::protocol("a conversation is not a JSON object", None));
         };
-        let id = match raw.get("id") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => return Err(Error::protocol("a conversation has no id", None)),
-        };
+        // The one reader of "an id that arrives as a number or a string".
+        let id = raw
+            .get("id")
+            .and_then(|v| crate::json::id_string(v).ok())
+            .ok_or_else(|| Error::protocol("a conversation has no id", None))?;
         let str_field = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
         let people = |k: &str| -> Vec<Participant> {
             raw.get(k)
@@ -94,15 +94,23 @@ impl Conversation {
     }
 }
 
+/// `"a, b, c"` at compile time.
+macro_rules! one_of {
+    ($first:literal $(, $rest:literal)*) => { concat!($first $(, ", ", $rest)*) };
+}
+pub(crate) use one_of;
+
 macro_rules! wire_enum {
-    ($(#[$m:meta])* $name:ident, $arg:literal { $($variant:ident => $wire:literal),+ $(,)? }) => {
-        $(#[$m])*
+    ($doc:literal $name:ident, $arg:literal { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        #[doc = $doc]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Its docstring, for the generated Python and Node enums.
+            pub const DOC: &'static str = $doc;
             /// The value the Graph API expects.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $wire),+ }
@@ -114,9 +122,11 @@ macro_rules! wire_enum {
             fn from_str(s: &str) -> Result<Self> {
                 match s {
                     $($wire => Ok($name::$variant),)+
-                    other => Err(Error::invalid(
+                    // The value is not repeated: it could be a token passed
+                    // in the wrong place.
+                    _ => Err(Error::invalid(
                         $arg,
-                        format!("unknown {} {:?}; expected one of {}", $arg, other, [$($wire),+].join(", ")),
+                        concat!("must be one of ", $crate::model::one_of!($($wire),+)),
                     )),
                 }
             }
@@ -131,11 +141,11 @@ macro_rules! wire_enum {
 }
 
 wire_enum!(
-    /// A folder of the Page inbox.
+    "A folder of the Page inbox."
     Folder, "folder" { Inbox => "inbox", Other => "other", PageDone => "page_done", Spam => "spam" }
 );
 wire_enum!(
-    /// The platform of a conversation.
+    "The platform of a conversation."
     Platform, "platform" { Messenger => "messenger", Instagram => "instagram" }
 );
 

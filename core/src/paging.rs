@@ -50,8 +50,11 @@ impl ConversationsQuery {
         self.fields = fields.into_iter().map(Into::into).collect();
         self
     }
-    pub fn page_size(mut self, n: u32) -> Self {
-        self.page_size = Some(n);
+    /// Items per page, 1 to 100 (checked when the pager is made). Any
+    /// integer type: a value outside `u32` is clamped to one that is still
+    /// refused, with the same words.
+    pub fn page_size<N: TryInto<u32> + PartialOrd + Default + Copy>(mut self, n: N) -> Self {
+        self.page_size = Some(n.try_into().unwrap_or(if n < N::default() { 0 } else { u32::MAX }));
         self
     }
     pub fn after(mut self, cursor: impl Into<String>) -> Self {
@@ -69,19 +72,16 @@ impl ConversationsQuery {
             params.push(("platform", p.as_str().to_owned()));
         }
         if let Some(u) = &self.user_id {
-            validate::id("user_id", u)?;
+            // A PSID or IGSID, like `recipient.id`.
+            validate::numeric_id("user_id", u)?;
             params.push(("user_id", u.clone()));
         }
         if !self.tags.is_empty() {
-            for t in &self.tags {
-                validate::field("tags", t)?;
-            }
+            validate::fields("tags", &self.tags)?;
             params.push(("tags", self.tags.join(",")));
         }
         if !self.fields.is_empty() {
-            for f in &self.fields {
-                validate::field("fields", f)?;
-            }
+            validate::fields("fields", &self.fields)?;
             params.push(("fields", self.fields.join(",")));
         }
         if let Some(n) = self.page_size {
@@ -92,6 +92,16 @@ impl ConversationsQuery {
             validate::cursor(a)?;
         }
         Ok(params)
+    }
+}
+
+// The paged edges live here, beside their pager, so that client.rs does not
+// import this module (which imports it).
+impl Client {
+    /// A pager over the Page's conversations. Arguments are checked now;
+    /// nothing is sent until the first page is asked for.
+    pub fn conversations(&self, query: ConversationsQuery) -> Result<ConversationPager> {
+        ConversationPager::new(self.clone(), query)
     }
 }
 

@@ -228,7 +228,8 @@ impl Transport {
 }
 
 /// Turns a non-2xx answer into the right [`Error`]: a Graph error body is
-/// mapped by its code; anything else (an HTML page from a proxy) is `protocol`.
+/// mapped by its code; any other 5xx (an HTML 502 page from a proxy) is a
+/// `server` error (DESIGN's error table); any other body is `protocol`.
 pub(crate) fn error_from(
     token: &Secret,
     http_status: u16,
@@ -249,6 +250,27 @@ pub(crate) fn error_from(
             };
             graph.usage = usage;
             Error::Graph(Box::new(graph))
+        }
+        Err(_) if http_status >= 500 => {
+            let what = if content_type.is_empty() { "no content type" } else { content_type };
+            Error::Graph(Box::new(GraphError {
+                kind: ErrorKind::Server,
+                message: format!(
+                    "HTTP {http_status} with a body that is not a Graph error ({what}, {} bytes)",
+                    body.len()
+                ),
+                error_type: None,
+                code: 0,
+                subcode: None,
+                fbtrace_id: None,
+                http_status,
+                is_transient: true,
+                user_title: None,
+                user_message: None,
+                hint: None,
+                retry_after: retry_after_header,
+                usage,
+            }))
         }
         Err(_) => {
             let what = if content_type.is_empty() { "no content type" } else { content_type };

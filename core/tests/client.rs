@@ -200,7 +200,7 @@ async fn error_kinds_from_faults() {
         "body": "<html><body>502 Bad Gateway</body></html>"}}),
     );
     let err = bot.thread_owner(PSID).await.unwrap_err();
-    assert_eq!((err.kind(), err.http_status()), (ErrorKind::Protocol, Some(502)));
+    assert_eq!((err.kind(), err.http_status()), (ErrorKind::Server, Some(502)));
     fault(&emu, json!({"action": {"type": "malformed", "status": 200, "body": "{\"data\": ["}}));
     assert_eq!(bot.thread_owner(PSID).await.unwrap_err().kind(), ErrorKind::Protocol);
     fault(&emu, json!({"action": {"type": "reset"}}));

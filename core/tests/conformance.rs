@@ -67,6 +67,8 @@ fn vector_files() -> Vec<PathBuf> {
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        // invalid_input*.json has its own shape and runner (below).
+        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("invalid_input")))
         .collect();
     files.sort();
     files
@@ -688,4 +690,131 @@ fn check_error(want: &Value, e: &Error, problems: &mut Vec<String>) {
             problems.push(mismatch(field, got, wv));
         }
     }
+}
+
+// ------------------------------------------- tests/conformance/invalid_input.json
+
+/// A vector value: `{repeat, times}` stands for a long string.
+fn input_value(v: &Value) -> Value {
+    match v {
+        Value::Object(o) if o.contains_key("repeat") => {
+            let times = o["times"].as_u64().unwrap_or(0) as usize;
+            Value::String(o["repeat"].as_str().unwrap_or("").repeat(times))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(input_value).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Runs one vector; `None` when Rust's types cannot express it (a `type` problem).
+async fn refused_input(vector: &Value) -> Option<Error> {
+    let argument = vector["argument"].as_str().unwrap_or_default();
+    let value = input_value(&vector["value"]);
+    let num = || value.as_f64().unwrap_or(f64::NAN);
+    // Integers wider than i64 arrive as floats: saturate like the bindings do.
+    let int = || value.as_i64().unwrap_or(if num() < 0.0 { i64::MIN } else { i64::MAX });
+    let text = || value.as_str().map(str::to_owned);
+    let call = vector["call"].as_str().unwrap_or_default();
+    if call == "client" {
+        let mut b = Client::builder(if argument == "access_token" { text()? } else { TOKEN.to_owned() })
+            .base_url("http://127.0.0.1:9");
+        b = match argument {
+            "access_token" => b,
+            "page_id" => b.page_id(text()?),
+            "api_version" => b.api_version(text()?),
+            "base_url" => b.base_url(text()?),
+            "timeout" => b.timeout_secs(value.as_f64()?),
+            "max_retry_wait" => b.max_retry_wait_secs(value.as_f64()?),
+            "retry_base_delay" => b.retry_base_delay_secs(value.as_f64()?),
+            "max_retries" => b.max_retries(value.is_number().then(int)?),
+            "max_response_bytes" => b.max_response_bytes(value.is_number().then(int)?),
+            other => panic!("invalid_input.json: unknown client argument {other}"),
+        };
+        return b.build().err();
+    }
+    let client = Client::builder(TOKEN).base_url("http://127.0.0.1:9").max_retries(0).build().ok()?;
+    let (psid, app, duration) = ("1234567890".to_owned(), "263902037430900".to_owned(), 60.0);
+    let pick = |name: &str, default: String| if argument == name { text() } else { Some(default) };
+    let metadata = if argument == "metadata" { Some(text()?) } else { None };
+    let result = match call {
+        "thread_owner" => client.thread_owner(&pick("psid", psid)?).await.map(|_| ()),
+        "take_thread_control" => client.take_thread_control(&pick("psid", psid)?, metadata.as_deref()).await,
+        "pass_thread_control" => {
+            client.pass_thread_control(&pick("psid", psid)?, &pick("target_app_id", app)?, metadata.as_deref()).await
+        }
+        "pass_thread_control_to_page_inbox" => {
+            client.pass_thread_control_to_page_inbox(&pick("psid", psid)?, metadata.as_deref()).await
+        }
+        "extend_thread_control" => {
+            // The conversion every binding makes from its numbers.
+            let secs = if argument == "duration" { value.as_f64()? } else { duration };
+            match messenger_handover::validate::duration_secs(secs) {
+                Ok(d) => client.extend_thread_control(&pick("psid", psid)?, d).await,
+                Err(e) => Err(e),
+            }
+        }
+        "conversations" => {
+            let mut q = ConversationsQuery::new();
+            let list =
+                || value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>());
+            let parsed = match argument {
+                "folder" => text()?.parse::<Folder>().map(|f| q.clone().folder(f)),
+                "platform" => text()?.parse::<Platform>().map(|p| q.clone().platform(p)),
+                "page_size" => Ok(q.clone().page_size(value.is_number().then(int)?)),
+                "user_id" => Ok(q.clone().user_id(text()?)),
+                "fields" => Ok(q.clone().fields(list()?)),
+                "tags" => Ok(q.clone().tags(list()?)),
+                "after" => Ok(q.clone().after(text()?)),
+                other => panic!("invalid_input.json: unknown conversations argument {other}"),
+            };
+            match parsed {
+                Ok(query) => {
+                    q = query;
+                    client.conversations(q).map(|_| ())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        other => panic!("invalid_input.json: unknown call {other}"),
+    };
+    result.err()
+}
+
+#[tokio::test]
+async fn invalid_input_vectors() {
+    let path = vector_dir().join("invalid_input.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let vectors = doc["vectors"].as_array().unwrap();
+    assert!(vectors.len() >= 40, "only {} invalid-input vectors", vectors.len());
+    let mut problems = Vec::new();
+    let mut ran = 0;
+    for (i, v) in vectors.iter().enumerate() {
+        let what = format!("#{i} {} {}={}", v["call"], v["argument"], v["value"]).chars().take(120).collect::<String>();
+        if v["problem"] == "type" {
+            continue; // Rust's types rule these out at compile time.
+        }
+        ran += 1;
+        let Some(err) = refused_input(v).await else {
+            problems.push(format!("{what}: accepted"));
+            continue;
+        };
+        let Some((argument, problem)) = err.input_problem() else {
+            problems.push(format!("{what}: {err} is not InvalidInput"));
+            continue;
+        };
+        if argument != v["argument"] || problem.as_str() != v["problem"] {
+            problems.push(format!("{what}: refused as {argument}/{} ({err})", problem.as_str()));
+        }
+        let message = err.to_string();
+        if let Some(fragment) = v["message"].as_str() {
+            if !message.contains(fragment) {
+                problems.push(format!("{what}: {message:?} lacks {fragment:?}"));
+            }
+        }
+        if v["not_echoed"] == true && message.contains(v["value"].as_str().unwrap_or("\u{0}")) {
+            problems.push(format!("{what}: the value is echoed in {message:?}"));
+        }
+    }
+    assert!(ran >= 40, "only {ran} vectors ran");
+    assert!(problems.is_empty(), "{} invalid-input vectors failed:\n{}", problems.len(), problems.join("\n"));
 }

@@ -290,7 +290,7 @@ async fn truncated_json_is_a_protocol_error_and_not_retried() {
 }
 
 #[tokio::test]
-async fn html_error_pages_are_protocol_errors_with_the_status() {
+async fn html_error_pages_carry_the_status_5xx_as_server_errors() {
     let emu = emulator().await;
     let once = builder(&emu).max_retries(0).build().unwrap();
     for status in [400u16, 404, 500, 502, 503, 504] {
@@ -299,13 +299,15 @@ async fn html_error_pages_are_protocol_errors_with_the_status() {
             json!({"action": {"type": "malformed", "status": status, "content_type": "text/html", "body": HTML_502}}),
         );
         let err = once.thread_owner(PSID).await.unwrap_err();
-        assert_eq!((err.kind(), err.http_status()), (ErrorKind::Protocol, Some(status)), "{err}");
+        // DESIGN's error table: every HTTP 5xx is `server`, whatever its body.
+        let kind = if status >= 500 { ErrorKind::Server } else { ErrorKind::Protocol };
+        assert_eq!((err.kind(), err.http_status()), (kind, Some(status)), "{err}");
         assert!(!err.to_string().contains("<html"), "the page is not pasted into the message: {err}");
     }
     // A `status` fault with an HTML body behaves the same.
     fault(&emu, json!({"action": {"type": "status", "status": 502, "body": HTML_502}}));
     let err = once.thread_owner(PSID).await.unwrap_err();
-    assert_eq!((err.kind(), err.http_status()), (ErrorKind::Protocol, Some(502)));
+    assert_eq!((err.kind(), err.http_status()), (ErrorKind::Server, Some(502)));
 
     // An HTML 502 from a proxy is transient: a GET is retried through it...
     emu.clear_request_log();
@@ -332,7 +334,7 @@ async fn html_error_pages_are_protocol_errors_with_the_status() {
         json!({"match": {"method": "POST"}, "count": 3, "action": {"type": "malformed", "status": 502, "content_type": "text/html", "body": HTML_502}}),
     );
     let err = client.pass_thread_control_to_page_inbox(PSID, None).await.unwrap_err();
-    assert_eq!((err.kind(), err.http_status()), (ErrorKind::Protocol, Some(502)));
+    assert_eq!((err.kind(), err.http_status()), (ErrorKind::Server, Some(502)));
     assert_eq!(seen(&emu, "POST", "/pass_thread_control"), 1);
 }
 
@@ -567,7 +569,7 @@ async fn post_never_sent_twice_for_any_fault() {
     // (name, fault action, expected kind)
     let cases = [
         ("status 500", json!({"type": "status", "status": 500, "body": UNAVAILABLE}), ErrorKind::Server),
-        ("status 503 empty", json!({"type": "status", "status": 503}), ErrorKind::Protocol),
+        ("status 503 empty", json!({"type": "status", "status": 503}), ErrorKind::Server),
         (
             "graph_error code 1",
             json!({"type": "graph_error", "error": {"message": "An unknown error occurred", "code": 1, "is_transient": true}}),
@@ -596,12 +598,12 @@ async fn post_never_sent_twice_for_any_fault() {
         (
             "html 502",
             json!({"type": "malformed", "status": 502, "content_type": "text/html", "body": HTML_502}),
-            ErrorKind::Protocol,
+            ErrorKind::Server,
         ),
         (
             "html 504",
             json!({"type": "malformed", "status": 504, "content_type": "text/html", "body": "<html>Gateway Timeout</html>"}),
-            ErrorKind::Protocol,
+            ErrorKind::Server,
         ),
     ];
     let edges = [

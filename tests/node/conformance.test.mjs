@@ -11,8 +11,9 @@ import { Client, ScriptedServer, assertHidden } from './helpers.mjs'
 
 const TOKEN = 'conformance-token-7f3a'
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'conformance')
+// invalid_input*.json has its own shape and runner (at the end).
 const files = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
+  .filter((f) => f.endsWith('.json') && !f.startsWith('invalid_input'))
   .sort()
 
 const FIELD = {
@@ -226,3 +227,67 @@ for (const file of files) {
     }
   })
 }
+
+// ------------------------------------------------ tests/conformance/invalid_input.json
+
+const INPUT = JSON.parse(readFileSync(join(DIR, 'invalid_input.json'), 'utf8')).vectors
+// Node's option names: camelCase, durations with their unit.
+const UNIT = { timeout: 'Ms', max_retry_wait: 'Ms', retry_base_delay: 'Ms', duration: 'Seconds' }
+const jsName = (a) => camel(a) + (UNIT[a] ?? '')
+
+function inputValue(v) {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && 'repeat' in v) return v.repeat.repeat(v.times)
+  if (Array.isArray(v)) return v.map(inputValue)
+  return v
+}
+
+async function refuse(vector, value) {
+  const name = jsName(vector.argument)
+  if (vector.call === 'client') {
+    const opts = { accessToken: TOKEN, baseUrl: 'http://127.0.0.1:9' }
+    // Client durations are milliseconds in Node, seconds in the vectors.
+    opts[name] = UNIT[vector.argument] === 'Ms' && typeof value === 'number' ? value * 1000 : value
+    new Client(opts).close()
+    return
+  }
+  const client = new Client({ accessToken: TOKEN, baseUrl: 'http://127.0.0.1:9', maxRetries: 0 })
+  try {
+    const psid = vector.argument === 'psid' ? value : '1234567890'
+    const md = vector.argument === 'metadata' ? { metadata: value } : undefined
+    switch (vector.call) {
+      case 'thread_owner':
+        return await client.threadOwner(psid)
+      case 'take_thread_control':
+        return await client.takeThreadControl(psid, md)
+      case 'pass_thread_control':
+        return await client.passThreadControl(psid, vector.argument === 'target_app_id' ? value : '263902037430900', md)
+      case 'pass_thread_control_to_page_inbox':
+        return await client.passThreadControlToPageInbox(psid, md)
+      case 'extend_thread_control':
+        return await client.extendThreadControl(psid, vector.argument === 'duration' ? value : 60)
+      case 'conversations':
+        return client.conversations({ [name]: value })
+      default:
+        throw new Error(`unknown call ${vector.call}`)
+    }
+  } finally {
+    client.close()
+  }
+}
+
+test('invalid-input vectors: the same rule and words as in Rust and Python', async () => {
+  assert.ok(INPUT.length >= 40)
+  for (const vector of INPUT) {
+    const value = inputValue(vector.value)
+    const name = jsName(vector.argument)
+    const what = `${vector.call} ${vector.argument}=${JSON.stringify(vector.value).slice(0, 40)}`
+    const expected = vector.problem === 'range' ? 'RangeError' : 'TypeError'
+    await assert.rejects(refuse(vector, value), (e) => {
+      assert.equal(e.name, expected, `${what}: ${e.name}: ${e.message}`)
+      assert.ok(e.message.includes(`"${name}"`) || e.message.includes(`"${name}[`), `${what}: ${e.message}`)
+      if (vector.message !== null) assert.ok(e.message.includes(vector.message), `${what}: ${e.message}`)
+      if (vector.not_echoed) assert.ok(!e.message.includes(value), `${what}: echoed in ${e.message}`)
+      return true
+    })
+  }
+})

@@ -28,9 +28,9 @@ const post = (c) => c.passThreadControlToPageInbox(freshPsid())
 const scenarios = [
   ['5xx burst on a GET: retried, then success', GET, 2, { type: 'status', status: 503, body: '' }, get, null, 3],
   ['5xx Graph error burst longer than the retries: ServerError', GET, 5, { type: 'graph_error', status: 500, error: { message: 'x', code: 1, is_transient: true } }, get, ServerError, 4],
-  ['empty 5xx burst longer than the retries: ProtocolError (no Graph body)', GET, 5, { type: 'status', status: 500, body: '' }, get, ProtocolError, 4],
+  ['empty 5xx burst longer than the retries: ServerError (a 5xx is server whatever its body)', GET, 5, { type: 'status', status: 500, body: '' }, get, ServerError, 4],
   ['5xx on a POST: not retried', POST, 1, { type: 'graph_error', status: 503, error: { message: 'x', code: 2 } }, post, ServerError, 1],
-  ['empty 502 on a POST: not retried', POST, 1, { type: 'status', status: 502, body: '' }, post, ProtocolError, 1],
+  ['empty 502 on a POST: not retried', POST, 1, { type: 'status', status: 502, body: '' }, post, ServerError, 1],
   ['reset on a GET: retried', GET, 1, { type: 'reset' }, get, null, 2],
   ['reset on a POST: not sent twice', POST, 1, { type: 'reset' }, post, TransportError, 1],
   ['reset mid-body on a GET: retried', GET, 1, { type: 'reset_mid_body' }, get, null, 2],

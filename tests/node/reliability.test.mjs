@@ -95,7 +95,7 @@ const POST_FAULTS = [
   ['delay past timeout', { type: 'delay', ms: 700 }, TimeoutError],
   ['truncated', { type: 'malformed', status: 200, body: '{"succ' }, ProtocolError],
   ['success false', { type: 'malformed', status: 200, body: '{"success": false}' }, ProtocolError],
-  ['html 502', { type: 'malformed', status: 502, contentType: 'text/html', body: HTML_502 }, ProtocolError],
+  ['html 502', { type: 'malformed', status: 502, contentType: 'text/html', body: HTML_502 }, ServerError],
 ]
 const CALLS = {
   pass: (c) => c.passThreadControlToPageInbox(PSID),
@@ -158,11 +158,13 @@ for (const [status, body, contentType] of [
   [502, HTML_502, 'text/html'],
   [504, '<html>Gateway Timeout</html>', 'text/html'],
 ]) {
-  test(`a malformed ${status} body is a ProtocolError with httpStatus`, async () => {
+  // Every HTTP 5xx is `server`, whatever its body (DESIGN's error table).
+  const [Cls, kind] = status >= 500 ? [ServerError, 'server'] : [ProtocolError, 'protocol']
+  test(`a malformed ${status} body is a ${Cls.name} with httpStatus`, async () => {
     emu.injectFault({ count: 10, action: { type: 'malformed', status, body, ...(contentType ? { contentType } : {}) } })
     const e = await failure(fast({ maxRetries: 0 }).threadOwner(PSID))
-    assert.ok(e instanceof ProtocolError, inspect(e))
-    assert.equal(e.kind, 'protocol')
+    assert.ok(e instanceof Cls, inspect(e))
+    assert.equal(e.kind, kind)
     assert.equal(e.httpStatus, status)
     assert.ok(!e.message.includes('<html'))
   })

@@ -16,7 +16,8 @@ from messenger_handover.testing import ScriptedServer
 from messenger_handover.webhooks import MalformedBodyError, parse_events, verify_signature
 
 ROOT = Path(__file__).resolve().parents[1] / "conformance"
-VECTORS = sorted(ROOT.glob("*.json"))
+# invalid_input*.json has its own shape and runner (test_invalid_input_vector).
+VECTORS = sorted(p for p in ROOT.glob("*.json") if not p.name.startswith("invalid_input"))
 TOKEN = "conformance-token-7f3a"
 
 
@@ -283,3 +284,62 @@ def test_webhook_events(vector: Dict[str, Any]) -> None:
         assert len(events) == expect["count"]
     if "events" in expect:
         assert [canonical(e) for e in events] == expect["events"]
+
+
+# ------------------------------------------------ tests/conformance/invalid_input.json
+
+INPUT_VECTORS: List[Dict[str, Any]] = load(ROOT / "invalid_input.json")["vectors"]
+DURATIONS = {"timeout", "max_retry_wait", "retry_base_delay"}
+
+
+def _input_value(v: Any) -> Any:
+    if isinstance(v, dict) and "repeat" in v:
+        return v["repeat"] * v["times"]
+    if isinstance(v, list):
+        return [_input_value(x) for x in v]
+    return v
+
+
+def _refuse(client: Client, vector: Dict[str, Any], value: Any) -> None:
+    call, argument = vector["call"], vector["argument"]
+    args: Dict[str, Any] = {"psid": "1234567890"}
+    if call == "pass_thread_control":
+        args["target_app_id"] = "263902037430900"
+    if call == "extend_thread_control":
+        args["duration"] = 60
+    if call == "conversations":
+        client.conversations(**{argument: value})
+        return
+    args[argument] = value
+    getattr(client, call)(**args)
+
+
+def test_there_are_invalid_input_vectors() -> None:
+    assert len(INPUT_VECTORS) >= 40
+
+
+@pytest.mark.parametrize("vector", INPUT_VECTORS, ids=lambda v: f"{v['call']}-{v['argument']}-{str(v['value'])[:20]}")
+def test_invalid_input_vector(vector: Dict[str, Any]) -> None:
+    """The same bad input gets the same rule and words as in Rust and Node."""
+    value = _input_value(vector["value"])
+    expected = TypeError if vector["problem"] == "type" else ValueError
+    with pytest.raises((TypeError, ValueError)) as info:
+        if vector["call"] == "client":
+            kwargs: Dict[str, Any] = {"base_url": "http://127.0.0.1:9"}
+            token: Any = TOKEN
+            if vector["argument"] == "access_token":
+                token = value
+            else:
+                kwargs[vector["argument"]] = value
+            Client(token, **kwargs)
+        else:
+            with Client(TOKEN, base_url="http://127.0.0.1:9", max_retries=0) as client:
+                _refuse(client, vector, value)
+    err = info.value
+    assert type(err) is expected, repr(err)
+    assert vector["argument"] in str(err), str(err)
+    if vector["message"] is not None:
+        assert vector["message"] in str(err)
+        assert getattr(err, "argument", None) == vector["argument"]
+    if vector.get("not_echoed"):
+        assert value not in str(err)

@@ -9,11 +9,24 @@ from typing import Any, AsyncIterator, Dict, Iterable, Iterator, List, Optional,
 
 from . import _native as _ext
 from ._native import App, Conversation, Page, ThreadOwner
-from ._types import Folder, Platform, count, enum_value, opt_text, seconds_arg, str_list, text, whole_seconds
+from ._types import (
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    PAGE_INBOX_APP_ID,
+    Folder,
+    Platform,
+    count,
+    enum_value,
+    opt_text,
+    seconds_arg,
+    str_list,
+    text,
+    whole_seconds,
+)
 
-__all__ = ["AsyncClient", "Client", "AsyncConversationPager", "ConversationPager"]
-
-PAGE_INBOX_APP_ID: str = _ext.PAGE_INBOX_APP_ID
+__all__ = ["AsyncClient", "Client", "AsyncConversationPager", "ConversationPager", "PAGE_INBOX_APP_ID"]
 
 
 class _Base:
@@ -25,10 +38,10 @@ class _Base:
         *,
         page_id: str = "me",
         app_secret: Optional[str] = None,
-        api_version: str = _ext.DEFAULT_API_VERSION,
-        base_url: str = _ext.DEFAULT_BASE_URL,
-        timeout: Union[float, timedelta] = _ext.DEFAULT_TIMEOUT,
-        max_retries: int = _ext.DEFAULT_MAX_RETRIES,
+        api_version: str = DEFAULT_API_VERSION,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: Union[float, timedelta] = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_wait: Union[float, timedelta, None] = None,
         retry_base_delay: Union[float, timedelta, None] = None,
         max_response_bytes: Optional[int] = None,
@@ -128,34 +141,34 @@ class AsyncClient(_Base):
 
     async def thread_owner(self, psid: str) -> Optional[ThreadOwner]:
         """Which app controls the thread with this user, or None when it is idle."""
-        result: Optional[ThreadOwner] = await self._native.thread_owner(text(psid, "psid"), False)
+        result: Optional[ThreadOwner] = await self._native.thread_owner(text(psid, "psid"))
         return result
 
     async def pass_thread_control(self, psid: str, target_app_id: str, metadata: Optional[str] = None) -> None:
         """Passes the thread to another app (``target_app_id``: digits only)."""
-        await self._native.pass_thread_control(text(psid, "psid"), text(target_app_id, "target_app_id"), opt_text(metadata, "metadata"), False)
+        await self._native.pass_thread_control(text(psid, "psid"), text(target_app_id, "target_app_id"), opt_text(metadata, "metadata"))
 
     async def pass_thread_control_to_page_inbox(self, psid: str, metadata: Optional[str] = None) -> None:
         """Hands the chat to the people answering in the Page Inbox."""
-        await self._native.pass_thread_control_to_page_inbox(text(psid, "psid"), opt_text(metadata, "metadata"), False)
+        await self._native.pass_thread_control_to_page_inbox(text(psid, "psid"), opt_text(metadata, "metadata"))
 
     async def take_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        await self._native.take_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), False)
+        await self._native.take_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"))
 
     async def request_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        await self._native.request_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), False)
+        await self._native.request_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"))
 
     async def release_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        await self._native.release_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), False)
+        await self._native.release_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"))
 
     async def extend_thread_control(self, psid: str, duration: Union[int, timedelta]) -> None:
         """Extends this app's control of the thread (Conversation Routing) by
         ``duration``: whole seconds (int) or a ``timedelta``, at most 7 days."""
-        await self._native.extend_thread_control(text(psid, "psid"), whole_seconds(duration), False)
+        await self._native.extend_thread_control(text(psid, "psid"), whole_seconds(duration))
 
     async def secondary_receivers(self) -> List[App]:
         """The apps with a role on the Page besides this one."""
-        apps: List[App] = await self._native.secondary_receivers(False)
+        apps: List[App] = await self._native.secondary_receivers()
         return apps
 
     def conversations(
@@ -198,34 +211,34 @@ class Client(_Base):
 
     def thread_owner(self, psid: str) -> Optional[ThreadOwner]:
         """Which app controls the thread with this user, or None when it is idle."""
-        result: Optional[ThreadOwner] = self._native.thread_owner(text(psid, "psid"), True)
+        result: Optional[ThreadOwner] = self._native.thread_owner(text(psid, "psid")).wait()
         return result
 
     def pass_thread_control(self, psid: str, target_app_id: str, metadata: Optional[str] = None) -> None:
         """Passes the thread to another app (``target_app_id``: digits only)."""
-        self._native.pass_thread_control(text(psid, "psid"), text(target_app_id, "target_app_id"), opt_text(metadata, "metadata"), True)
+        self._native.pass_thread_control(text(psid, "psid"), text(target_app_id, "target_app_id"), opt_text(metadata, "metadata")).wait()
 
     def pass_thread_control_to_page_inbox(self, psid: str, metadata: Optional[str] = None) -> None:
         """Hands the chat to the people answering in the Page Inbox."""
-        self._native.pass_thread_control_to_page_inbox(text(psid, "psid"), opt_text(metadata, "metadata"), True)
+        self._native.pass_thread_control_to_page_inbox(text(psid, "psid"), opt_text(metadata, "metadata")).wait()
 
     def take_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        self._native.take_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), True)
+        self._native.take_thread_control(text(psid, "psid"), opt_text(metadata, "metadata")).wait()
 
     def request_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        self._native.request_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), True)
+        self._native.request_thread_control(text(psid, "psid"), opt_text(metadata, "metadata")).wait()
 
     def release_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
-        self._native.release_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"), True)
+        self._native.release_thread_control(text(psid, "psid"), opt_text(metadata, "metadata")).wait()
 
     def extend_thread_control(self, psid: str, duration: Union[int, timedelta]) -> None:
         """Extends this app's control of the thread (Conversation Routing) by
         ``duration``: whole seconds (int) or a ``timedelta``, at most 7 days."""
-        self._native.extend_thread_control(text(psid, "psid"), whole_seconds(duration), True)
+        self._native.extend_thread_control(text(psid, "psid"), whole_seconds(duration)).wait()
 
     def secondary_receivers(self) -> List[App]:
         """The apps with a role on the Page besides this one."""
-        apps: List[App] = self._native.secondary_receivers(True)
+        apps: List[App] = self._native.secondary_receivers().wait()
         return apps
 
     def conversations(

@@ -1,16 +1,14 @@
 # Hand-written stubs for the native module (checked by `python -m mypy.stubtest`).
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Generator, Mapping
 from datetime import datetime
-from typing import Any, Literal, final, overload
+from typing import Any, Generic, Literal, TypeVar, final, overload
+
+_T = TypeVar("_T")
 
 __all__ = [
     "__version__",
-    "PAGE_INBOX_APP_ID",
-    "DEFAULT_API_VERSION",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_TIMEOUT",
-    "DEFAULT_MAX_RETRIES",
     "NativeClient",
+    "PendingCall",
     "NativePager",
     "ThreadOwner",
     "App",
@@ -27,11 +25,6 @@ __all__ = [
 ]
 
 __version__: str
-PAGE_INBOX_APP_ID: str
-DEFAULT_API_VERSION: str
-DEFAULT_BASE_URL: str
-DEFAULT_TIMEOUT: float
-DEFAULT_MAX_RETRIES: int
 
 @final
 class ThreadOwner:
@@ -141,6 +134,13 @@ class NativePager:
     def next_page(self, blocking: bool) -> Any: ...
 
 @final
+class PendingCall(Generic[_T]):
+    """One call, not started yet: ``await`` it (AsyncClient) or ``wait()`` (Client)."""
+
+    def wait(self) -> _T: ...
+    def __await__(self) -> Generator[Any, None, _T]: ...
+
+@final
 class NativeClient:
     def __new__(
         cls,
@@ -166,44 +166,14 @@ class NativeClient:
     def closed(self) -> bool: ...
     def close(self) -> None: ...
     def last_usage(self) -> dict[str, Any] | None: ...
-    @overload
-    def thread_owner(self, psid: str, blocking: Literal[True]) -> ThreadOwner | None: ...
-    @overload
-    def thread_owner(self, psid: str, blocking: Literal[False]) -> Awaitable[ThreadOwner | None]: ...
-    @overload
-    def pass_thread_control(
-        self, psid: str, target_app_id: str, metadata: str | None, blocking: Literal[True]
-    ) -> None: ...
-    @overload
-    def pass_thread_control(
-        self, psid: str, target_app_id: str, metadata: str | None, blocking: Literal[False]
-    ) -> Awaitable[None]: ...
-    @overload
-    def pass_thread_control_to_page_inbox(self, psid: str, metadata: str | None, blocking: Literal[True]) -> None: ...
-    @overload
-    def pass_thread_control_to_page_inbox(
-        self, psid: str, metadata: str | None, blocking: Literal[False]
-    ) -> Awaitable[None]: ...
-    @overload
-    def take_thread_control(self, psid: str, metadata: str | None, blocking: Literal[True]) -> None: ...
-    @overload
-    def take_thread_control(self, psid: str, metadata: str | None, blocking: Literal[False]) -> Awaitable[None]: ...
-    @overload
-    def request_thread_control(self, psid: str, metadata: str | None, blocking: Literal[True]) -> None: ...
-    @overload
-    def request_thread_control(self, psid: str, metadata: str | None, blocking: Literal[False]) -> Awaitable[None]: ...
-    @overload
-    def release_thread_control(self, psid: str, metadata: str | None, blocking: Literal[True]) -> None: ...
-    @overload
-    def release_thread_control(self, psid: str, metadata: str | None, blocking: Literal[False]) -> Awaitable[None]: ...
-    @overload
-    def extend_thread_control(self, psid: str, seconds: int, blocking: Literal[True]) -> None: ...
-    @overload
-    def extend_thread_control(self, psid: str, seconds: int, blocking: Literal[False]) -> Awaitable[None]: ...
-    @overload
-    def secondary_receivers(self, blocking: Literal[True]) -> list[App]: ...
-    @overload
-    def secondary_receivers(self, blocking: Literal[False]) -> Awaitable[list[App]]: ...
+    def thread_owner(self, psid: str) -> PendingCall[ThreadOwner | None]: ...
+    def pass_thread_control(self, psid: str, target_app_id: str, metadata: str | None) -> PendingCall[None]: ...
+    def pass_thread_control_to_page_inbox(self, psid: str, metadata: str | None) -> PendingCall[None]: ...
+    def take_thread_control(self, psid: str, metadata: str | None) -> PendingCall[None]: ...
+    def request_thread_control(self, psid: str, metadata: str | None) -> PendingCall[None]: ...
+    def release_thread_control(self, psid: str, metadata: str | None) -> PendingCall[None]: ...
+    def extend_thread_control(self, psid: str, seconds: float) -> PendingCall[None]: ...
+    def secondary_receivers(self) -> PendingCall[list[App]]: ...
     def conversations(
         self,
         *,
