@@ -895,3 +895,118 @@ async fn emulator_routing_mode_bad_durations() {
     }
     raw.healthy().await;
 }
+
+// ------------------------------ the shared fault scenarios (tests/faults/)
+
+/// Calls one scenario operation; success carries nothing worth checking here.
+async fn scenario_call(client: &Client, op: &str) -> Result<(), messenger_handover::Error> {
+    match op {
+        "thread_owner" => client.thread_owner(PSID).await.map(drop),
+        "secondary_receivers" => client.secondary_receivers().await.map(drop),
+        "conversations_page" => {
+            client.conversations(messenger_handover::ConversationsQuery::new())?.next_page().await.map(drop)
+        }
+        "pass_thread_control_to_page_inbox" => client.pass_thread_control_to_page_inbox(PSID, None).await,
+        "take_thread_control" => client.take_thread_control(PSID, None).await,
+        "request_thread_control" => client.request_thread_control(PSID, None).await,
+        "release_thread_control" => client.release_thread_control(PSID, None).await,
+        "extend_thread_control" => client.extend_thread_control(PSID, Duration::from_secs(60)).await,
+        other => panic!("unknown scenario operation {other}"),
+    }
+}
+
+/// Checks one call's outcome against `expect` (or `expect.then`).
+fn scenario_check(what: &str, expect: &Value, result: &Result<(), messenger_handover::Error>, took: Duration) {
+    match (&expect["kind"], result) {
+        (Value::Null, Ok(())) if expect.get("kind").is_some() => {}
+        (Value::Null, Err(e)) if expect.get("kind").is_some() => panic!("{what}: expected success, got {e:?}"),
+        (_, Ok(())) => panic!("{what}: expected an error, the call succeeded"),
+        (kind, Err(e)) => {
+            if let Some(kind) = kind.as_str() {
+                assert_eq!(e.kind().as_str(), kind, "{what}: {e:?}");
+            }
+            if let Some(t) = expect["timeout"].as_bool() {
+                assert_eq!(e.is_timeout(), t, "{what}: timeout? {e:?}");
+            }
+            if let Some(s) = expect["http_status"].as_u64() {
+                assert_eq!(e.http_status().map(u64::from), Some(s), "{what}: {e:?}");
+            }
+            if let Some(c) = expect["code"].as_i64() {
+                assert_eq!(e.graph().map(|g| g.code), Some(c), "{what}: {e:?}");
+            }
+            if let Some(r) = expect["retry_after"].as_f64() {
+                let got = e.graph().and_then(|g| g.retry_after).map(|d| d.as_secs_f64());
+                assert!(got.is_some_and(|g| (g - r).abs() < 1e-6), "{what}: retry_after {got:?} instead of {r}");
+            }
+        }
+    }
+    if let Some(ms) = expect["min_elapsed_ms"].as_u64() {
+        assert!(took >= Duration::from_millis(ms), "{what}: took {took:?}, less than {ms} ms");
+    }
+    if let Some(ms) = expect["max_elapsed_ms"].as_u64() {
+        assert!(took < Duration::from_millis(ms), "{what}: took {took:?}, not at once");
+    }
+}
+
+#[tokio::test]
+async fn fault_scenarios() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/faults/scenarios.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let scenarios = doc["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 40, "only {} scenarios in {path}", scenarios.len());
+    let emu = emulator().await;
+    let mut ran = 0;
+    for s in scenarios {
+        let name = s["name"].as_str().unwrap();
+        if let Some(why) = s["pending"].as_str() {
+            eprintln!("scenario {name}: skipped, pending {why}");
+            continue;
+        }
+        let c = &s["client"];
+        for op in s["operations"].as_array().unwrap() {
+            let op = op.as_str().unwrap();
+            let what = format!("{name} / {op}");
+            eprintln!("scenario {what}");
+            emu.reset();
+            for f in s["faults"].as_array().unwrap() {
+                fault(&emu, f.clone());
+            }
+            let mut b = builder(&emu);
+            if let Some(n) = c["max_retries"].as_u64() {
+                b = b.max_retries(u32::try_from(n).unwrap());
+            }
+            if let Some(ms) = c["timeout_ms"].as_u64() {
+                b = b.timeout(Duration::from_millis(ms));
+            }
+            if let Some(ms) = c["max_retry_wait_ms"].as_u64() {
+                b = b.max_retry_wait(Duration::from_millis(ms));
+            }
+            if let Some(n) = c["max_response_bytes"].as_u64() {
+                b = b.max_response_bytes(usize::try_from(n).unwrap());
+            }
+            let client = b.build().unwrap();
+            let expect = &s["expect"];
+            let started = Instant::now();
+            let result = scenario_call(&client, op).await;
+            scenario_check(&what, expect, &result, started.elapsed());
+            let requests = expect["requests"].as_u64().unwrap() as usize;
+            assert_eq!(log(&emu).len(), requests, "{what}: request log {:?}", log(&emu));
+            if let Some(ms) = expect["settle_ms"].as_u64() {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                assert_eq!(log(&emu).len(), requests, "{what}: after {ms} ms: {:?}", log(&emu));
+            }
+            if let Some(app) = expect["owner"].as_str() {
+                assert_eq!(owner(&emu, PSID).as_deref(), Some(app), "{what}: thread owner");
+            }
+            if let Some(then) = expect.get("then") {
+                let op = then["operation"].as_str().unwrap();
+                let started = Instant::now();
+                let result = scenario_call(&client, op).await;
+                scenario_check(&format!("{what}, then {op}"), then, &result, started.elapsed());
+                assert_eq!(log(&emu).len() as u64, then["requests"].as_u64().unwrap(), "{what}, then {op}");
+            }
+            ran += 1;
+        }
+    }
+    assert!(ran >= 60, "only {ran} scenario runs");
+}
