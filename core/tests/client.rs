@@ -406,7 +406,10 @@ async fn close_is_shared_by_every_clone_and_pager() {
     assert!(bot.is_closed() && clone.is_closed(), "one closed state for all clones");
     let err = bot.thread_owner(PSID).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
-    assert!(matches!(err, messenger_handover::Error::Transport { failure: messenger_handover::TransportFailure::Closed, .. }));
+    assert!(matches!(
+        err,
+        messenger_handover::Error::Transport { failure: messenger_handover::TransportFailure::Closed, .. }
+    ));
     assert!(pager.next_page().await.is_err(), "a pager made before close() stops too");
     assert!(log(&emu).is_empty(), "nothing sent after close(): {:?}", log(&emu));
 }
@@ -440,7 +443,10 @@ fn a_prefetch_cut_off_by_its_runtime_is_an_error_then_refetched() {
         let page = pager.next_page().await.unwrap().unwrap();
         assert!(page.has_next);
         // The prefetch of page two hangs until its runtime is dropped.
-        fault(&emu, json!({"match": {"path_contains": "conversations"}, "count": 1, "action": {"type": "delay", "ms": 30_000}}));
+        fault(
+            &emu,
+            json!({"match": {"path_contains": "conversations"}, "count": 1, "action": {"type": "delay", "ms": 30_000}}),
+        );
         // Let the prefetch reach the emulator.
         for _ in 0..200 {
             if log(&emu).len() >= 2 {

@@ -406,8 +406,7 @@ fn check_requests(v: &Value, op: &str, outcome: &Outcome, requests: &[RecordedRe
     // A conversations page announcing a next page starts its prefetch
     // (DESIGN: prefetch one) before the caller asks for page two: exactly
     // one more request, built from the cursor.
-    let prefetched =
-        op == "conversations_page" && outcome.as_ref().is_ok_and(|r| r["has_next"] == Value::Bool(true));
+    let prefetched = op == "conversations_page" && outcome.as_ref().is_ok_and(|r| r["has_next"] == Value::Bool(true));
     let total = if prefetched { count + 1 } else { count };
     if requests.len() != total {
         let seen: Vec<String> = requests.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
