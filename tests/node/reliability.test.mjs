@@ -85,44 +85,8 @@ test('GET gives up after maxRetries with a ServerError', async () => {
   assert.equal(seen('GET', '/thread_owner'), 4)
 })
 
-// ---------------------------- a POST that may have run is never sent twice
-
-const POST_FAULTS = [
-  ['status 500', { type: 'status', status: 500, body: UNAVAILABLE }, ServerError],
-  ['graph_error 1', { type: 'graph_error', error: { message: 'unknown', code: 1, is_transient: true } }, ServerError],
-  ['reset', { type: 'reset' }, TransportError],
-  ['reset_mid_body', { type: 'reset_mid_body' }, TransportError],
-  ['delay past timeout', { type: 'delay', ms: 700 }, TimeoutError],
-  ['truncated', { type: 'malformed', status: 200, body: '{"succ' }, ProtocolError],
-  ['success false', { type: 'malformed', status: 200, body: '{"success": false}' }, ProtocolError],
-  ['html 502', { type: 'malformed', status: 502, contentType: 'text/html', body: HTML_502 }, ProtocolError],
-]
-const CALLS = {
-  pass: (c) => c.passThreadControlToPageInbox(PSID),
-  take: (c) => c.takeThreadControl(PSID),
-  request: (c) => c.requestThreadControl(PSID),
-  release: (c) => c.releaseThreadControl(PSID),
-}
-
-for (const [name, action, cls] of POST_FAULTS) {
-  test(`POST never sent twice: ${name}`, async () => {
-    for (const [call, fn] of Object.entries(CALLS)) {
-      emu.reset()
-      emu.injectFault({ match: { method: 'POST' }, count: 10, action })
-      const e = await failure(fn(fast({ timeoutMs: 300 })))
-      assert.ok(e instanceof cls, `${name} ${call}: ${inspect(e)}`)
-      assert.equal(emu.state().faults_pending, 1, `${name} ${call}: one use of the fault, one POST`)
-      const posts = log().filter((r) => r.method === 'POST')
-      assert.equal(posts.length, 1, `${name} ${call}`)
-      assert.equal(posts[0].fault, action.type)
-      if (name === 'delay past timeout') {
-        assert.equal(e.code, 'ETIMEDOUT')
-        await sleep(800) // the emulator finishes the call after the client gave up: still one
-        assert.equal(log().filter((r) => r.method === 'POST').length, 1)
-      }
-    }
-  })
-}
+// A POST that may have run is never sent twice: every fault, on all five
+// thread-control POSTs, is in the shared scenarios (faults.test.mjs).
 
 // ------------------------------------------------ resets, delays, bodies
 

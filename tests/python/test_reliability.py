@@ -91,42 +91,8 @@ def test_get_gives_up_after_max_retries(emulator: Emulator) -> None:
     assert seen(emulator, "GET", "/thread_owner") == 4
 
 
-# ------------------------------- a POST that may have run is never sent twice
-
-POST_FAULTS = [
-    ("status 500", {"type": "status", "status": 500, "body": UNAVAILABLE}, errors.ServerError),
-    ("graph_error 1", {"type": "graph_error", "error": {"message": "unknown", "code": 1, "is_transient": True}},
-     errors.ServerError),
-    ("reset", {"type": "reset"}, errors.TransportError),
-    ("reset_mid_body", {"type": "reset_mid_body"}, errors.TransportError),
-    ("delay past timeout", {"type": "delay", "ms": 700}, errors.TimeoutError),
-    ("truncated", {"type": "malformed", "status": 200, "body": "{\"succ"}, errors.ProtocolError),
-    ("success false", {"type": "malformed", "status": 200, "body": "{\"success\": false}"}, errors.ProtocolError),
-    ("html 502", {"type": "malformed", "status": 502, "content_type": "text/html", "body": HTML_502},
-     errors.ProtocolError),
-]
-
-
-@pytest.mark.parametrize("name,action,cls", POST_FAULTS, ids=[f[0] for f in POST_FAULTS])
-@pytest.mark.parametrize("call", ["pass", "take", "request", "release"])
-def test_post_never_sent_twice(emulator: Emulator, name: str, action: Dict[str, Any], cls: type, call: str) -> None:
-    client = fast(emulator, timeout=0.3)
-    emulator.inject_fault({"match": {"method": "POST"}, "count": 10, "action": action})
-    fn = {
-        "pass": lambda: client.pass_thread_control_to_page_inbox(PSID),
-        "take": lambda: client.take_thread_control(PSID),
-        "request": lambda: client.request_thread_control(PSID),
-        "release": lambda: client.release_thread_control(PSID),
-    }[call]
-    err = fail(fn)
-    assert isinstance(err, cls), f"{name}: {err!r}"
-    assert emulator.state()["faults_pending"] == 1, f"{name}: exactly one use of the fault: one POST"
-    posts = [r for r in emulator.request_log() if r["method"] == "POST"]
-    assert len(posts) == 1 and posts[0]["fault"] == action["type"], posts
-    if name == "delay past timeout":
-        assert isinstance(err, builtins.TimeoutError)
-        time.sleep(0.8)  # the emulator finishes the call after the client gave up: still one
-        assert len([r for r in emulator.request_log() if r["method"] == "POST"]) == 1
+# A POST that may have run is never sent twice: every fault, on all five
+# thread-control POSTs, is in the shared scenarios (test_fault_scenarios.py).
 
 
 # ----------------------------------------------- resets, delays, bad bodies
