@@ -426,3 +426,19 @@ test('close() also stops pagers made before it', async () => {
   await assert.rejects(pager.nextPage(), { code: 'ERR_INVALID_STATE' })
   assert.equal(emu.requestLog().length, 0, 'nothing sent after close()')
 })
+
+test('the emulator limiter under 60 concurrent calls: exactly the budget succeeds, nothing retried', async () => {
+  emu.setRateLimit({ enabled: true, maxCalls: 20, windowSecs: 60, code: 80006, regainMinutes: 2 })
+  const client = fast({ maxRetryWaitMs: 10_000 })
+  const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => client.threadOwner(String(5_000_000 + i))))
+  const limited = results.filter((r) => r.status === 'rejected').map((r) => r.reason)
+  assert.equal(results.length - limited.length, 20, 'exactly the budget succeeds')
+  for (const e of limited) {
+    assert.ok(e instanceof RateLimitError, inspect(e))
+    assert.ok(e.retryAfter > 10 && e.retryAfter <= 120, `retryAfter ${e.retryAfter}`)
+  }
+  const sent = log().length
+  assert.ok(sent >= 20 && sent <= 60, `${sent}: each call sent at most once`)
+  await assert.rejects(client.threadOwner(PSID), RateLimitError)
+  assert.equal(log().length, sent, 'refused client-side')
+})

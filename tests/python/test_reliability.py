@@ -461,3 +461,21 @@ async def test_close_stops_pagers_too(emulator: Emulator) -> None:
     with pytest.raises(RuntimeError):
         await pager.next_page()
     assert emulator.request_log() == []
+
+
+async def test_emulator_limiter_under_60_concurrent_calls(emulator: Emulator) -> None:
+    emulator.set_rate_limit(enabled=True, max_calls=20, window_secs=60, code=80006, regain_minutes=2)
+    async with emulator.async_client(retry_base_delay=0.005, max_retry_wait=10) as client:
+        results = await asyncio.gather(*(client.thread_owner(str(5_000_000 + i)) for i in range(60)),
+                                       return_exceptions=True)
+        limited = [r for r in results if isinstance(r, BaseException)]
+        assert all(isinstance(e, errors.RateLimitError) for e in limited), limited
+        assert len(results) - len(limited) == 20, "exactly the budget succeeds"
+        for e in limited:
+            assert isinstance(e, errors.RateLimitError) and e.retry_after is not None
+            assert 10 < e.retry_after <= 120, e.retry_after
+        sent = len(emulator.request_log())
+        assert 20 <= sent <= 60, "each call sent at most once: a 2 min regain is not waited out"
+        with pytest.raises(errors.RateLimitError):
+            await client.thread_owner(PSID)
+        assert len(emulator.request_log()) == sent, "refused client-side"
