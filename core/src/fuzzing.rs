@@ -1,9 +1,31 @@
 //! Entry points for the fuzz targets in `core/fuzz`: every parser that reads
 //! bytes from the network, reachable without a server. Not a public API.
 
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use futures_util::FutureExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
+use crate::transport::Transport;
+
+/// A transport that never sends: it only holds the usage state the retry
+/// loop reads. `max_retry_wait` 0 makes `wait_out_throttle` return at once
+/// (ready, or the client-side throttle error) instead of sleeping.
+fn offline_transport() -> Option<Transport> {
+    static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
+    let http = HTTP.get_or_init(reqwest::Client::new).clone();
+    let url = url::Url::parse("http://127.0.0.1/v26.0/me/").ok()?;
+    let retry = RetryPolicy {
+        max_retries: 3,
+        max_retry_wait: Duration::ZERO,
+        base_delay: Duration::ZERO,
+        max_delay: Duration::ZERO,
+    };
+    Transport::new(http, url, Secret::new("fuzz-token-value".to_owned()), None, retry, 1 << 20).ok()
+}
 
 /// One fuzz input as a Graph answer: the first two bytes pick the status; the
 /// rest splits at the first NUL into a usage/`Retry-After` header value and
@@ -47,8 +69,18 @@ pub fn graph_response(status: u16, headers: &[(&str, &[u8])], body: &[u8]) {
         let _ = (u.max_call_count(), u.regain_access_in());
     }
     let retry_after = crate::transport::retry_after(&map);
+    // What the retry loop does with the answer: note the usage headers, then
+    // decide whether to resend (GET and POST) and whether to wait first.
+    if let Some(transport) = offline_transport() {
+        if let Some(u) = &usage {
+            transport.note_usage(u);
+        }
+        let _ = transport.wait_out_throttle().now_or_never();
+        let _ = transport.last_usage();
+    }
     let token = Secret::new("fuzz-token-value".to_owned());
-    let _ = crate::transport::error_from(&token, status, "application/json", body, usage, retry_after);
+    let err = crate::transport::error_from(&token, status, "application/json", body, usage, retry_after);
+    let _ = (RetryPolicy::should_retry(&err, true), RetryPolicy::should_retry(&err, false));
     let _ = crate::client::parse_thread_owner(body);
     let _ = crate::paging::parse_page(body);
     let _ = crate::client::parse_json::<serde_json::Value>(body);

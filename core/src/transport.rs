@@ -124,7 +124,7 @@ impl Transport {
         self.send_once(call).await
     }
 
-    async fn wait_out_throttle(&self) -> Result<()> {
+    pub(crate) async fn wait_out_throttle(&self) -> Result<()> {
         let until = *lock(&self.throttled_until);
         let Some(until) = until else { return Ok(()) };
         let now = Instant::now();
@@ -197,7 +197,7 @@ impl Transport {
         Err(error_from(&self.token, status.as_u16(), &content_type, &body, usage, retry_after_header))
     }
 
-    fn note_usage(&self, usage: &Usage) {
+    pub(crate) fn note_usage(&self, usage: &Usage) {
         *lock(&self.last_usage) = Some(usage.clone());
         let pause = usage
             .regain_access_in()

@@ -159,8 +159,8 @@ async fn no_error_kind_log_line_or_url_carries_a_secret() {
     let err = bot.take_thread_control(PSID, None).await.unwrap_err();
     assert!(err.is_timeout());
     record("transport timeout", err, &mut texts);
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let refused = builder.clone().base_url(format!("http://127.0.0.1:{closed_port}")).max_retries(1).build().unwrap();
+    let (_held, closed_url) = common::refusing_socket();
+    let refused = builder.clone().base_url(closed_url).max_retries(1).build().unwrap();
     record("transport refused", refused.thread_owner(PSID).await.unwrap_err(), &mut texts);
 
     // protocol: an HTML page and a truncated body that both echo the token, an oversized body.

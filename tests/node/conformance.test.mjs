@@ -84,7 +84,8 @@ async function call(client, op, a, server) {
         const page = await pager.nextPage()
         assert.ok(page, 'the pager returned no first page')
         if (page.hasNext) {
-          for (let i = 0; i < 100 && server.requests().length < 2; i++) await sleep(20)
+          // Up to 10 s (a loaded machine), the pager still open: closing it cancels the prefetch.
+          for (let i = 0; i < 500 && server.requests().length < 2; i++) await sleep(20)
         }
         pager.close()
         return { ok: { items: page.items, after: page.after, has_next: page.hasNext } }
@@ -122,8 +123,10 @@ function checkRequests(v, op, outcome, requests) {
     return
   }
   const count = v.request_count ?? 1
-  const prefetched = op === 'conversations_page' && outcome.ok?.has_next === true && requests.length === count + 1
-  if (!prefetched) assert.equal(requests.length, count, `expected ${count} request(s)`)
+  // A page announcing a next one starts its prefetch (DESIGN: prefetch one)
+  // before the caller asks for page two: exactly one more request.
+  const prefetched = op === 'conversations_page' && outcome.ok?.has_next === true
+  assert.equal(requests.length, prefetched ? count + 1 : count, `requests: ${JSON.stringify(requests.map((r) => r.query))}`)
   for (let i = 0; i < count; i++) checkRequest(`request ${i}`, v.request, requests[i])
   if (prefetched) {
     const next = { ...v.request, query: { ...(v.request.query ?? {}), after: outcome.ok.after } }
@@ -200,7 +203,7 @@ function checkError(want, err) {
 }
 
 test('there are conformance vectors', () => {
-  assert.ok(files.length >= 40, `only ${files.length} vectors in ${DIR}`)
+  assert.ok(files.length >= 90, `only ${files.length} vectors in ${DIR}`)
 })
 
 for (const file of files) {

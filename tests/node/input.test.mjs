@@ -94,11 +94,11 @@ test('the constructor checks its options', () => {
 test('no error message or stack shows the token', () => {
   const token = 'EAAG-secret-in-constructor'
   for (const opts of [{ pageId: '' }, { baseUrl: 'ftp://x' }, { timeoutMs: -1 }]) {
-    try {
-      new Client({ accessToken: token, ...opts })
-      assert.fail('should throw')
-    } catch (e) {
-      assert.ok(!e.message.includes(token) && !String(e.stack).includes(token))
-    }
+    // assert.throws: a constructor that does not throw fails the test (a
+    // try/catch would swallow its own assert.fail).
+    assert.throws(
+      () => new Client({ accessToken: token, ...opts }),
+      (e) => !e.message.includes(token) && !String(e.stack).includes(token),
+    )
   }
 })

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+import messenger_handover as mh
+
 from messenger_handover import PAGE_INBOX_APP_ID, App, AsyncClient, Client, ThreadOwner
 from messenger_handover.testing import Emulator
 
@@ -161,3 +163,34 @@ def test_client_threads_share_the_runtime(emulator: Emulator) -> None:
     with emulator.client() as client, ThreadPoolExecutor(8) as pool:
         owners = list(pool.map(lambda i: client.thread_owner(str(1000 + i)), range(64)))
     assert all(o is not None and o.app_id == emulator.primary.app_id for o in owners)
+
+
+def test_emulator_info_port_app_and_reset(emulator: Emulator) -> None:
+    info = emulator.info()
+    assert info["url"] == emulator.url == f"http://127.0.0.1:{emulator.port}"
+    assert info["page_id"] == emulator.page_id
+    assert isinstance(emulator.port, int) and 0 < emulator.port < 65536
+    for role in ("primary", "secondary", "page_inbox"):
+        app = emulator.app(role)
+        assert app.app_id == info["apps"][role]["app_id"] and app.token == info["apps"][role]["token"]
+    assert emulator.app("page_inbox").app_id == "263902037430900"
+    with pytest.raises(ValueError):
+        emulator.app("nobody")
+    with emulator.client() as bot:
+        bot.pass_thread_control_to_page_inbox("4242")
+        emulator.inject_fault({"action": {"type": "reset"}})
+        assert emulator.state()["threads"]["4242"]["owner_role"] == "page_inbox"
+        emulator.reset()
+        assert emulator.request_log() == [] and emulator.state()["faults_pending"] == 0
+        assert "4242" not in emulator.state()["threads"], "threads back to the start"
+        assert bot.thread_owner("4242") is not None  # no fault left, the thread is the bot's again
+        assert emulator.state()["threads"]["4242"]["owner_role"] == "primary"
+
+
+def test_max_response_bytes(emulator: Emulator) -> None:
+    big = '{"data": [{"thread_owner": {"app_id": "1"}, "pad": "' + "x" * 4096 + '"}]}'
+    emulator.inject_fault({"count": 2, "action": {"type": "malformed", "status": 200, "body": big}})
+    with pytest.raises(mh.ProtocolError) as info:
+        emulator.client(max_response_bytes=1024).thread_owner("1")
+    assert "1024" in str(info.value) and len(emulator.request_log()) == 1
+    assert emulator.client(max_response_bytes=8192).thread_owner("1") is not None  # under the cap

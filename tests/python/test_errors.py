@@ -120,7 +120,7 @@ def test_rate_limit_from_the_limiter(emulator: Emulator) -> None:
     client.thread_owner(PSID)
     started = time.monotonic()
     err = fail(lambda: client.thread_owner(PSID))
-    assert time.monotonic() - started < 2, "a wait longer than max_retry_wait raises at once"
+    assert time.monotonic() - started < 10, "a wait longer than max_retry_wait (60 s asked for) raises at once"
     assert isinstance(err, errors.RateLimitError) and err.kind == "rate_limit"
     assert err.retry_after is not None and err.retry_after >= 1
     # Either the Graph API throttled the call (613), or the client saw usage at
@@ -136,7 +136,7 @@ def test_rate_limit_retry_after(emulator: Emulator) -> None:
         "error": {"message": "(#613) Calls to this api have exceeded the rate limit.", "type": "OAuthException", "code": 613}}})
     started = time.monotonic()
     err = fail(lambda: emulator.client(max_retries=3, max_retry_wait=1).thread_owner(PSID))
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10, "not the 120 s asked for"
     assert isinstance(err, errors.RateLimitError) and err.code == 613 and err.retry_after == pytest.approx(120)
     assert len(emulator.request_log()) == 1
     assert_round_trip(err)
@@ -146,17 +146,20 @@ def test_server_error_5xx_and_retry(emulator: Emulator) -> None:
     emulator.inject_fault({"match": {"method": "GET"}, "count": 1, "action": {"type": "status", "status": 503}})
     owner = emulator.client(max_retries=1, retry_base_delay=0.01).thread_owner(PSID)
     assert owner is not None  # retried once, then fine
+    emulator.clear_request_log()
     emulator.inject_fault({"match": {"method": "GET"}, "count": 5, "action": {"type": "status", "status": 502, "body": "{}"}})
-    err = fail(lambda: emulator.client(max_retries=0).thread_owner(PSID))
-    # Every HTTP 5xx is `server`, whatever its body (DESIGN's error table).
+    err = fail(lambda: emulator.client(max_retries=2, retry_base_delay=0.001).thread_owner(PSID))
+    # Every HTTP 5xx is `server`, whatever its body (DESIGN's error table), and a GET is retried through it.
     assert type(err) is errors.ServerError and err.kind == "server" and err.http_status == 502
+    assert len(emulator.request_log()) == 3, "a GET is retried through a bare 502: 1 + max_retries 2"
 
 
 def test_post_not_retried_on_server_error(emulator: Emulator) -> None:
     emulator.inject_fault({"match": {"method": "POST"}, "count": 3, "action": {"type": "status", "status": 500}})
     emulator.clear_request_log()
     err = fail(lambda: emulator.client(max_retries=3, retry_base_delay=0.01).pass_thread_control_to_page_inbox(PSID))
-    assert isinstance(err, (errors.ServerError, errors.ProtocolError))
+    # Its kind (a 500 without a Graph body) is issue 16's; status and count are pinned.
+    assert err.http_status == 500
     assert len(emulator.request_log()) == 1, "a POST the Graph API may have run is never sent twice"
 
 
@@ -171,11 +174,11 @@ def test_transport_reset(emulator: Emulator) -> None:
 
 
 def test_timeout(emulator: Emulator) -> None:
-    emulator.inject_fault({"match": {"path_contains": "thread_owner"}, "action": {"type": "delay", "ms": 3000}})
+    emulator.inject_fault({"match": {"path_contains": "thread_owner"}, "action": {"type": "delay", "ms": 20_000}})
     started = time.monotonic()
     with pytest.raises(builtins.TimeoutError) as info:
         emulator.client(max_retries=0, timeout=0.3).thread_owner(PSID)
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 10, "not the 20 s delay"
     err = info.value
     assert isinstance(err, errors.TimeoutError) and isinstance(err, errors.TransportError)
     assert err.kind == "transport"
@@ -185,8 +188,11 @@ def test_timeout(emulator: Emulator) -> None:
 def test_protocol_html_and_truncated(emulator: Emulator) -> None:
     emulator.inject_fault({"match": {"path_contains": "thread_owner"}, "action": {
         "type": "malformed", "status": 502, "body": "<html><body>Bad Gateway</body></html>", "content_type": "text/html"}})
+    emulator.clear_request_log()
     err = fail(lambda: emulator.client(max_retries=0).thread_owner(PSID))
     assert type(err) is errors.ServerError and err.http_status == 502, "a 5xx is `server` whatever its body"
+    assert "<html" not in str(err)
+    assert len(emulator.request_log()) == 1
     emulator.inject_fault({"match": {"path_contains": "thread_owner"}, "action": {"type": "malformed", "status": 200, "body": '{"data": [{"thread_'}})
     err = fail(lambda: emulator.client(max_retries=0).thread_owner(PSID))
     assert type(err) is errors.ProtocolError and err.kind == "protocol"
@@ -207,6 +213,9 @@ def test_no_secret_in_any_string(emulator: Emulator) -> None:
         assert all(secret not in t for t in texts)
     with pytest.raises(TypeError):
         pickle.dumps(emulator.primary)
+    assert client.thread_owner(PSID) is not None
     log = emulator.request_log()
+    assert len(log) == 1, log
     for entry in log:
-        assert emulator.primary.token not in repr(entry)
+        for secret in (emulator.primary.token, emulator.primary.secret):
+            assert secret not in repr(entry)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+# Hard dependencies of `make test` (mk/python.mk installs them): a missing one
+# fails the suite instead of skipping the notebook silently.
+import nbclient
+import nbformat
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "examples" / "notebook.ipynb"
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from messenger_handover import Conversation, Folder, Page, Platform
@@ -37,13 +40,40 @@ def test_plain_strings_and_enums_are_the_same(emulator: Emulator) -> None:
     assert a == b and a
 
 
+def wait_for_requests(emu: Emulator, n: int) -> list:
+    deadline = time.monotonic() + 10  # generous: a loaded CI box
+    while len(conversation_requests(emu)) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return conversation_requests(emu)
+
+
+def test_the_next_page_is_prefetched_before_it_is_asked_for(emulator: Emulator) -> None:
+    with emulator.client() as client:
+        pager = client.conversations(page_size=10)
+        page = pager.next_page()
+        assert page is not None and page.has_next and page.after
+        # Page two is requested while the caller still holds page one.
+        reqs = wait_for_requests(emulator, 2)
+        assert len(reqs) == 2, reqs
+        assert "after" not in reqs[0]["query"] and reqs[1]["query"]["after"] == page.after
+        time.sleep(0.3)
+        assert len(conversation_requests(emulator)) == 2, "one page ahead, never two"
+        second = pager.next_page()  # served by the prefetch: nothing more is sent for it...
+        assert second is not None and [c.id for c in second.items]
+        reqs = wait_for_requests(emulator, 3)  # ...and page three is prefetched in turn
+        assert len(reqs) == 3 and reqs[2]["query"]["after"] == second.after
+
+
 def test_break_early_stops_fetching(emulator: Emulator) -> None:
     with emulator.client() as client:
-        for i, _conv in enumerate(client.conversations(page_size=10)):
+        pager = client.conversations(page_size=10)
+        for i, _conv in enumerate(pager):
             if i == 2:
                 break
-    # The first page, and at most the one prefetched while we looked at it.
-    assert 1 <= len(conversation_requests(emulator)) <= 2
+        # The page being read, and the one prefetched while we looked at it.
+        assert len(wait_for_requests(emulator, 2)) == 2
+        time.sleep(0.3)
+    assert len(conversation_requests(emulator)) == 2, "nothing more after the break"
 
 
 def test_pages_and_resume(emulator: Emulator) -> None:
@@ -102,6 +132,11 @@ async def test_async_to_the_end_break_and_resume(emulator: Emulator) -> None:
         rest = await client.conversations(folder="other", page_size=10, after=pager.after).to_list()
         assert head + [c.id for c in rest] == everything
         emulator.clear_request_log()
-        async for _ in client.conversations(page_size=5):
+        pager = client.conversations(page_size=5)
+        async for _ in pager:
             break
-    assert 1 <= len(conversation_requests(emulator)) <= 2
+        deadline = time.monotonic() + 10
+        while len(conversation_requests(emulator)) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)
+    assert len(conversation_requests(emulator)) == 2, "the page read and the one prefetched, nothing more"

@@ -191,3 +191,25 @@ def test_parse_batch_every_kind() -> None:
         parse_events(b"{not json")
     handler = WebhookHandler("k")
     assert handler.handle("POST", None, {"x-hub-signature-256": sign("k", b"{nope")}, b"{nope").status == 400
+
+
+async def test_simulate_message_async_reaches_the_webhook(emulator: Emulator, receiver: Receiver) -> None:
+    emulator.set_webhook("page_inbox", receiver.url)
+    await emulator.simulate_message_async("556", "from asyncio")  # the bot owns 556: a standby copy
+    receiver.wait(1)
+    handler = WebhookHandler(app_secret=emulator.page_inbox.secret)
+    body, headers = receiver.deliveries[0]
+    events = handler.events(body, {k.lower(): v for k, v in headers.items()}["x-hub-signature-256"])
+    assert any(isinstance(e, Standby) and e.psid == "556" and e.event["message"]["text"] == "from asyncio" for e in events)
+
+
+def test_webhook_handler_subscribe() -> None:
+    handler = WebhookHandler(app_secret="s3cret", verify_token="vt")
+    q = "hub.mode=subscribe&hub.verify_token=vt&hub.challenge=1158201444"
+    assert handler.subscribe(q) == "1158201444"
+    assert handler.subscribe({"hub.mode": "subscribe", "hub.verify_token": "vt", "hub.challenge": "7"}) == "7"
+    assert handler.subscribe([("hub.mode", "subscribe"), ("hub.verify_token", "vt"), ("hub.challenge", "8")]) == "8"
+    with pytest.raises(SubscriptionError):
+        handler.subscribe("hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1")
+    with pytest.raises(SubscriptionError):
+        WebhookHandler(app_secret="s3cret").subscribe(q)  # no verify_token configured

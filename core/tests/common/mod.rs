@@ -22,3 +22,14 @@ pub fn log(emu: &Emulator) -> Vec<Value> {
 pub fn seen(emu: &Emulator, method: &str, edge: &str) -> usize {
     log(emu).iter().filter(|r| r["method"] == method && r["path"].as_str().unwrap_or("").ends_with(edge)).count()
 }
+
+/// A socket bound to a free port but not listening: connections to it are
+/// refused, and no other process can take the port while it is held (a
+/// listener bound, then closed, leaves the port free for anyone). Returns
+/// the socket (keep it alive; `listen()` it to start serving) and its URL.
+pub fn refusing_socket() -> (tokio::net::TcpSocket, String) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let url = format!("http://127.0.0.1:{}", socket.local_addr().unwrap().port());
+    (socket, url)
+}
