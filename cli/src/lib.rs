@@ -156,7 +156,7 @@ struct ConversationsArgs {
     #[command(flatten)]
     filters: Filters,
     /// Stop after N conversations
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     limit: Option<u64>,
     /// Write JSON lines (.jsonl) or CSV (.csv) to this file instead of stdout
     #[arg(long, value_name = "FILE")]
@@ -496,7 +496,7 @@ async fn walk_and_report(
     let summary = outcome?;
     if let walk::Sink::File { path, .. } = &sink {
         let line = format!(
-            "wrote {} conversations ({} calls, {} duplicates dropped) to {}",
+            "wrote {} conversations ({} pages, {} duplicates dropped) to {}",
             summary.conversations,
             summary.pages,
             summary.duplicates,
@@ -509,7 +509,7 @@ async fn walk_and_report(
                 "ok": !summary.interrupted,
                 "out": path.display().to_string(),
                 "conversations": summary.conversations,
-                "calls": summary.pages,
+                "pages": summary.pages,
                 "duplicates": summary.duplicates,
                 "interrupted": summary.interrupted,
             })))?,
