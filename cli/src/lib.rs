@@ -51,7 +51,7 @@ Output:
 ";
 
 #[derive(Parser, Debug)]
-#[command(name = "messenger-handover", version, about = ABOUT, propagate_version = true)]
+#[command(name = "messenger-handover", version, about = ABOUT, propagate_version = true, args_override_self = true)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -535,7 +535,7 @@ fn progress_bar(allowed: bool, limit: Option<u64>) -> ProgressBar {
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         ),
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(
-            ProgressStyle::with_template("{spinner} {pos} conversations {msg} ({elapsed}, {per_sec})")
+            ProgressStyle::with_template("{spinner} {pos} conversations {msg} ({elapsed})")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         ),
     };

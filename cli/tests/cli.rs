@@ -149,6 +149,25 @@ fn thread_control_round_trip() {
 }
 
 #[test]
+fn shared_options_reach_the_request() {
+    let env = Env::start(Mode::Handover, 10);
+    let page = messenger_handover_emulator::PAGE_ID;
+    let run = env.run(&["owner", "9", "--page-id", page, "--api-version", "v25.0"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let last = env.emu.request_log().pop().unwrap();
+    assert_eq!(last.path, format!("/v25.0/{page}/thread_owner"));
+    assert_eq!(last.auth, Some("header"), "the token travels in the Authorization header");
+
+    for bad in [&["--api-version", "26"][..], &["--page-id", "a/b"], &["--base-url", "http://example.com"]] {
+        let mut args = bad.to_vec();
+        args.extend(["owner", "9"]);
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+        assert!(run.stderr.starts_with("messenger-handover: invalid_input: "), "{}", run.stderr);
+    }
+}
+
+#[test]
 fn extend_takes_humane_durations() {
     let env = Env::start(Mode::Routing, 10);
     assert_eq!(env.owner("300"), Value::Null, "idle under Conversation Routing");
