@@ -21,6 +21,8 @@ pub const DEFAULT_API_VERSION: &str = "v26.0";
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
 /// The Page Inbox app: passing a thread to it hands the chat to humans.
 pub const PAGE_INBOX_APP_ID: &str = "263902037430900";
+/// The Instagram Inbox app: the Page Inbox's counterpart for Instagram threads.
+pub const INSTAGRAM_INBOX_APP_ID: &str = "1217981644879628";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
@@ -32,7 +34,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// rate-limit usage.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Transport>,
+    pub(crate) inner: Arc<Transport>,
     page_id: Arc<str>,
     api_version: Arc<str>,
 }
@@ -217,8 +219,8 @@ fn parse_base_url(raw: &str) -> Result<Url> {
 }
 
 #[derive(Deserialize)]
-struct DataList<T> {
-    data: Vec<T>,
+pub(crate) struct DataList<T> {
+    pub(crate) data: Vec<T>,
 }
 
 impl Client {
@@ -271,15 +273,7 @@ impl Client {
     async fn post_success(&self, edge: &str, body: Value) -> Result<()> {
         let body = serde_json::to_vec(&body).map_err(|e| Error::invalid("metadata", e.to_string()))?;
         let answer = self.inner.execute(&Call { method: Method::POST, edge, query: &[], body: Some(body) }).await?;
-        let parsed: Value = parse_json(&answer)?;
-        match parsed.get("success") {
-            Some(Value::Bool(true)) => Ok(()),
-            Some(Value::Bool(false)) => Err(Error::protocol(
-                format!("the Graph API answered {{\"success\": false}} to {edge}: the call did not take effect"),
-                Some(200),
-            )),
-            _ => Err(Error::protocol(format!("the answer to {edge} has no \"success\" field"), Some(200))),
-        }
+        parse_success(edge, &answer)
     }
 
     /// Which app controls the thread with this user, or `None` when the
@@ -358,6 +352,19 @@ impl Client {
 pub(crate) fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T> {
     serde_json::from_slice(body)
         .map_err(|e| Error::protocol(format!("the answer is not the expected JSON: {e}"), Some(200)))
+}
+
+/// A thread-control answer: `{"success": true}`; anything else is a failure.
+pub(crate) fn parse_success(edge: &str, answer: &[u8]) -> Result<()> {
+    let parsed: Value = parse_json(answer)?;
+    match parsed.get("success") {
+        Some(Value::Bool(true)) => Ok(()),
+        Some(Value::Bool(false)) => Err(Error::protocol(
+            format!("the Graph API answered {{\"success\": false}} to {edge}: the call did not take effect"),
+            Some(200),
+        )),
+        _ => Err(Error::protocol(format!("the answer to {edge} has no \"success\" field"), Some(200))),
+    }
 }
 
 pub(crate) fn parse_thread_owner(body: &[u8]) -> Result<Option<ThreadOwner>> {

@@ -72,6 +72,13 @@ impl GraphError {
         Self::new(400, 2018321, None, OAUTH, "(#2018321) This app already owns the thread")
     }
 
+    /// More than 50 operations in one batch (https://developers.facebook.com/docs/graph-api/batch-requests).
+    pub fn batch_too_large() -> Self {
+        let mut e = Self::param("(#100) Too many requests in batch message. Maximum batch size is 50");
+        e.kind = "GraphBatchException";
+        e
+    }
+
     pub fn recipient_required() -> Self {
         Self::param("(#100) The parameter recipient is required")
     }

@@ -44,6 +44,9 @@ const POST_EDGES: [&str; 5] = [
 ];
 
 pub fn dispatch(shared: &Shared, inner: &mut Inner, call: &Call<'_>) -> Result<Outcome, GraphError> {
+    if call.page_segment != shared.page_id && call.page_segment != "me" {
+        return Err(GraphError::unsupported(call.method, call.page_segment));
+    }
     let Some(edge) = call.edge else {
         return match call.method {
             "GET" => Ok(Outcome::plain(json!({"name": "Emulated Helpdesk Page", "id": shared.page_id}))),

@@ -10,6 +10,7 @@
 //! ```
 
 mod admin;
+mod batch;
 mod config;
 mod conversations;
 mod error;

@@ -42,6 +42,9 @@ pub struct LoggedRequest {
     pub status: u16,
     pub error_code: Option<i64>,
     pub fault: Option<String>,
+    /// The operation's position when it came inside a batch request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_index: Option<usize>,
 }
 
 #[derive(Debug)]
