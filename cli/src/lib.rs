@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use messenger_handover::{Client, ConversationsQuery, Folder, Platform, PAGE_INBOX_APP_ID};
+use messenger_handover::{Client, ConversationsQuery, Folder, Platform};
 use serde_json::json;
 
 pub mod exit;
@@ -85,11 +85,11 @@ enum Command {
         /// The user's page-scoped id
         psid: String,
     },
-    /// Pass the thread to another app, or to the Page Inbox (humans)
+    /// Pass the thread to another app, or to the Page Inbox or Instagram Inbox (humans)
     Pass {
         psid: String,
-        /// An app id, or `inbox` for the Page Inbox
-        #[arg(long, value_name = "APP_ID|inbox")]
+        /// An app id, `inbox` (the Page Inbox) or `instagram-inbox`
+        #[arg(long, value_name = "APP_ID|inbox|instagram-inbox")]
         to: String,
         /// Text the receiving app gets with the handover
         #[arg(long)]
@@ -110,6 +110,8 @@ enum Command {
     },
     /// The apps with a role on the Page besides this one
     Receivers,
+    /// Whether Conversation Routing and multi-app messaging are on for the Page
+    FeatureStatus,
     /// List the Page's conversations, newest first
     Conversations(ConversationsArgs),
     /// Write the Page's conversations (every folder unless --folder) to a file
@@ -375,17 +377,22 @@ async fn command(client: &Client, command: Command, mode: Mode) -> Result<(), Cl
             emit(&text)
         }
         Command::Pass { psid, to, metadata } => {
-            let target = if to == "inbox" {
-                client.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await?;
-                PAGE_INBOX_APP_ID.to_owned()
-            } else {
-                client.pass_thread_control(&psid, &to, metadata.as_deref()).await?;
-                to
+            let inbox = match to.as_str() {
+                "inbox" => Some((Platform::Messenger, "the Page Inbox")),
+                "instagram-inbox" => Some((Platform::Instagram, "the Instagram Inbox")),
+                _ => None,
             };
-            let human = if target == PAGE_INBOX_APP_ID {
-                format!("thread {psid}: passed to the Page Inbox (app {target})")
-            } else {
-                format!("thread {psid}: passed to app {target}")
+            let (target, human) = match inbox {
+                Some((platform, name)) => {
+                    client.pass_thread_control_to_inbox(&psid, metadata.as_deref(), platform).await?;
+                    let id = platform.inbox_app_id();
+                    (id.to_owned(), format!("thread {psid}: passed to {name} (app {id})"))
+                }
+                None => {
+                    client.pass_thread_control(&psid, &to, metadata.as_deref()).await?;
+                    let human = format!("thread {psid}: passed to app {to}");
+                    (to, human)
+                }
             };
             done(mode, &human, json!({ "ok": true, "action": "pass", "psid": psid, "target_app_id": target }))
         }
@@ -424,6 +431,23 @@ async fn command(client: &Client, command: Command, mode: Mode) -> Result<(), Cl
                     Mode::Plain => format!("{}\t{}\n", app.id, output::cell(name)),
                 });
             }
+            emit(&text)
+        }
+        Command::FeatureStatus => {
+            let status = client.feature_status().await?;
+            let rows = [
+                ("hop_v2", "Conversation Routing (Messenger)", status.hop_v2),
+                ("msgr_multi_app", "several apps on Messenger", status.msgr_multi_app),
+                ("ig_multi_app", "several apps on Instagram", status.ig_multi_app),
+            ];
+            let table = Table::new(&[34]);
+            let text: String = match mode {
+                Mode::Json => json_line(&json!(status)),
+                Mode::Human => {
+                    rows.iter().map(|(_, name, on)| table.row(&[name, if *on { "on" } else { "off" }])).collect()
+                }
+                Mode::Plain => rows.iter().map(|(key, _, on)| format!("{key}\t{on}\n")).collect(),
+            };
             emit(&text)
         }
         Command::Conversations(args) => {

@@ -84,7 +84,11 @@ impl Env {
 
     fn fault(&self, method: &str, path: &str, count: u32, action: FaultAction) {
         self.emu.inject_fault(FaultSpec {
-            matcher: FaultMatch { method: Some(method.into()), path_contains: Some(path.into()) },
+            matcher: FaultMatch {
+                method: Some(method.into()),
+                path_contains: Some(path.into()),
+                ..FaultMatch::default()
+            },
             count,
             action,
         });
@@ -165,6 +169,28 @@ fn shared_options_reach_the_request() {
         assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
         assert!(run.stderr.starts_with("messenger-handover: invalid_input: "), "{}", run.stderr);
     }
+}
+
+#[test]
+fn pass_to_the_instagram_inbox_and_feature_status() {
+    let env = Env::start(Mode::Routing, 10);
+    env.run(&["take", "77"]);
+    // The core picks the Instagram Inbox app; what the emulator makes of it is its business.
+    env.run(&["pass", "77", "--to", "instagram-inbox"]);
+    let body = env.emu.request_log().pop().and_then(|r| r.body).unwrap();
+    assert_eq!(body["target_app_id"], messenger_handover::INSTAGRAM_INBOX_APP_ID);
+
+    // A Graph answer as Meta documents it, served as is by the emulator.
+    let answer = r#"{"messaging_feature_status":{"hop_v2":true,"msgr_multi_app":true,"ig_multi_app":false},"id":"1"}"#;
+    let canned = || FaultAction::Malformed { status: 200, body: answer.into(), content_type: None };
+    env.fault("GET", "/", 2, canned());
+    let run = env.run(&["feature-status", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json_lines(), [json!({"hop_v2": true, "msgr_multi_app": true, "ig_multi_app": false})]);
+    let run = env.run(&["feature-status"]);
+    assert_eq!(run.stdout, "hop_v2\ttrue\nmsgr_multi_app\ttrue\nig_multi_app\tfalse\n");
+    let last = env.emu.request_log().pop().unwrap();
+    assert_eq!(last.query.get("fields").map(String::as_str), Some("messaging_feature_status"));
 }
 
 #[test]
