@@ -243,12 +243,25 @@ where
         Err(code) => return code,
     };
     let mut secrets = vec![env_token];
-    let result = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::io("tokio runtime", e))
-        .and_then(|rt| rt.block_on(execute(cli, &mut secrets)));
+    let work = |secrets: &mut Vec<String>| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::io("tokio runtime", e))
+            .and_then(|rt| rt.block_on(execute(cli, secrets)))
+    };
+    // A runtime cannot block inside another: called from async code (a
+    // binding's worker), run on a thread of its own.
+    let result = if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| {
+            s.spawn(|| work(&mut secrets))
+                .join()
+                .unwrap_or_else(|_| Err(CliError::io("command thread", std::io::Error::other("panicked"))))
+        })
+    } else {
+        work(&mut secrets)
+    };
     match result {
         Ok(()) | Err(CliError::StdoutClosed) => exit::SUCCESS,
         Err(e) => {

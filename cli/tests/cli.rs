@@ -538,4 +538,12 @@ fn help_version_and_the_library_entry() {
     assert_eq!(messenger_handover_cli::run(["messenger-handover", "--version"]), 0);
     assert_eq!(messenger_handover_cli::run(["messenger-handover", "owner"]), 2);
     assert_eq!(messenger_handover_cli::run(["messenger-handover", "no-such-command"]), 2);
+
+    // From inside a tokio runtime (a binding's async context) too.
+    let env = Env::start(Mode::Handover, 10);
+    let file = tmp("in-runtime").join("token");
+    std::fs::write(&file, &env.token).unwrap();
+    let args = ["mh", "--base-url", env.emu.url(), "--token-file", file.to_str().unwrap(), "take", "5"];
+    let code = env._rt.block_on(async { messenger_handover_cli::run(args) });
+    assert_eq!(code, 0);
 }
