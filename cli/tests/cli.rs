@@ -23,7 +23,7 @@ struct Env {
     emu: Emulator,
     token: String,
     secret: String,
-    _rt: tokio::runtime::Runtime,
+    rt: tokio::runtime::Runtime,
 }
 
 struct Run {
@@ -45,7 +45,7 @@ impl Env {
         let emu = rt.block_on(Emulator::start(config)).unwrap();
         let token = emu.apps().primary.token.clone();
         let secret = emu.apps().primary.secret.clone();
-        Env { emu, token, secret, _rt: rt }
+        Env { emu, token, secret, rt }
     }
 
     /// The command with the token in the environment, never in argv.
@@ -544,6 +544,6 @@ fn help_version_and_the_library_entry() {
     let file = tmp("in-runtime").join("token");
     std::fs::write(&file, &env.token).unwrap();
     let args = ["mh", "--base-url", env.emu.url(), "--token-file", file.to_str().unwrap(), "take", "5"];
-    let code = env._rt.block_on(async { messenger_handover_cli::run(args) });
+    let code = env.rt.block_on(async { messenger_handover_cli::run(args) });
     assert_eq!(code, 0);
 }
