@@ -64,6 +64,18 @@ impl GraphError {
         e
     }
 
+    /// Take without a default app under Conversation Routing (the wording the
+    /// Graph API answers, issue 17).
+    pub fn take_without_routing() -> Self {
+        Self::new(
+            400,
+            27,
+            None,
+            OAUTH,
+            "(#27) Take thread control is not supported when Conversation Routing is not enabled",
+        )
+    }
+
     pub fn only_primary_take() -> Self {
         Self::new(400, 2018171, None, OAUTH, "(#2018171) Only the Primary Receiver can take thread control")
     }
@@ -99,6 +111,11 @@ impl GraphError {
 
     pub fn unknown_path(rest: &str) -> Self {
         Self::new(400, 2500, None, OAUTH, &format!("Unknown path components: {rest}"))
+    }
+
+    /// A malformed `fields` expression.
+    pub fn syntax(msg: &str) -> Self {
+        Self::new(400, 2500, None, OAUTH, msg)
     }
 
     pub fn nonexisting_field(field: &str, node: &str) -> Self {

@@ -27,8 +27,12 @@ const JSON_TYPE: &str = "application/json; charset=UTF-8";
 
 pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>, conn: Arc<ConnInfo>) -> io::Result<Response<Body>> {
     let (parts, body) = req.into_parts();
-    let bytes = match server::read_body(body, BODY_CAP).await {
+    let timeout = Duration::from_millis(shared.config.header_read_timeout_ms.max(1));
+    let bytes = match server::read_body(body, BODY_CAP, timeout).await {
         Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+            return Ok(respond(408, "text/plain", "request body timed out", &[]))
+        }
         Err(_) => return Ok(respond(413, "text/plain", "request body too large", &[])),
     };
     let path = parts.uri.path();
