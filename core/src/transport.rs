@@ -130,10 +130,14 @@ impl Transport {
 
     fn url_for(&self, call: &Call<'_>) -> Result<Url> {
         let mut url = self.page_url.clone();
-        url.path_segments_mut()
-            .map_err(|_| Error::invalid("base_url", "cannot be a base URL"))?
-            .pop_if_empty()
-            .push(call.edge);
+        let mut segments = url.path_segments_mut().map_err(|_| Error::invalid("base_url", "cannot be a base URL"))?;
+        segments.pop_if_empty();
+        match call.edge.strip_prefix('/') {
+            // `/{node}/{edge}`: an edge of another node (a conversation's messages), beside the Page.
+            Some(path) => segments.pop().extend(path.split('/')),
+            None => segments.push(call.edge),
+        };
+        drop(segments);
         if !call.query.is_empty() || self.appsecret_proof.is_some() {
             let mut pairs = url.query_pairs_mut();
             pairs.extend_pairs(call.query.iter());
