@@ -50,7 +50,7 @@ pub fn graph_response(status: u16, headers: &[(&str, &[u8])], body: &[u8]) {
     let token = Secret::new("fuzz-token-value".to_owned());
     let _ = crate::transport::error_from(&token, status, "application/json", body, usage, retry_after);
     let _ = crate::client::parse_thread_owner(body);
-    let _ = crate::paging::parse_page(body);
+    let _ = crate::paging::parse_page::<crate::model::Conversation>(body);
     let _ = crate::client::parse_json::<serde_json::Value>(body);
 }
 

@@ -24,7 +24,9 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;
+mod messages;
 mod model;
+mod pacing;
 mod paging;
 mod retry;
 pub mod routing;
@@ -41,7 +43,8 @@ pub use client::{
 };
 pub use error::{Error, ErrorKind, GraphError, Result, TransportFailure};
 pub use model::{App, Conversation, Folder, Page, Participant, Platform, ThreadOwner};
-pub use paging::{ConversationPager, ConversationsQuery};
+pub use messages::{Message, MessagePager, MessagesQuery, DEFAULT_MESSAGE_FIELDS, MAX_INLINE_MESSAGES};
+pub use paging::{ConversationPager, ConversationsQuery, PageItem, Pager, Position, DEFAULT_FIELDS, MAX_EMPTY_PAGES};
 pub use routing::FeatureStatus;
 pub use secret::hmac_sha256_hex;
 pub use usage::{BusinessUseCaseUsage, Usage, UsageFigures};
