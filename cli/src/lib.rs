@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use messenger_handover::{Client, ConversationsQuery, Folder, Platform};
+use messenger_handover::{Client, ConversationsQuery, Folder, Platform, DEFAULT_FIELDS};
 use serde_json::json;
 
 pub mod exit;
@@ -29,9 +29,6 @@ use output::{emit, json_line, Mode, Table};
 /// The environment variables the command reads.
 pub const TOKEN_ENV: &str = "PAGE_ACCESS_TOKEN";
 pub const APP_SECRET_ENV: &str = "APP_SECRET";
-
-/// The fields `conversations` and `export` ask for when `--fields` is not given.
-const DEFAULT_FIELDS: &str = "id,updated_time,link,snippet,message_count,unread_count,participants";
 
 const ABOUT: &str =
     "Move Messenger threads between apps and the Page Inbox, and list or export a Page's conversations.";
@@ -140,8 +137,12 @@ struct Filters {
     #[arg(long)]
     tags: Option<String>,
     /// The Graph fields to ask for, expansions allowed: id,snippet,participants{name}
-    #[arg(long, default_value = DEFAULT_FIELDS)]
-    fields: String,
+    /// [default: the core's, every typed field of a conversation]
+    #[arg(long)]
+    fields: Option<String>,
+    /// Also fetch each conversation's N newest messages (1 to 20), in the same call
+    #[arg(long, value_name = "N")]
+    messages: Option<u32>,
     /// Conversations per call, 1 to 100
     #[arg(long, value_name = "N")]
     page_size: Option<u32>,
@@ -366,12 +367,12 @@ async fn execute(cli: Cli, secrets: &mut Vec<String>) -> Result<(), CliError> {
         secrets.push(secret);
     }
     let client = client(&cli.global, token)?;
-    let result = command(&client, cli.command, mode).await;
+    let result = command(&client, cli.command, mode, secrets).await;
     client.close();
     result
 }
 
-async fn command(client: &Client, command: Command, mode: Mode) -> Result<(), CliError> {
+async fn command(client: &Client, command: Command, mode: Mode, secrets: &[String]) -> Result<(), CliError> {
     match command {
         Command::Owner { psid } => {
             let owner = client.thread_owner(&psid).await?;
@@ -468,8 +469,8 @@ async fn command(client: &Client, command: Command, mode: Mode) -> Result<(), Cl
             let queries = queries(&args.filters, &folders);
             let walk = walk::Walk { queries, limit: args.limit, since: None };
             let sink = match &args.out {
-                Some(path) => walk::Sink::file(path, &args.filters.fields)?,
-                None => walk::Sink::stdout(mode),
+                Some(path) => walk::Sink::file(path, args.filters.columns(), secrets)?,
+                None => walk::Sink::stdout(mode, secrets),
             };
             walk_and_report(client, &walk, sink, args.out.is_some() || mode != Mode::Human, mode).await
         }
@@ -478,20 +479,39 @@ async fn command(client: &Client, command: Command, mode: Mode) -> Result<(), Cl
                 Some(f) => vec![f],
                 None => Folder::ALL.to_vec(),
             };
-            if args.since.is_some() && !walk::field_names(&args.filters.fields).iter().any(|f| f == "updated_time") {
+            if args.since.is_some() && !args.filters.columns().iter().any(|f| f == "updated_time") {
                 return Err(CliError::Usage("--since needs updated_time among --fields".to_owned()));
             }
             let walk = walk::Walk { queries: queries(&args.filters, &folders), limit: None, since: args.since };
-            let sink = walk::Sink::file(&args.out, &args.filters.fields)?;
+            let sink = walk::Sink::file(&args.out, args.filters.columns(), secrets)?;
             walk_and_report(client, &walk, sink, true, mode).await
         }
         Command::Emulator(args) => emulator(&args).await,
     }
 }
 
+impl Filters {
+    /// The fields asked for, as Graph's comma-separated list.
+    fn fields(&self) -> String {
+        self.fields.clone().unwrap_or_else(|| DEFAULT_FIELDS.join(","))
+    }
+
+    /// The top-level names in the answer (CSV columns): the fields, and `messages` when asked for.
+    fn columns(&self) -> Vec<String> {
+        let mut names = walk::field_names(&self.fields());
+        if self.messages.is_some() && !names.iter().any(|n| n == "messages") {
+            names.push("messages".to_owned());
+        }
+        names
+    }
+}
+
 /// One query per folder (or one without a folder: the Graph default, inbox).
 fn queries(filters: &Filters, folders: &[Folder]) -> Vec<ConversationsQuery> {
-    let mut base = ConversationsQuery::new().fields([filters.fields.as_str()]);
+    let mut base = ConversationsQuery::new().fields([filters.fields()]);
+    if let Some(n) = filters.messages {
+        base = base.messages(n);
+    }
     if let Some(p) = filters.platform {
         base = base.platform(p);
     }
@@ -531,7 +551,7 @@ async fn walk_and_report(
     let outcome = walk::run(client, walk, &mut sink, &progress).await;
     progress.finish_and_clear();
     let summary = outcome?;
-    if let walk::Sink::File { path, .. } = &sink {
+    if let Some(path) = sink.path() {
         let line = format!(
             "wrote {} conversations ({} pages, {} duplicates dropped) to {}",
             summary.conversations,

@@ -11,7 +11,7 @@ use indicatif::ProgressBar;
 use messenger_handover::{Client, Conversation, ConversationsQuery, Folder};
 use serde_json::Value;
 
-use crate::exit::CliError;
+use crate::exit::{redact, CliError};
 use crate::output::{self, Mode, Table};
 
 /// What to walk: one query per folder, in order.
@@ -48,33 +48,50 @@ impl Format {
     }
 }
 
-/// Where the conversations go.
-pub enum Sink {
+/// Where the conversations go, and what must never reach it.
+pub struct Sink {
+    to: Target,
+    /// Graph puts the token in every `paging.next` URL, nested ones too
+    /// (`messages{...}` inline): written data is scrubbed of it.
+    secrets: Vec<String>,
+}
+
+pub enum Target {
     Stdout { mode: Mode, table: Table, header_done: bool },
     File { path: PathBuf, file: File, format: Format, columns: Vec<String>, header_done: bool },
 }
 
 impl Sink {
-    pub fn stdout(mode: Mode) -> Sink {
-        Sink::Stdout { mode, table: output::conversation_table(), header_done: false }
+    pub fn stdout(mode: Mode, secrets: &[String]) -> Sink {
+        let to = Target::Stdout { mode, table: output::conversation_table(), header_done: false };
+        Sink { to, secrets: secrets.to_vec() }
     }
 
-    /// Creates (or truncates) `path`; CSV columns are the requested fields' names.
-    pub fn file(path: &Path, fields: &str) -> Result<Sink, CliError> {
+    /// The file written, if any.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.to {
+            Target::File { path, .. } => Some(path),
+            Target::Stdout { .. } => None,
+        }
+    }
+
+    /// Creates (or truncates) `path`; `columns` are the CSV columns (the requested fields' names).
+    pub fn file(path: &Path, mut columns: Vec<String>, secrets: &[String]) -> Result<Sink, CliError> {
         let format = Format::from_path(path)?;
         let file = File::create(path).map_err(|e| CliError::io(format!("--out {}", path.display()), e))?;
-        let mut columns = field_names(fields);
         if !columns.iter().any(|c| c == "folder") {
             columns.push("folder".to_owned());
         }
-        Ok(Sink::File { path: path.to_owned(), file, format, columns, header_done: false })
+        let to = Target::File { path: path.to_owned(), file, format, columns, header_done: false };
+        Ok(Sink { to, secrets: secrets.to_vec() })
     }
 
     /// Writes one page's conversations in a single write, so that an
     /// interrupted run leaves whole lines only.
     fn write(&mut self, items: &[Conversation]) -> Result<(), CliError> {
-        match self {
-            Sink::Stdout { mode, table, header_done } => {
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        match &mut self.to {
+            Target::Stdout { mode, table, header_done } => {
                 let mut text = String::new();
                 if *mode == Mode::Human && !*header_done {
                     text.push_str(&table.row(&output::CONVERSATION_HEADER));
@@ -86,9 +103,9 @@ impl Sink {
                         _ => output::conversation_line(c, *mode, table),
                     });
                 }
-                output::emit(&text)
+                output::emit(&redact(&text, &secrets))
             }
-            Sink::File { path, file, format, columns, header_done } => {
+            Target::File { path, file, format, columns, header_done } => {
                 let buf = match format {
                     Format::Jsonl => {
                         items.iter().map(|c| output::json_line(&Value::Object(c.raw.clone()))).collect::<String>()
@@ -96,13 +113,14 @@ impl Sink {
                     Format::Csv => csv_rows(items, columns, !*header_done)?,
                 };
                 *header_done = true;
+                let buf = redact(&buf, &secrets);
                 file.write_all(buf.as_bytes()).map_err(|e| CliError::io(format!("--out {}", path.display()), e))
             }
         }
     }
 
     fn finish(&mut self) -> Result<(), CliError> {
-        if let Sink::File { path, file, .. } = self {
+        if let Target::File { path, file, .. } = &mut self.to {
             file.sync_all().map_err(|e| CliError::io(format!("--out {}", path.display()), e))?;
         }
         Ok(())

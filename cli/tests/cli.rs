@@ -266,6 +266,17 @@ fn conversations_list_limit_and_folders() {
     assert_eq!(ids.len(), all.len(), "no conversation twice");
     assert!(run.stderr.is_empty() || !run.stderr.contains("error"));
 
+    // Each conversation's newest messages, inline, in the same call.
+    let run = env.run(&["conversations", "--json", "--limit", "3", "--messages", "2"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for c in run.json_lines() {
+        let messages = c["messages"]["data"].as_array().unwrap();
+        assert!(!messages.is_empty() && messages.len() <= 2, "{c}");
+    }
+    let run = env.run(&["conversations", "--messages", "21"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("messages"), "{}", run.stderr);
+
     let run = env.run(&["conversations", "--folder", "archive"]);
     assert_eq!(run.code, 2);
     let run = env.run(&["conversations", "--folder", "inbox", "--all-folders"]);
