@@ -468,36 +468,53 @@ fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitSt
 }
 
 #[test]
-fn sigint_during_conversations_out_leaves_whole_lines() {
+fn sigint_during_a_long_run_leaves_whole_lines() {
     let env = Env::start(Mode::Handover, 3000);
     // Slow pages: the run is still going when the signal comes.
-    env.fault("GET", "conversations", 10_000, FaultAction::Delay { ms: 40 });
+    env.fault("GET", "conversations", 100_000, FaultAction::Delay { ms: 40 });
     let dir = tmp("sigint");
-    let out = dir.join("all.jsonl");
-    let mut child = env
-        .command(&["conversations", "--all-folders", "--page-size", "7", "--out", out.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // What `ps` shows: no token in the arguments.
-    let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap_or_default();
-    assert!(!String::from_utf8_lossy(&cmdline).contains(&env.token));
+    for (name, args) in [
+        ("conversations.jsonl", &["conversations", "--all-folders", "--page-size", "7"][..]),
+        ("export.jsonl", &["export", "--page-size", "7", "--messages", "1"]),
+        ("export.csv", &["export", "--page-size", "7"]),
+    ] {
+        let out = dir.join(name);
+        let mut child = env
+            .command(args)
+            .args(["--out", out.to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // What `ps` shows: no token in the arguments.
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&cmdline).contains(&env.token));
 
-    let start = Instant::now();
-    while std::fs::read_to_string(&out).map(|t| t.lines().count()).unwrap_or(0) < 20 {
-        assert!(start.elapsed() < Duration::from_secs(60), "no output");
-        std::thread::sleep(Duration::from_millis(10));
+        let start = Instant::now();
+        while std::fs::read_to_string(&out).map(|t| t.lines().count()).unwrap_or(0) < 20 {
+            assert!(start.elapsed() < Duration::from_secs(60), "{name}: no output");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // SAFETY: signalling our own child.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+        let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+        let run = env.finish(child.wait_with_output().unwrap());
+        assert_eq!(status.code(), Some(130), "{name}: {}", run.stderr);
+        assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(!text.contains(&env.token), "{name}: the token reached the file");
+        let count = if name.ends_with(".csv") {
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+            assert!(rows.iter().all(|r| r.len() == reader.headers().unwrap().len()), "{name}: whole rows");
+            assert!(text.ends_with('\n'));
+            rows.len()
+        } else {
+            read_jsonl(&out).len()
+        };
+        assert!((20..3000).contains(&count), "{name}: {count}");
+        assert!(run.stderr.contains(&format!("wrote {count} conversations")), "{name}: {}", run.stderr);
     }
-    // SAFETY: signalling our own child.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
-    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
-    let run = env.finish(child.wait_with_output().unwrap());
-    assert_eq!(status.code(), Some(130), "{}", run.stderr);
-    assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
-    let written = read_jsonl(&out);
-    assert!(written.len() >= 20 && written.len() < 3000, "{}", written.len());
-    assert!(run.stderr.contains(&format!("wrote {} conversations", written.len())), "{}", run.stderr);
 }
 
 #[test]
