@@ -18,8 +18,10 @@
 //! # Ok(()) }
 //! ```
 
+mod checkpoint;
 mod client;
 mod error;
+mod export;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;
@@ -40,6 +42,7 @@ pub use client::{
 };
 pub use error::{Error, ErrorKind, GraphError, Result, TransportFailure};
 pub use model::{App, Conversation, Folder, Page, Participant, Platform, ThreadOwner};
+pub use export::{Export, ExportOptions, ExportStats, DEFAULT_EXPORT_CALLS_PER_SECOND};
 pub use messages::{Message, MessagePager, MessagesQuery, DEFAULT_MESSAGE_FIELDS, MAX_INLINE_MESSAGES};
 pub use paging::{ConversationPager, ConversationsQuery, PageItem, Pager, Position, DEFAULT_FIELDS, MAX_EMPTY_PAGES};
 pub use secret::hmac_sha256_hex;

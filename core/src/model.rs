@@ -50,6 +50,8 @@ pub struct Conversation {
     pub is_subscribed: Option<bool>,
     pub scoped_thread_key: Option<String>,
     pub folder: Option<String>,
+    /// The platform walked (filled in by the export).
+    pub platform: Option<String>,
     /// The newest messages, when asked for (`messages=N` or a `messages{...}` field).
     pub messages: Vec<crate::messages::Message>,
     pub raw: Map<String, Value>,
@@ -85,6 +87,7 @@ impl Conversation {
             is_subscribed: raw.get("is_subscribed").and_then(Value::as_bool),
             scoped_thread_key: str_field("scoped_thread_key"),
             folder: str_field("folder"),
+            platform: str_field("platform"),
             messages: crate::messages::Message::inline_list(raw.get("messages")),
             id,
             raw,
