@@ -19,8 +19,10 @@
 //! ```
 
 mod batch;
+mod checkpoint;
 mod client;
 mod error;
+mod export;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;
@@ -42,6 +44,7 @@ pub use client::{
     DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT, INSTAGRAM_INBOX_APP_ID, PAGE_INBOX_APP_ID,
 };
 pub use error::{Error, ErrorKind, GraphError, Result, TransportFailure};
+pub use export::{Export, ExportOptions, ExportStats, DEFAULT_EXPORT_CALLS_PER_SECOND};
 pub use messages::{Message, MessagePager, MessagesQuery, DEFAULT_MESSAGE_FIELDS, MAX_INLINE_MESSAGES};
 pub use model::{App, Conversation, Folder, Page, Participant, Platform, ThreadOwner};
 pub use paging::{ConversationPager, ConversationsQuery, PageItem, Pager, Position, DEFAULT_FIELDS, MAX_EMPTY_PAGES};

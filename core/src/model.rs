@@ -52,6 +52,8 @@ pub struct Conversation {
     pub folder: Option<String>,
     /// Whether the app calling owns the thread (Conversation Routing).
     pub is_owner: Option<bool>,
+    /// The platform walked (filled in by the export).
+    pub platform: Option<String>,
     /// The newest messages, when asked for (`messages=N` or a `messages{...}` field).
     pub messages: Vec<crate::messages::Message>,
     pub raw: Map<String, Value>,
@@ -88,6 +90,7 @@ impl Conversation {
             scoped_thread_key: str_field("scoped_thread_key"),
             folder: str_field("folder"),
             is_owner: raw.get("is_owner").and_then(Value::as_bool),
+            platform: str_field("platform"),
             messages: crate::messages::Message::inline_list(raw.get("messages")),
             id,
             raw,

@@ -16,7 +16,9 @@ use crate::usage::Usage;
 /// Spaces calls at least `interval` apart, stretched by the usage headers.
 #[derive(Debug)]
 pub(crate) struct Pacer {
-    interval: Duration,
+    /// None: no pacing, only counting.
+    interval: Option<Duration>,
+    calls: AtomicU64,
     next: tokio::sync::Mutex<Option<Instant>>,
     waited_nanos: AtomicU64,
 }
@@ -28,9 +30,10 @@ const MARGIN: Duration = Duration::from_millis(20);
 
 impl Pacer {
     /// `calls_per_second` must be positive and finite (checked by the caller).
-    pub(crate) fn new(calls_per_second: f64) -> Self {
+    pub(crate) fn new(calls_per_second: Option<f64>) -> Self {
         Pacer {
-            interval: Duration::from_secs_f64(1.0 / calls_per_second) + MARGIN,
+            interval: calls_per_second.map(|rate| Duration::from_secs_f64(1.0 / rate) + MARGIN),
+            calls: AtomicU64::new(0),
             next: tokio::sync::Mutex::new(None),
             waited_nanos: AtomicU64::new(0),
         }
@@ -39,6 +42,8 @@ impl Pacer {
     /// Waits for this call's turn. Holding the lock while sleeping keeps
     /// concurrent callers (a prefetch and a retry) in one queue.
     pub(crate) async fn wait(&self, client: &Client) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let Some(interval) = self.interval else { return };
         let mut next = self.next.lock().await;
         let now = Instant::now();
         if let Some(at) = *next {
@@ -49,7 +54,12 @@ impl Pacer {
             }
         }
         let factor = client.last_usage().map_or(1.0, |u| slowdown(&u));
-        *next = Some(Instant::now() + self.interval.mul_f64(factor));
+        *next = Some(Instant::now() + interval.mul_f64(factor));
+    }
+
+    /// Calls let through so far.
+    pub(crate) fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
     }
 
     /// Time spent waiting for a turn so far.
@@ -59,7 +69,8 @@ impl Pacer {
 }
 
 /// How much longer to wait between calls for the fullest quota the usage
-/// headers report (percent used): none below half, up to 8x near the top.
+/// headers report (percent used): none below three quarters, three times
+/// as long at the limit (Graph throttles at 100%).
 fn slowdown(usage: &Usage) -> f64 {
     let figures = usage
         .app
@@ -69,9 +80,9 @@ fn slowdown(usage: &Usage) -> f64 {
         .chain(usage.business_use_case.iter().flat_map(|b| [b.call_count, b.total_cputime, b.total_time]));
     let fullest = figures.filter(|p| p.is_finite()).fold(0.0_f64, f64::max);
     match fullest {
-        p if p >= 90.0 => 8.0,
-        p if p >= 75.0 => 4.0,
-        p if p >= 50.0 => 2.0,
+        p if p >= 100.0 => 3.0,
+        p if p >= 90.0 => 2.0,
+        p if p >= 75.0 => 1.5,
         _ => 1.0,
     }
 }
@@ -89,9 +100,10 @@ mod tests {
         };
         assert_eq!(slowdown(&Usage::default()), 1.0);
         assert_eq!(slowdown(&with(10.0)), 1.0);
-        assert_eq!(slowdown(&with(60.0)), 2.0);
-        assert_eq!(slowdown(&with(80.0)), 4.0);
-        assert_eq!(slowdown(&with(95.0)), 8.0);
+        assert_eq!(slowdown(&with(60.0)), 1.0);
+        assert_eq!(slowdown(&with(80.0)), 1.5);
+        assert_eq!(slowdown(&with(95.0)), 2.0);
+        assert_eq!(slowdown(&with(100.0)), 3.0);
         assert_eq!(slowdown(&with(f64::NAN)), 1.0);
     }
 }

@@ -93,7 +93,7 @@ impl ConversationsQuery {
     }
 
     /// Checks every argument and renders the fixed part of the query.
-    fn to_params(&self) -> Result<Vec<(&'static str, String)>> {
+    pub(crate) fn to_params(&self) -> Result<Vec<(&'static str, String)>> {
         let mut params = Vec::new();
         if let Some(f) = self.folder {
             params.push(("folder", f.as_str().to_owned()));
