@@ -15,7 +15,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use messenger_handover::{Client, ConversationsQuery, Folder, Platform, DEFAULT_FIELDS};
+use messenger_handover::{
+    Client, ConversationsQuery, ExportOptions, ExportStats, Folder, Platform, DEFAULT_EXPORT_CALLS_PER_SECOND,
+    DEFAULT_FIELDS,
+};
 use serde_json::json;
 
 pub mod exit;
@@ -125,17 +128,12 @@ struct Control {
     metadata: Option<String>,
 }
 
+/// What each conversation carries, for `conversations` and `export`.
 #[derive(Args, Debug)]
-struct Filters {
+struct Shape {
     /// Messenger or Instagram conversations [default: messenger]
     #[arg(long, value_parser = platform_parser())]
     platform: Option<Platform>,
-    /// Only the conversation with this user
-    #[arg(long, value_name = "ID")]
-    user_id: Option<String>,
-    /// Only conversations with one of these tags (comma-separated)
-    #[arg(long)]
-    tags: Option<String>,
     /// The Graph fields to ask for, expansions allowed: id,snippet,participants{name}
     /// [default: the core's, every typed field of a conversation]
     #[arg(long)]
@@ -157,7 +155,13 @@ struct ConversationsArgs {
     #[arg(long)]
     all_folders: bool,
     #[command(flatten)]
-    filters: Filters,
+    shape: Shape,
+    /// Only the conversation with this user
+    #[arg(long, value_name = "ID")]
+    user_id: Option<String>,
+    /// Only conversations with one of these tags (comma-separated)
+    #[arg(long)]
+    tags: Option<String>,
     /// Stop after N conversations
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     limit: Option<u64>,
@@ -172,13 +176,20 @@ struct ExportArgs {
     #[arg(long, value_parser = folder_parser())]
     folder: Option<Folder>,
     #[command(flatten)]
-    filters: Filters,
+    shape: Shape,
     /// Where to write: FILE.jsonl (JSON lines) or FILE.csv
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// Only conversations updated since: 2026-11-01, 2026-11-01T08:00:00Z, or 24h / 7d ago
     #[arg(long, value_parser = parse_since)]
     since: Option<DateTime<Utc>>,
+    /// Make the export resumable (JSONL only): after Ctrl-C, a crash or an
+    /// error, the same command continues where it stopped
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// Calls per second to the Page's conversations edge (Graph allows about 2)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_EXPORT_CALLS_PER_SECOND)]
+    max_calls_per_second: f64,
 }
 
 #[derive(Args, Debug)]
@@ -466,31 +477,20 @@ async fn command(client: &Client, command: Command, mode: Mode, secrets: &[Strin
         }
         Command::Conversations(args) => {
             let folders = if args.all_folders { Folder::ALL.to_vec() } else { args.folder.into_iter().collect() };
-            let queries = queries(&args.filters, &folders);
-            let walk = walk::Walk { queries, limit: args.limit, since: None };
+            let queries = queries(&args, &folders);
+            let walk = walk::Walk { queries, limit: args.limit };
             let sink = match &args.out {
-                Some(path) => walk::Sink::file(path, args.filters.columns(), secrets)?,
+                Some(path) => walk::Sink::file(path, args.shape.columns(), secrets)?,
                 None => walk::Sink::stdout(mode, secrets),
             };
             walk_and_report(client, &walk, sink, args.out.is_some() || mode != Mode::Human, mode).await
         }
-        Command::Export(args) => {
-            let folders = match args.folder {
-                Some(f) => vec![f],
-                None => Folder::ALL.to_vec(),
-            };
-            if args.since.is_some() && !args.filters.columns().iter().any(|f| f == "updated_time") {
-                return Err(CliError::Usage("--since needs updated_time among --fields".to_owned()));
-            }
-            let walk = walk::Walk { queries: queries(&args.filters, &folders), limit: None, since: args.since };
-            let sink = walk::Sink::file(&args.out, args.filters.columns(), secrets)?;
-            walk_and_report(client, &walk, sink, true, mode).await
-        }
+        Command::Export(args) => export(client, args, mode, secrets).await,
         Command::Emulator(args) => emulator(&args).await,
     }
 }
 
-impl Filters {
+impl Shape {
     /// The fields asked for, as Graph's comma-separated list.
     fn fields(&self) -> String {
         self.fields.clone().unwrap_or_else(|| DEFAULT_FIELDS.join(","))
@@ -507,21 +507,22 @@ impl Filters {
 }
 
 /// One query per folder (or one without a folder: the Graph default, inbox).
-fn queries(filters: &Filters, folders: &[Folder]) -> Vec<ConversationsQuery> {
-    let mut base = ConversationsQuery::new().fields([filters.fields()]);
-    if let Some(n) = filters.messages {
+fn queries(args: &ConversationsArgs, folders: &[Folder]) -> Vec<ConversationsQuery> {
+    let shape = &args.shape;
+    let mut base = ConversationsQuery::new().fields([shape.fields()]);
+    if let Some(n) = shape.messages {
         base = base.messages(n);
     }
-    if let Some(p) = filters.platform {
+    if let Some(p) = shape.platform {
         base = base.platform(p);
     }
-    if let Some(u) = &filters.user_id {
+    if let Some(u) = &args.user_id {
         base = base.user_id(u);
     }
-    if let Some(t) = &filters.tags {
+    if let Some(t) = &args.tags {
         base = base.tags([t.as_str()]);
     }
-    if let Some(n) = filters.page_size {
+    if let Some(n) = shape.page_size {
         base = base.page_size(n);
     }
     if folders.is_empty() {
@@ -578,6 +579,109 @@ async fn walk_and_report(
         return Err(CliError::Interrupted);
     }
     Ok(())
+}
+
+/// `export`: the core's export (every folder x platform, each conversation
+/// once, paced, `since`), written by the core's resumable JSONL writer with
+/// `--checkpoint`, else conversation by conversation through the sink.
+async fn export(client: &Client, args: ExportArgs, mode: Mode, secrets: &[String]) -> Result<(), CliError> {
+    let format = walk::Format::from_path(&args.out)?;
+    if args.checkpoint.is_some() && format != walk::Format::Jsonl {
+        return Err(CliError::Usage("--checkpoint needs a .jsonl --out".to_owned()));
+    }
+    if args.since.is_some() && !args.shape.columns().iter().any(|f| f == "updated_time") {
+        return Err(CliError::Usage("--since needs updated_time among --fields".to_owned()));
+    }
+    let defaults = ExportOptions::default();
+    let options = ExportOptions {
+        folders: args.folder.map_or(defaults.folders, |f| vec![f]),
+        platforms: args.shape.platform.map_or(defaults.platforms, |p| vec![p]),
+        fields: args.shape.fields.iter().cloned().collect(),
+        messages: args.shape.messages.unwrap_or(0),
+        since: args.since,
+        checkpoint: args.checkpoint.clone(),
+        max_calls_per_second: Some(args.max_calls_per_second),
+        page_size: args.shape.page_size.unwrap_or(defaults.page_size),
+    };
+    let mut export = client.export_conversations(options)?;
+    let progress = progress_bar(true, None);
+    let mut stop = signals::Interrupt::new().map_err(|e| CliError::io("signal handler", e))?;
+    let mut interrupted = false;
+    let stats = if args.checkpoint.is_some() {
+        // The core commits the file and the checkpoint page by page; a run
+        // stopped anywhere resumes from the last commit.
+        let write = export.write_jsonl(&args.out);
+        tokio::pin!(write);
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tokio::select! {
+                biased;
+                () = stop.recv() => {
+                    interrupted = true;
+                    break None;
+                }
+                stats = &mut write => break Some(stats?),
+                _ = tick.tick() => {
+                    let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
+                    progress.set_message(format!("{} written", indicatif::HumanBytes(size)));
+                }
+            }
+        }
+    } else {
+        let mut sink = walk::Sink::file(&args.out, args.shape.columns(), secrets)?;
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = stop.recv() => {
+                    interrupted = true;
+                    break;
+                }
+                next = export.next() => next?,
+            };
+            let Some(conversation) = next else { break };
+            // One write per line: an interrupted file ends with a whole line.
+            sink.write(std::slice::from_ref(&conversation))?;
+            progress.inc(1);
+        }
+        sink.finish()?;
+        Some(export.stats())
+    };
+    progress.finish_and_clear();
+    report_export(&args, stats.as_ref(), mode)?;
+    if interrupted {
+        return Err(CliError::Interrupted);
+    }
+    Ok(())
+}
+
+fn report_export(args: &ExportArgs, stats: Option<&ExportStats>, mode: Mode) -> Result<(), CliError> {
+    let out = args.out.display().to_string();
+    let line = match stats {
+        Some(s) => format!(
+            "wrote {} conversations to {out} ({} calls, {} pages, {} duplicates dropped, {:.1}s waited for pacing)",
+            s.conversations,
+            s.calls,
+            s.pages,
+            s.duplicates_dropped,
+            s.time_waited.as_secs_f64()
+        ),
+        None => format!("stopped; {out} and its checkpoint are consistent: run the same command to resume"),
+    };
+    match mode {
+        Mode::Json => emit(&json_line(&json!({
+            "out": out,
+            "conversations": stats.map(|s| s.conversations),
+            "calls": stats.map(|s| s.calls),
+            "pages": stats.map(|s| s.pages),
+            "duplicates": stats.map(|s| s.duplicates_dropped),
+            "waited_seconds": stats.map(|s| s.time_waited.as_secs_f64()),
+        }))),
+        Mode::Human => emit(&format!("{line}\n")),
+        Mode::Plain => {
+            eprintln!("messenger-handover: {line}");
+            Ok(())
+        }
+    }
 }
 
 /// A bar on stderr when stderr is a terminal and stdout is not already

@@ -6,7 +6,6 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use messenger_handover::{Client, Conversation, ConversationsQuery, Folder};
 use serde_json::Value;
@@ -19,9 +18,6 @@ pub struct Walk {
     pub queries: Vec<ConversationsQuery>,
     /// Stop after this many conversations.
     pub limit: Option<u64>,
-    /// Stop each folder at the first conversation updated before this (the
-    /// edge is newest first and has no time filter).
-    pub since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Default)]
@@ -88,7 +84,7 @@ impl Sink {
 
     /// Writes one page's conversations in a single write, so that an
     /// interrupted run leaves whole lines only.
-    fn write(&mut self, items: &[Conversation]) -> Result<(), CliError> {
+    pub fn write(&mut self, items: &[Conversation]) -> Result<(), CliError> {
         let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
         match &mut self.to {
             Target::Stdout { mode, table, header_done } => {
@@ -119,7 +115,7 @@ impl Sink {
         }
     }
 
-    fn finish(&mut self) -> Result<(), CliError> {
+    pub fn finish(&mut self) -> Result<(), CliError> {
         if let Target::File { path, file, .. } = &mut self.to {
             file.sync_all().map_err(|e| CliError::io(format!("--out {}", path.display()), e))?;
         }
@@ -194,16 +190,9 @@ pub async fn run(client: &Client, walk: &Walk, sink: &mut Sink, progress: &Progr
             let Some(page) = page else { break };
             summary.pages += 1;
             let mut keep = Vec::with_capacity(page.items.len());
-            let mut older_reached = false;
             for mut c in page.items {
                 if walk.limit.is_some_and(|n| summary.conversations >= n) {
                     break;
-                }
-                if let (Some(since), Some(updated)) = (walk.since, c.updated_time) {
-                    if updated < since {
-                        older_reached = true;
-                        break;
-                    }
                 }
                 // A thread updated mid-walk moves folders and would show twice.
                 if dedupe && !seen.insert(c.id.clone()) {
@@ -218,9 +207,6 @@ pub async fn run(client: &Client, walk: &Walk, sink: &mut Sink, progress: &Progr
             progress.set_position(summary.conversations);
             if walk.limit.is_some_and(|n| summary.conversations >= n) {
                 break 'queries;
-            }
-            if older_reached {
-                break;
             }
         }
     }

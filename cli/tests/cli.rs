@@ -17,6 +17,8 @@ use messenger_handover_emulator::{
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_messenger-handover");
+/// Pacing off in effect: the emulator has no conversations limit on by default.
+const FAST: &str = "--max-calls-per-second=1000";
 
 /// An emulator on its own runtime, so the test thread can block on the child.
 struct Env {
@@ -291,16 +293,16 @@ fn export_jsonl_csv_and_since() {
     let env = Env::start(Mode::Handover, 200);
     let dir = tmp("export");
     let jsonl = dir.join("inbox.jsonl");
-    let run = env.run(&["--json", "export", "--out", jsonl.to_str().unwrap(), "--page-size", "50"]);
+    let run = env.run(&["--json", "export", "--out", jsonl.to_str().unwrap(), "--page-size", "50", FAST]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let all = read_jsonl(&jsonl);
     let summary = &run.json_lines()[0];
     assert_eq!(summary["conversations"], all.len());
-    assert_eq!(summary["interrupted"], false);
-    assert!(all.iter().all(|c| c["folder"].is_string()));
+    assert!(summary["calls"].as_u64().unwrap() >= 4, "one walk per folder at least: {summary}");
+    assert!(all.iter().all(|c| c["folder"].is_string() && c["platform"] == "messenger"));
 
     let csv = dir.join("inbox.csv");
-    let run = env.run(&["export", "--out", csv.to_str().unwrap(), "--fields", "id,snippet,participants{name}"]);
+    let run = env.run(&["export", "--out", csv.to_str().unwrap(), "--fields", "id,snippet,participants{name}", FAST]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut rows = text.lines();
@@ -314,7 +316,7 @@ fn export_jsonl_csv_and_since() {
     let cut = times[times.len() / 2];
     let since = chrono::DateTime::parse_from_str(cut, "%Y-%m-%dT%H:%M:%S%z").unwrap().to_rfc3339();
     let recent = dir.join("recent.jsonl");
-    let run = env.run(&["export", "--out", recent.to_str().unwrap(), "--since", &since]);
+    let run = env.run(&["export", "--out", recent.to_str().unwrap(), "--since", &since, FAST]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let expected = times.iter().filter(|t| **t >= cut).count();
     assert_eq!(read_jsonl(&recent).len(), expected);
@@ -475,8 +477,8 @@ fn sigint_during_a_long_run_leaves_whole_lines() {
     let dir = tmp("sigint");
     for (name, args) in [
         ("conversations.jsonl", &["conversations", "--all-folders", "--page-size", "7"][..]),
-        ("export.jsonl", &["export", "--page-size", "7", "--messages", "1"]),
-        ("export.csv", &["export", "--page-size", "7"]),
+        ("export.jsonl", &["export", "--page-size", "7", "--messages", "1", FAST]),
+        ("export.csv", &["export", "--page-size", "7", FAST]),
     ] {
         let out = dir.join(name);
         let mut child = env
@@ -515,6 +517,54 @@ fn sigint_during_a_long_run_leaves_whole_lines() {
         assert!((20..3000).contains(&count), "{name}: {count}");
         assert!(run.stderr.contains(&format!("wrote {count} conversations")), "{name}: {}", run.stderr);
     }
+}
+
+/// Ctrl-C during `export --checkpoint`, then the same command again: the
+/// file ends as an uninterrupted export's, each conversation once.
+#[test]
+fn export_checkpoint_resumes_after_sigint() {
+    let env = Env::start(Mode::Handover, 600);
+    let dir = tmp("checkpoint");
+    let (out, cp, whole) = (dir.join("inbox.jsonl"), dir.join("inbox.ckpt"), dir.join("whole.jsonl"));
+    let args = ["export", "--page-size", "10", "--messages", "1", FAST];
+    let run = env.run(&[&args[..], &["--out", whole.to_str().unwrap()]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let expected = read_jsonl(&whole);
+
+    env.fault("GET", "conversations", 100_000, FaultAction::Delay { ms: 40 });
+    let resumable = [&args[..], &["--out", out.to_str().unwrap(), "--checkpoint", cp.to_str().unwrap()]].concat();
+    let mut child = env.command(&resumable).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let start = Instant::now();
+    while std::fs::read_to_string(&out).map(|t| t.lines().count()).unwrap_or(0) < 30 {
+        assert!(start.elapsed() < Duration::from_secs(60), "no output");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: signalling our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    let run = env.finish(child.wait_with_output().unwrap());
+    assert_eq!(status.code(), Some(130), "{}", run.stderr);
+    assert!(run.stderr.contains("resume"), "{}", run.stderr);
+    assert!(read_jsonl(&out).len() < expected.len());
+
+    env.emu.clear_faults();
+    let run = env.run(&resumable);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains(&env.token), "the token reached the file");
+    let ids = |list: &[Value]| {
+        let mut ids: Vec<String> = list.iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+        ids.sort_unstable();
+        ids
+    };
+    let got = read_jsonl(&out);
+    assert_eq!(ids(&got), ids(&expected), "each conversation once, none lost");
+
+    // A checkpoint from other arguments is refused; CSV cannot be resumed.
+    let other = [&resumable[..], &["--folder", "inbox"]].concat();
+    assert_ne!(env.run(&other).code, 0);
+    let run = env.run(&["export", "--out", dir.join("x.csv").to_str().unwrap(), "--checkpoint", cp.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
 }
 
 #[test]

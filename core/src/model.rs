@@ -62,9 +62,10 @@ pub struct Conversation {
 impl Conversation {
     /// Builds a conversation from its Graph JSON object (as kept in `raw`).
     pub fn from_json(value: Value) -> Result<Self> {
-        let Value::Object(raw) = value else {
+        let Value::Object(mut raw) = value else {
             return Err(Error::protocol("a conversation is not a JSON object", None));
         };
+        drop_paging_urls(&mut raw);
         let id = match raw.get("id") {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
@@ -95,6 +96,29 @@ impl Conversation {
             id,
             raw,
         })
+    }
+}
+
+/// Graph puts the access token in every `paging.next`/`previous` URL, nested
+/// expansions (`messages{...}`) included: they never reach `raw`, where a
+/// caller would print or store them. Cursors stay.
+fn drop_paging_urls(object: &mut Map<String, Value>) {
+    for (key, value) in object.iter_mut() {
+        match value {
+            Value::Object(inner) if key == "paging" => {
+                inner.remove("next");
+                inner.remove("previous");
+            }
+            Value::Object(inner) => drop_paging_urls(inner),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::Object(inner) = item {
+                        drop_paging_urls(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
