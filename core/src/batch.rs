@@ -296,7 +296,8 @@ impl Client {
                 }
                 results[i] = Some(outcome);
             }
-            if again.is_empty() {
+            // A closed client sends nothing more: no point waiting to retry.
+            if again.is_empty() || self.is_closed() {
                 break;
             }
             let wait = wait.unwrap_or_else(|| retry.backoff(attempt));

@@ -377,16 +377,24 @@ pub(crate) fn parse_thread_owner(body: &[u8]) -> Result<Option<ThreadOwner>> {
     }
     #[derive(Deserialize)]
     struct Entry {
-        thread_owner: Owner,
+        // Conversation Routing names the owner only to the owner and the
+        // default app; any other app gets `expiration` alone (routing.rs).
+        #[serde(default)]
+        thread_owner: Option<Owner>,
         #[serde(default, deserialize_with = "crate::json::opt_time")]
         expiration: Option<chrono::DateTime<chrono::Utc>>,
     }
     let list: DataList<Entry> = parse_json(body)?;
-    Ok(list.data.into_iter().next().map(|e| ThreadOwner {
-        app_id: e.thread_owner.app_id,
-        // Seen both beside and inside `thread_owner`.
-        expiration: e.expiration.or(e.thread_owner.expiration),
-    }))
+    let Some(e) = list.data.into_iter().next() else { return Ok(None) };
+    match e.thread_owner {
+        Some(owner) => Ok(Some(ThreadOwner {
+            app_id: owner.app_id,
+            // Seen both beside and inside `thread_owner`.
+            expiration: e.expiration.or(owner.expiration),
+        })),
+        None if e.expiration.is_some() => Ok(Some(ThreadOwner { app_id: String::new(), expiration: e.expiration })),
+        None => Err(Error::protocol("a thread_owner answer names neither an owner nor an expiration", Some(200))),
+    }
 }
 
 #[cfg(test)]
@@ -404,6 +412,8 @@ mod tests {
         assert!(with_exp.ok().flatten().and_then(|o| o.expiration).is_some());
         assert!(parse_thread_owner(b"<html>").is_err());
         assert!(parse_thread_owner(br#"{"data":[{"nope":1}]}"#).is_err());
+        let hidden = parse_thread_owner(br#"{"data":[{"expiration":"2026-11-22T12:00:00+0000"}]}"#);
+        assert!(hidden.ok().flatten().is_some_and(|o| o.app_id.is_empty() && o.expiration.is_some()));
     }
 
     #[test]

@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 /// The app that controls a thread, and until when (Conversation Routing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ThreadOwner {
-    /// Always a string, even when the Graph API sends a number.
+    /// Always a string, even when the Graph API sends a number. Empty when
+    /// the Graph API does not say which app: under Conversation Routing only
+    /// the owner and the default app are told, others learn the expiration.
     pub app_id: String,
     pub expiration: Option<DateTime<Utc>>,
 }

@@ -95,8 +95,9 @@ struct FeatureStatusAnswer {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum FeatureStatusField {
-    Plain(FeatureStatus),
+    // First: every FeatureStatus field is optional, so `Plain` would match anything.
     Data { data: Vec<FeatureStatus> },
+    Plain(FeatureStatus),
 }
 
 pub(crate) fn parse_feature_status(body: &[u8]) -> Result<FeatureStatus> {
