@@ -177,15 +177,17 @@ fn shared_options_reach_the_request() {
 fn pass_to_the_instagram_inbox_and_feature_status() {
     let env = Env::start(Mode::Routing, 10);
     env.run(&["take", "77"]);
-    // The core picks the Instagram Inbox app; what the emulator makes of it is its business.
-    env.run(&["pass", "77", "--to", "instagram-inbox"]);
+    let run = env.run(&["--json", "pass", "77", "--to", "instagram-inbox"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json_lines()[0]["target_app_id"], messenger_handover::INSTAGRAM_INBOX_APP_ID);
     let body = env.emu.request_log().pop().and_then(|r| r.body).unwrap();
     assert_eq!(body["target_app_id"], messenger_handover::INSTAGRAM_INBOX_APP_ID);
 
-    // A Graph answer as Meta documents it, served as is by the emulator.
-    let answer = r#"{"messaging_feature_status":{"hop_v2":true,"msgr_multi_app":true,"ig_multi_app":false},"id":"1"}"#;
-    let canned = || FaultAction::Malformed { status: 200, body: answer.into(), content_type: None };
-    env.fault("GET", "/", 2, canned());
+    env.emu.set_feature_status(messenger_handover_emulator::FeatureStatus {
+        hop_v2: true,
+        msgr_multi_app: true,
+        ig_multi_app: false,
+    });
     let run = env.run(&["feature-status", "--json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json_lines(), [json!({"hop_v2": true, "msgr_multi_app": true, "ig_multi_app": false})]);
