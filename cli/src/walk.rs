@@ -1,5 +1,6 @@
-//! `conversations` and `export`: walk the core's pager folder by folder and
-//! write what it yields, whole lines at a time, until done, the limit, or Ctrl-C.
+//! `conversations` (and the sink `export` writes CSV or plain JSONL through):
+//! walk the core's pager folder by folder and write what it yields, whole
+//! lines at a time, until done, the limit, or Ctrl-C.
 
 use std::collections::HashSet;
 use std::fs::File;
