@@ -126,15 +126,20 @@ function run(signal, start) {
 class Conversations {
   #pager
   #signal
+  // Items of the last page handed out by `for await` (null: the whole page).
+  #consumed = null
 
   constructor(pager, signal) {
     this.#pager = pager
     this.#signal = signal
   }
 
-  /** The cursor after the last page read; pass it as `after` to resume. */
+  /**
+   * The resume point after every item handed out so far (exact to the item,
+   * even when a loop stopped mid-page); pass it as `after` to resume.
+   */
   get after() {
-    return this.#pager.after
+    return this.#pager.resumeAfter(this.#consumed)
   }
 
   /** True once the last page was read or `close()` was called. */
@@ -146,6 +151,7 @@ class Conversations {
   async nextPage(options) {
     const { signal = this.#signal } = readOptions('options', options, ['signal'])
     const page = await run(signal, (token) => this.#pager.nextPage(token))
+    this.#consumed = null
     if (page === null || page === undefined) return null
     return { items: page.items, after: page.after, hasNext: page.hasNext }
   }
@@ -165,7 +171,11 @@ class Conversations {
 
   async *[Symbol.asyncIterator]() {
     for await (const page of this.pages()) {
-      yield* page.items
+      // Counted before each yield: a `break` leaves `after` just past that item.
+      for (let i = 0; i < page.items.length; i++) {
+        this.#consumed = i + 1
+        yield page.items[i]
+      }
     }
   }
 

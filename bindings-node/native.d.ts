@@ -88,8 +88,16 @@ export declare class NativePager {
    * the pager where it was.
    */
   nextPage(cancel?: CancelToken | undefined | null): Promise<ConversationPage | undefined | null>
-  /** The cursor after the last page handed out (or the one it started from). */
+  /**
+   * The resume point after every item of the last page handed out (or the
+   * one it started from).
+   */
   get after(): string | null
+  /**
+   * The resume point after `consumed` items of the last page handed out
+   * (all of it when absent): the core makes it exact to the item.
+   */
+  resumeAfter(consumed?: number | undefined | null): string | null
   get closed(): boolean
   /** Stops paging: the prefetched page (if any) is cancelled. */
   close(): void

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use messenger_handover::ConversationPager;
+use messenger_handover::{ConversationPager, Position};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
@@ -17,16 +17,17 @@ use crate::errors::from_core;
 #[napi]
 pub struct NativePager {
     pager: Arc<tokio::sync::Mutex<Option<ConversationPager>>>,
-    after: Arc<Mutex<Option<String>>>,
+    /// Where the core pager stood after the last page it handed out.
+    position: Arc<Mutex<Position>>,
     closed: Arc<AtomicBool>,
 }
 
 impl NativePager {
     pub fn new(pager: ConversationPager) -> Self {
-        let after = pager.after().map(str::to_owned);
+        let position = pager.position().clone();
         NativePager {
             pager: Arc::new(tokio::sync::Mutex::new(Some(pager))),
-            after: Arc::new(Mutex::new(after)),
+            position: Arc::new(Mutex::new(position)),
             closed: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -42,7 +43,7 @@ impl NativePager {
         env: &'env Env,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Option<ConversationPage>>> {
-        let (pager, after, closed) = (self.pager.clone(), self.after.clone(), self.closed.clone());
+        let (pager, position, closed) = (self.pager.clone(), self.position.clone(), self.closed.clone());
         env.spawn_future(Canceller::from_token(cancel).run(async move {
             let mut guard = pager.lock().await;
             if closed.load(Ordering::SeqCst) {
@@ -50,8 +51,8 @@ impl NativePager {
             }
             let Some(p) = guard.as_mut() else { return Ok(None) };
             let page = p.next_page().await.map_err(from_core)?;
-            let resume_after = p.after().map(str::to_owned);
-            after.lock().unwrap_or_else(PoisonError::into_inner).clone_from(&resume_after);
+            let resume_after = p.after();
+            p.position().clone_into(&mut position.lock().unwrap_or_else(PoisonError::into_inner));
             if p.is_finished() || closed.load(Ordering::SeqCst) {
                 guard.take();
             }
@@ -64,10 +65,19 @@ impl NativePager {
         }))
     }
 
-    /// The cursor after the last page handed out (or the one it started from).
+    /// The resume point after every item of the last page handed out (or the
+    /// one it started from).
     #[napi(getter)]
     pub fn after(&self) -> Option<String> {
-        self.after.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.resume_after(None)
+    }
+
+    /// The resume point after `consumed` items of the last page handed out
+    /// (all of it when absent): the core makes it exact to the item.
+    #[napi]
+    pub fn resume_after(&self, consumed: Option<u32>) -> Option<String> {
+        let n = consumed.map_or(usize::MAX, |n| n as usize);
+        self.position.lock().unwrap_or_else(PoisonError::into_inner).resume_after(n)
     }
 
     #[napi(getter)]

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use messenger_handover::ConversationPager;
+use messenger_handover::{ConversationPager, Position};
 use pyo3::prelude::*;
 
 use crate::models::Page;
@@ -11,7 +11,8 @@ use crate::runtime::run;
 
 #[derive(Default)]
 struct Progress {
-    after: Option<String>,
+    /// Where the core pager stood after the last page it handed out.
+    position: Position,
     finished: bool,
 }
 
@@ -23,17 +24,19 @@ pub struct NativePager {
 
 impl NativePager {
     pub fn new(pager: ConversationPager) -> Self {
-        let progress = Progress { after: pager.after().map(str::to_owned), finished: pager.is_finished() };
+        let progress = Progress { position: pager.position().clone(), finished: pager.is_finished() };
         NativePager { pager: Arc::new(tokio::sync::Mutex::new(pager)), progress: Arc::new(Mutex::new(progress)) }
     }
 }
 
 #[pymethods]
 impl NativePager {
-    /// The cursor after the last page read (or the one it started from).
-    #[getter]
-    fn after(&self) -> Option<String> {
-        self.progress.lock().unwrap_or_else(PoisonError::into_inner).after.clone()
+    /// The resume point after `consumed` items of the last page read (all of
+    /// it when None): the core makes it exact to the item.
+    #[pyo3(signature = (consumed=None))]
+    fn resume_after(&self, consumed: Option<usize>) -> Option<String> {
+        let progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
+        progress.position.resume_after(consumed.unwrap_or(usize::MAX))
     }
 
     /// True once the last page was read.
@@ -50,7 +53,7 @@ impl NativePager {
             let mut pager = pager.lock_owned().await;
             let page = pager.next_page().await;
             let mut p = progress.lock().unwrap_or_else(PoisonError::into_inner);
-            p.after = pager.after().map(str::to_owned);
+            p.position = pager.position().clone();
             p.finished = pager.is_finished();
             page
         };

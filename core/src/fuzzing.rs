@@ -82,7 +82,7 @@ pub fn graph_response(status: u16, headers: &[(&str, &[u8])], body: &[u8]) {
     let err = crate::transport::error_from(&token, status, "application/json", body, usage, retry_after);
     let _ = (RetryPolicy::should_retry(&err, true), RetryPolicy::should_retry(&err, false));
     let _ = crate::client::parse_thread_owner(body);
-    let _ = crate::paging::parse_page(body);
+    let _ = crate::paging::parse_page::<crate::model::Conversation>(body);
     let _ = crate::client::parse_json::<serde_json::Value>(body);
 }
 

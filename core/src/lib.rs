@@ -19,15 +19,19 @@
 //! ```
 
 mod batch;
+mod checkpoint;
 mod client;
 mod error;
+mod export;
 // Entry points for cargo-fuzz and the corpus replay test; behind a feature
 // so they do not ship in every wheel and addon.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;
+mod messages;
 mod model;
+mod pacing;
 mod paging;
 mod retry;
 pub mod routing;
@@ -47,8 +51,10 @@ pub use error::{
     Error, ErrorClass, ErrorField, ErrorKind, FieldType, GraphError, InputProblem, Result, TransportFailure,
     DEFAULT_ERROR_KIND, ERROR_CLASSES,
 };
+pub use export::{Export, ExportOptions, ExportStats, DEFAULT_EXPORT_CALLS_PER_SECOND};
+pub use messages::{Message, MessagePager, MessagesQuery, DEFAULT_MESSAGE_FIELDS, MAX_INLINE_MESSAGES};
 pub use model::{App, Conversation, Folder, Page, Participant, Platform, ThreadOwner};
-pub use paging::{ConversationPager, ConversationsQuery};
+pub use paging::{ConversationPager, ConversationsQuery, PageItem, Pager, Position, DEFAULT_FIELDS, MAX_EMPTY_PAGES};
 pub use routing::FeatureStatus;
 pub use secret::hmac_sha256_hex;
 pub use usage::{BusinessUseCaseUsage, Usage, UsageFigures};

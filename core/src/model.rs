@@ -54,15 +54,20 @@ pub struct Conversation {
     pub folder: Option<String>,
     /// Whether the app calling owns the thread (Conversation Routing).
     pub is_owner: Option<bool>,
+    /// The platform walked (filled in by the export).
+    pub platform: Option<String>,
+    /// The newest messages, when asked for (`messages=N` or a `messages{...}` field).
+    pub messages: Vec<crate::messages::Message>,
     pub raw: Map<String, Value>,
 }
 
 impl Conversation {
     /// Builds a conversation from its Graph JSON object (as kept in `raw`).
     pub fn from_json(value: Value) -> Result<Self> {
-        let Value::Object(raw) = value else {
+        let Value::Object(mut raw) = value else {
             return Err(Error::protocol("a conversation is not a JSON object", None));
         };
+        drop_paging_urls(&mut raw);
         // The one reader of "an id that arrives as a number or a string".
         let id = raw
             .get("id")
@@ -88,6 +93,8 @@ impl Conversation {
             scoped_thread_key: str_field("scoped_thread_key"),
             folder: str_field("folder"),
             is_owner: raw.get("is_owner").and_then(Value::as_bool),
+            platform: str_field("platform"),
+            messages: crate::messages::Message::inline_list(raw.get("messages")),
             id,
             raw,
         })
@@ -99,6 +106,29 @@ macro_rules! one_of {
     ($first:literal $(, $rest:literal)*) => { concat!($first $(, ", ", $rest)*) };
 }
 pub(crate) use one_of;
+
+/// Graph puts the access token in every `paging.next`/`previous` URL, nested
+/// expansions (`messages{...}`) included: they never reach `raw`, where a
+/// caller would print or store them. Cursors stay.
+fn drop_paging_urls(object: &mut Map<String, Value>) {
+    for (key, value) in object.iter_mut() {
+        match value {
+            Value::Object(inner) if key == "paging" => {
+                inner.remove("next");
+                inner.remove("previous");
+            }
+            Value::Object(inner) => drop_paging_urls(inner),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::Object(inner) = item {
+                        drop_paging_urls(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 macro_rules! wire_enum {
     ($doc:literal $name:ident, $arg:literal { $($variant:ident => $wire:literal),+ $(,)? }) => {

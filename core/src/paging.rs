@@ -1,16 +1,37 @@
-//! Cursor paging over the conversations edge, with one page prefetched.
+//! Cursor paging over Graph edges (conversations, messages), with one page
+//! prefetched and a resume point exact to the item ([`Position::resume_after`]).
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use futures_core::Stream;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use crate::client::{parse_json, Client};
 use crate::error::{Error, Result};
 use crate::model::{Conversation, Folder, Page, Platform};
+use crate::pacing::Pacer;
 use crate::validate;
+
+/// The fields asked for when the caller names none but wants messages
+/// inline, and by the export: every typed field of a [`Conversation`].
+pub const DEFAULT_FIELDS: &[&str] = &[
+    "id",
+    "updated_time",
+    "link",
+    "snippet",
+    "message_count",
+    "unread_count",
+    "participants",
+    "senders",
+    "can_reply",
+    "is_subscribed",
+    "scoped_thread_key",
+];
 
 /// What to list. Every field is optional; build it with the methods.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,8 +43,10 @@ pub struct ConversationsQuery {
     pub fields: Vec<String>,
     /// Items per page (the Graph `limit`), 1 to 100.
     pub page_size: Option<u32>,
-    /// Resume after this cursor (a pager's `after()` from an earlier run).
+    /// Resume from a pager's `after()` of an earlier run (exact to the item).
     pub after: Option<String>,
+    /// The newest 1 to 20 messages of each conversation, in the same call.
+    pub messages: Option<u32>,
 }
 
 impl ConversationsQuery {
@@ -61,9 +84,19 @@ impl ConversationsQuery {
         self.after = Some(cursor.into());
         self
     }
+    pub fn messages(mut self, n: u32) -> Self {
+        self.messages = Some(n);
+        self
+    }
+
+    /// The pager this query walks, paced by `pacer` when given.
+    pub(crate) fn into_pager(self, client: Client, pacer: Option<Arc<Pacer>>) -> Result<ConversationPager> {
+        let params = self.to_params()?;
+        Pager::open(client, "conversations", params, self.after, pacer)
+    }
 
     /// Checks every argument and renders the fixed part of the query.
-    fn to_params(&self) -> Result<Vec<(&'static str, String)>> {
+    pub(crate) fn to_params(&self) -> Result<Vec<(&'static str, String)>> {
         let mut params = Vec::new();
         if let Some(f) = self.folder {
             params.push(("folder", f.as_str().to_owned()));
@@ -80,16 +113,24 @@ impl ConversationsQuery {
             validate::fields("tags", &self.tags)?;
             params.push(("tags", self.tags.join(",")));
         }
-        if !self.fields.is_empty() {
-            validate::fields("fields", &self.fields)?;
-            params.push(("fields", self.fields.join(",")));
+        let mut fields = self.fields.clone();
+        if let Some(n) = self.messages {
+            crate::messages::check_inline_limit(n)?;
+            if fields.is_empty() {
+                fields.extend(DEFAULT_FIELDS.iter().map(|f| (*f).to_owned()));
+            }
+            fields.push(crate::messages::inline_expansion(n));
+        }
+        if !fields.is_empty() {
+            validate::fields("fields", &fields)?;
+            params.push(("fields", fields.join(",")));
         }
         if let Some(n) = self.page_size {
             validate::page_size(n)?;
             params.push(("limit", n.to_string()));
         }
         if let Some(a) = &self.after {
-            validate::cursor(a)?;
+            parse_resume_point(a)?;
         }
         Ok(params)
     }
@@ -106,29 +147,162 @@ impl Client {
 }
 
 /// Walks the conversations edge page by page or item by item.
+
+/// An item of a paged edge: built from its Graph JSON object, known by its id.
+pub trait PageItem: Sized + Send + 'static {
+    fn from_json(value: Value) -> Result<Self>;
+    /// The Graph id, which the resume point remembers (hashed).
+    fn item_id(&self) -> &str;
+}
+
+impl PageItem for Conversation {
+    fn from_json(value: Value) -> Result<Self> {
+        Conversation::from_json(value)
+    }
+    fn item_id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A server that keeps announcing a next page but sends nothing is stopped
+/// after this many empty pages in a row.
+pub const MAX_EMPTY_PAGES: u32 = 10;
+
+/// Where a pager stands: the last page handed out and how much of it was
+/// consumed. Cheap to clone, so a binding can keep one beside its own count
+/// of items handed to the caller and ask [`resume_after`](Self::resume_after).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Position {
+    /// The resume point before this page (what `after()` said then).
+    origin: Option<String>,
+    /// The Graph cursor this page was fetched with.
+    request: Option<String>,
+    /// This page's own `after` cursor.
+    after: Option<String>,
+    /// The ids of the page's items as handed out, in order.
+    ids: Vec<String>,
+    /// How many of them the pager's own item loop handed out.
+    consumed: usize,
+}
+
+/// How many ids a mid-page resume point remembers (hashed, 8 bytes each).
+const REMEMBERED_IDS: usize = 8;
+const TOKEN_PREFIX: &str = "mh1.";
+
+impl Position {
+    fn start(after: Option<String>) -> Self {
+        Position { origin: after, ..Position::default() }
+    }
+
+    /// The resume point after `consumed` items of the last page handed out
+    /// (clamped to the page). Resuming from it yields the next item exactly.
+    ///
+    /// - the whole page consumed: the page's Graph `after` cursor;
+    /// - nothing of it consumed: the resume point it was reached from;
+    /// - part of it: a token `mh1.<base64url JSON>` holding the cursor that
+    ///   fetched the page and hashes of the last ids handed out; resuming
+    ///   re-fetches that page and drops every item up to the last remembered
+    ///   one. When none of them is on the page any more (all moved or
+    ///   deleted), nothing is dropped: an item may repeat, none is lost.
+    pub fn resume_after(&self, consumed: usize) -> Option<String> {
+        let n = consumed.min(self.ids.len());
+        if n == self.ids.len() {
+            if let Some(after) = &self.after {
+                return Some(after.clone());
+            }
+        }
+        if n == 0 {
+            return self.origin.clone();
+        }
+        let hashes: Vec<u64> = self.ids[n.saturating_sub(REMEMBERED_IDS)..n].iter().map(|id| id_hash(id)).collect();
+        let token = ResumeToken { c: self.request.clone(), h: hashes };
+        let json = serde_json::to_vec(&token).unwrap_or_default();
+        Some(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(json)))
+    }
+
+    /// Items of the last page handed out.
+    pub fn page_len(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ResumeToken {
+    /// The Graph cursor of the page to re-fetch (none: the first page).
+    c: Option<String>,
+    /// FNV-1a hashes of the last ids handed out of that page.
+    h: Vec<u64>,
+}
+
+/// FNV-1a: stable across builds and platforms, unlike `DefaultHasher`.
+fn id_hash(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Splits what a caller passed as `after`: a plain Graph cursor, or one of
+/// our mid-page tokens (its cursor and the ids to drop).
+pub(crate) fn parse_resume_point(after: &str) -> Result<(Option<String>, Vec<u64>)> {
+    validate::cursor(after)?;
+    let Some(encoded) = after.strip_prefix(TOKEN_PREFIX) else {
+        return Ok((Some(after.to_owned()), Vec::new()));
+    };
+    let bad = || Error::invalid("after", "is not a resume point made by this client (a damaged mh1. token)");
+    let json = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| bad())?;
+    let token: ResumeToken = serde_json::from_slice(&json).map_err(|_| bad())?;
+    if token.h.is_empty() || token.h.len() > REMEMBERED_IDS {
+        return Err(bad());
+    }
+    if let Some(c) = &token.c {
+        validate::cursor(c)?;
+    }
+    Ok((token.c, token.h))
+}
+
+/// Walks a paged Graph edge page by page or item by item.
 ///
 /// While the caller handles one page, the next is already being fetched.
 /// Dropping the pager cancels that prefetch. [`after`](Self::after) is the
-/// cursor of the last page handed out, so an interrupted export resumes
-/// with `ConversationsQuery::after`.
-pub struct ConversationPager {
+/// resume point after every item handed out so far (exact to the item, see
+/// [`Position::resume_after`]); pass it back as the query's `after`.
+/// A server that repeats a cursor, or sends more than [`MAX_EMPTY_PAGES`]
+/// empty pages in a row while announcing more, stops it with a `protocol` error.
+pub struct Pager<T: PageItem> {
     client: Client,
-    params: std::sync::Arc<Vec<(&'static str, String)>>,
-    after: Option<String>,
+    edge: Arc<str>,
+    params: Arc<Vec<(&'static str, String)>>,
+    pacer: Option<Arc<Pacer>>,
+    /// The Graph cursor of the next request (none: the first page).
+    next_request: Option<String>,
+    /// Ids to drop from the next page (resuming from a mid-page token).
+    pending_drop: Vec<u64>,
+    position: Position,
+    buffer: VecDeque<T>,
     finished: bool,
-    prefetch: Option<JoinHandle<Result<Page<Conversation>>>>,
+    requested: HashSet<String>,
+    empty_run: u32,
+    prefetch: Option<JoinHandle<Result<Page<T>>>>,
 }
 
-impl std::fmt::Debug for ConversationPager {
+/// The conversations of a Page.
+pub type ConversationPager = Pager<Conversation>;
+
+impl ConversationPager {
+    pub(crate) fn new(client: Client, query: ConversationsQuery) -> Result<Self> {
+        query.into_pager(client, None)
+    }
+}
+
+impl<T: PageItem> std::fmt::Debug for Pager<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConversationPager")
-            .field("after", &self.after)
+        f.debug_struct("Pager")
+            .field("edge", &self.edge)
+            .field("after", &self.after())
             .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
 }
 
-impl Drop for ConversationPager {
+impl<T: PageItem> Drop for Pager<T> {
     fn drop(&mut self) {
         if let Some(task) = self.prefetch.take() {
             task.abort();
@@ -136,35 +310,68 @@ impl Drop for ConversationPager {
     }
 }
 
-impl ConversationPager {
-    pub(crate) fn new(client: Client, query: ConversationsQuery) -> Result<Self> {
-        let params = query.to_params()?;
-        Ok(ConversationPager {
+impl<T: PageItem> Pager<T> {
+    /// `edge` is a Page edge (`conversations`) or a node's (`/{id}/messages`).
+    pub(crate) fn open(
+        client: Client,
+        edge: impl Into<Arc<str>>,
+        params: Vec<(&'static str, String)>,
+        after: Option<String>,
+        pacer: Option<Arc<Pacer>>,
+    ) -> Result<Self> {
+        let (next_request, pending_drop) = match &after {
+            Some(a) => parse_resume_point(a)?,
+            None => (None, Vec::new()),
+        };
+        let mut requested = HashSet::new();
+        requested.extend(next_request.clone());
+        Ok(Pager {
             client,
-            params: std::sync::Arc::new(params),
-            after: query.after,
+            edge: edge.into(),
+            params: Arc::new(params),
+            pacer,
+            next_request,
+            pending_drop,
+            position: Position::start(after),
+            buffer: VecDeque::new(),
             finished: false,
+            requested,
+            empty_run: 0,
             prefetch: None,
         })
     }
 
-    /// The cursor after the last page handed out (or the one it started from).
-    pub fn after(&self) -> Option<&str> {
-        self.after.as_deref()
+    /// The resume point after every item handed out so far (or the one it
+    /// started from). Page by page, that is the end of the last page.
+    pub fn after(&self) -> Option<String> {
+        self.position.resume_after(self.position.consumed)
+    }
+
+    /// Where the pager stands, for a caller that hands out a page's items
+    /// itself and asks `position().resume_after(n)`.
+    pub fn position(&self) -> &Position {
+        &self.position
     }
 
     /// True once the last page has been handed out.
     pub fn is_finished(&self) -> bool {
-        self.finished
+        self.finished && self.buffer.is_empty()
     }
 
-    /// The next page, or `None` after the last one. After an error the
-    /// pager stays where it was: calling again retries the same page.
-    pub async fn next_page(&mut self) -> Result<Option<Page<Conversation>>> {
+    /// The next page, or `None` after the last one. After a transport or
+    /// Graph error the pager stays where it was: calling again retries the
+    /// same page. After a `protocol` error for a runaway server it is finished.
+    pub async fn next_page(&mut self) -> Result<Option<Page<T>>> {
+        if !self.buffer.is_empty() {
+            // Items a `next_item` loop had not handed out yet.
+            let items: Vec<T> = self.buffer.drain(..).collect();
+            self.position.consumed = self.position.ids.len();
+            return Ok(Some(Page { items, after: self.position.after.clone(), has_next: !self.finished }));
+        }
         if self.finished {
             return Ok(None);
         }
-        let page = match self.prefetch.take() {
+        let mut page = match self.prefetch.take() {
             Some(task) => match task.await {
                 Ok(result) => result,
                 Err(e) => Err(Error::Transport {
@@ -172,16 +379,86 @@ impl ConversationPager {
                     message: format!("page prefetch did not complete: {e}"),
                 }),
             },
-            None => fetch_page(&self.client, &self.params, self.after.as_deref()).await,
+            None => {
+                fetch_page(&self.client, &self.edge, &self.params, self.pacer.as_deref(), self.next_request.as_deref())
+                    .await
+            }
         }?;
-        if page.after.is_some() {
-            self.after.clone_from(&page.after);
+        self.check_runaway(&page)?;
+        if !self.pending_drop.is_empty() {
+            let drop = std::mem::take(&mut self.pending_drop);
+            if let Some(last) = page.items.iter().rposition(|item| drop.contains(&id_hash(item.item_id()))) {
+                page.items.drain(..=last);
+            }
         }
+        let origin = self.after();
+        self.position = Position {
+            origin,
+            request: self.next_request.take(),
+            after: page.after.clone(),
+            ids: page.items.iter().map(|item| item.item_id().to_owned()).collect(),
+            consumed: page.items.len(),
+        };
         match (&page.after, page.has_next) {
-            (Some(next), true) => self.start_prefetch(next.clone()),
+            (Some(next), true) => {
+                self.requested.insert(next.clone());
+                self.next_request = Some(next.clone());
+                self.start_prefetch(next.clone());
+            }
             _ => self.finished = true,
         }
         Ok(Some(page))
+    }
+
+    /// Refuses a page that would make the walk endless.
+    fn check_runaway(&mut self, page: &Page<T>) -> Result<()> {
+        if !page.has_next {
+            return Ok(());
+        }
+        if page.items.is_empty() {
+            self.empty_run += 1;
+            if self.empty_run > MAX_EMPTY_PAGES {
+                self.finished = true;
+                return Err(Error::protocol(
+                    format!("the server sent {} empty pages in a row while announcing more; stopping", self.empty_run),
+                    Some(200),
+                ));
+            }
+        } else {
+            self.empty_run = 0;
+        }
+        match &page.after {
+            Some(next) if self.requested.contains(next) => {
+                self.finished = true;
+                Err(Error::protocol(
+                    "the server repeated a paging cursor (the walk would never end); stopping",
+                    Some(200),
+                ))
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.finished = true;
+                Err(Error::protocol("the server announced a next page without an `after` cursor", Some(200)))
+            }
+        }
+    }
+
+    /// The next item, or `None` after the last one; `after()` then points
+    /// just past it.
+    pub async fn next_item(&mut self) -> Result<Option<T>> {
+        loop {
+            if let Some(item) = self.buffer.pop_front() {
+                self.position.consumed += 1;
+                return Ok(Some(item));
+            }
+            match self.next_page().await? {
+                Some(page) => {
+                    self.buffer.extend(page.items);
+                    self.position.consumed = 0;
+                }
+                None => return Ok(None),
+            }
+        }
     }
 
     fn start_prefetch(&mut self, after: String) {
@@ -189,13 +466,15 @@ impl ConversationPager {
         // fetched when asked for.
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let client = self.client.clone();
-            let params = self.params.clone();
-            self.prefetch = Some(handle.spawn(async move { fetch_page(&client, &params, Some(&after)).await }));
+            let (edge, params, pacer) = (self.edge.clone(), self.params.clone(), self.pacer.clone());
+            self.prefetch = Some(
+                handle.spawn(async move { fetch_page(&client, &edge, &params, pacer.as_deref(), Some(&after)).await }),
+            );
         }
     }
 
-    /// Every page, as a `Stream`.
-    pub fn pages(self) -> impl Stream<Item = Result<Page<Conversation>>> + Send {
+    /// Every page, as a `Stream`; ends after the first error.
+    pub fn pages(self) -> impl Stream<Item = Result<Page<T>>> + Send {
         futures_util::stream::unfold((self, false), |(mut pager, failed)| async move {
             if failed {
                 return None;
@@ -208,36 +487,37 @@ impl ConversationPager {
         })
     }
 
-    /// Every conversation, as a `Stream`; ends after the first error.
-    pub fn into_stream(self) -> impl Stream<Item = Result<Conversation>> + Send {
-        futures_util::stream::unfold((self, VecDeque::new(), false), |(mut pager, mut buffer, failed)| async move {
-            loop {
-                if let Some(item) = buffer.pop_front() {
-                    return Some((Ok(item), (pager, buffer, failed)));
-                }
-                if failed {
-                    return None;
-                }
-                match pager.next_page().await {
-                    Ok(Some(page)) => buffer.extend(page.items),
-                    Ok(None) => return None,
-                    Err(e) => return Some((Err(e), (pager, buffer, true))),
-                }
+    /// Every item, as a `Stream`; ends after the first error. To keep a
+    /// resume point, loop on [`next_item`](Self::next_item) instead.
+    pub fn into_stream(self) -> impl Stream<Item = Result<T>> + Send {
+        futures_util::stream::unfold((self, false), |(mut pager, failed)| async move {
+            if failed {
+                return None;
+            }
+            match pager.next_item().await {
+                Ok(Some(item)) => Some((Ok(item), (pager, false))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), (pager, true))),
             }
         })
     }
 }
 
-async fn fetch_page(
+async fn fetch_page<T: PageItem>(
     client: &Client,
+    edge: &str,
     params: &[(&'static str, String)],
+    pacer: Option<&Pacer>,
     after: Option<&str>,
-) -> Result<Page<Conversation>> {
+) -> Result<Page<T>> {
     let mut query: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
     if let Some(a) = after {
         query.push(("after", a));
     }
-    let body = client.get("conversations", &query).await?;
+    if let Some(p) = pacer {
+        p.wait(client).await;
+    }
+    let body = client.get(edge, &query).await?;
     parse_page(&body)
 }
 
@@ -263,9 +543,9 @@ struct RawCursors {
     after: Option<String>,
 }
 
-pub(crate) fn parse_page(body: &[u8]) -> Result<Page<Conversation>> {
+pub(crate) fn parse_page<T: PageItem>(body: &[u8]) -> Result<Page<T>> {
     let raw: RawPage = parse_json(body)?;
-    let items = raw.data.into_iter().map(Conversation::from_json).collect::<Result<Vec<_>>>()?;
+    let items = raw.data.into_iter().map(T::from_json).collect::<Result<Vec<_>>>()?;
     let (after, has_next) = match raw.paging {
         Some(p) => (p.cursors.and_then(|c| c.after), p.next.is_some()),
         None => (None, false),
@@ -279,7 +559,8 @@ mod tests {
 
     #[test]
     fn last_page_has_cursor_but_no_next() {
-        let page = parse_page(br#"{"data":[{"id":"t_1"}],"paging":{"cursors":{"before":"b","after":"a"}}}"#);
+        let page =
+            parse_page::<Conversation>(br#"{"data":[{"id":"t_1"}],"paging":{"cursors":{"before":"b","after":"a"}}}"#);
         let page = page.ok();
         assert_eq!(page.as_ref().map(|p| (p.after.as_deref(), p.has_next)), Some((Some("a"), false)));
     }

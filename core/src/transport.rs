@@ -152,9 +152,15 @@ impl Transport {
                 BATCH_EDGE => {
                     segs.pop().pop().push("");
                 }
-                edge => {
-                    segs.push(edge);
-                }
+                // `/{node}/{edge}`: an edge of another node (a conversation's messages), beside the Page.
+                edge => match edge.strip_prefix('/') {
+                    Some(path) => {
+                        segs.pop().extend(path.split('/'));
+                    }
+                    None => {
+                        segs.push(edge);
+                    }
+                },
             }
         }
         if !call.query.is_empty() || self.appsecret_proof.is_some() {

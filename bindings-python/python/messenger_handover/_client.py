@@ -260,11 +260,14 @@ class Client(_Base):
 class _PagerBase:
     def __init__(self, native: _ext.NativePager) -> None:
         self._native = native
+        # Items of the last page handed out by item iteration (None: the whole page).
+        self._consumed: Optional[int] = None
 
     @property
     def after(self) -> Optional[str]:
-        """The cursor after the last page read: pass it as ``after=`` to resume."""
-        return self._native.after
+        """The resume point after every item handed out so far, exact to the item
+        even when a loop stopped mid-page: pass it as ``after=`` to resume."""
+        return self._native.resume_after(self._consumed)
 
     @property
     def finished(self) -> bool:
@@ -282,6 +285,7 @@ class AsyncConversationPager(_PagerBase):
     async def next_page(self) -> Optional[Page]:
         """The next page, or None after the last one."""
         page: Optional[Page] = await self._native.next_page(False)
+        self._consumed = None
         return page
 
     async def pages(self) -> AsyncIterator[Page]:
@@ -299,7 +303,9 @@ class AsyncConversationPager(_PagerBase):
             page = await self.next_page()
             if page is None:
                 return
-            for conv in page.items:
+            # Counted before each yield: a `break` leaves `after` just past that item.
+            for i, conv in enumerate(page.items):
+                self._consumed = i + 1
                 yield conv
 
     async def to_list(self, limit: Optional[int] = None) -> List[Conversation]:
@@ -319,6 +325,7 @@ class ConversationPager(_PagerBase):
     def next_page(self) -> Optional[Page]:
         """The next page, or None after the last one."""
         page: Optional[Page] = self._native.next_page(True)
+        self._consumed = None
         return page
 
     def pages(self) -> Iterator[Page]:
@@ -330,7 +337,10 @@ class ConversationPager(_PagerBase):
 
     def __iter__(self) -> Iterator[Conversation]:
         for page in self.pages():
-            yield from page.items
+            # Counted before each yield: a `break` leaves `after` just past that item.
+            for i, conv in enumerate(page.items):
+                self._consumed = i + 1
+                yield conv
 
     def to_list(self, limit: Optional[int] = None) -> List[Conversation]:
         """Every conversation (or the first ``limit``) in a list."""

@@ -122,8 +122,7 @@ class Page:
 
 @final
 class NativePager:
-    @property
-    def after(self) -> str | None: ...
+    def resume_after(self, consumed: int | None = None) -> str | None: ...
     @property
     def finished(self) -> bool: ...
     @overload

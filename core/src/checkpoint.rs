@@ -1,0 +1,320 @@
+//! The JSONL writer of an export and its checkpoint, which make an export
+//! resumable: killed at any point and started again with the same
+//! arguments and output, it writes no conversation twice and loses none.
+//!
+//! How: conversations are written a page at a time; after each page the
+//! output is flushed and fsynced, then the checkpoint is replaced
+//! atomically (temp file, fsync, rename) with the output's committed length
+//! and SHA-256, the walk's resume point and the stats. A restart checks the
+//! output against that length and hash, cuts off whatever was written after
+//! the last commit (a partial line included), rebuilds the set of ids
+//! already written from the file, and continues from the resume point.
+//! The checkpoint holds the arguments' fingerprint, never the token.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::export::{Export, ExportStats, WalkPosition};
+
+const FORMAT: &str = "messenger-handover-export-checkpoint";
+const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Checkpoint {
+    format: String,
+    version: u32,
+    /// SHA-256 of `arguments`: a checkpoint serves only the export that made it.
+    fingerprint: String,
+    /// The arguments, readable, for the error that refuses another export.
+    arguments: Value,
+    /// The output file, absolute.
+    output: PathBuf,
+    committed_bytes: u64,
+    committed_sha256: String,
+    walk: usize,
+    after: Option<String>,
+    done: bool,
+    stats: ExportStats,
+}
+
+fn checkpoint_error(message: impl Into<String>) -> Error {
+    Error::invalid("checkpoint", message.into())
+}
+
+fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
+    Error::invalid("output", format!("cannot {what} {}: {e}", path.display()))
+}
+
+impl Export {
+    /// What identifies this export's result: every argument that changes
+    /// which conversations are written (not the pacing, not the token).
+    fn arguments(&self) -> Value {
+        let o = &self.options;
+        json!({
+            "page_id": self.client.page_id(),
+            "api_version": self.client.api_version(),
+            "walks": self.walks().iter().map(|(f, p)| format!("{p}/{f}")).collect::<Vec<_>>(),
+            "fields": o.fields,
+            "messages": o.messages,
+            "since": o.since.map(|t| t.to_rfc3339()),
+            "page_size": o.page_size,
+        })
+    }
+
+    /// Writes every conversation as one JSON object per line (Graph's
+    /// object, `folder` and `platform` filled in) and returns the stats.
+    ///
+    /// Without a checkpoint the file is created or truncated. With one, an
+    /// interrupted run continues where it stopped: see the module docs.
+    /// Refused, with nothing overwritten: a checkpoint made with other
+    /// arguments or for another output, a damaged checkpoint, an output that
+    /// is not the one the checkpoint wrote, an existing non-empty output
+    /// without a checkpoint.
+    pub async fn write_jsonl(mut self, path: impl AsRef<Path>) -> Result<ExportStats> {
+        let path = path.as_ref();
+        let Some(checkpoint_path) = self.options.checkpoint.clone() else {
+            let file = File::create(path).map_err(|e| io_error("create", path, &e))?;
+            let mut out = BufWriter::new(file);
+            while let Some(conv) = self.next().await? {
+                write_line(&mut out, &conv.raw, path)?;
+            }
+            out.flush().map_err(|e| io_error("write", path, &e))?;
+            return Ok(self.stats());
+        };
+        let output = absolute(path)?;
+        let arguments = self.arguments();
+        let fingerprint = hex::encode(Sha256::digest(arguments.to_string().as_bytes()));
+        let mut hasher = Sha256::new();
+        let mut committed: u64 = 0;
+
+        match read_checkpoint(&checkpoint_path)? {
+            Some(cp) => {
+                if cp.fingerprint != fingerprint {
+                    return Err(checkpoint_error(format!(
+                        "{} was made by an export with other arguments ({}); this one has {}. \
+                         Use another checkpoint path, or delete it to start over",
+                        checkpoint_path.display(),
+                        cp.arguments,
+                        arguments
+                    )));
+                }
+                if cp.output != output {
+                    return Err(checkpoint_error(format!(
+                        "{} belongs to the output {}, not {}",
+                        checkpoint_path.display(),
+                        cp.output.display(),
+                        output.display()
+                    )));
+                }
+                // The file must start with exactly what the checkpoint committed.
+                let file = File::open(&output).map_err(|e| {
+                    checkpoint_error(format!(
+                        "its output {} cannot be opened ({e}); it is not the file the checkpoint wrote",
+                        output.display()
+                    ))
+                })?;
+                let mut reader = BufReader::new(file).take(cp.committed_bytes);
+                let mut line = Vec::new();
+                loop {
+                    line.clear();
+                    let n = reader.read_until(b'\n', &mut line).map_err(|e| io_error("read", &output, &e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&line);
+                    committed += n as u64;
+                    if let Ok(obj) = serde_json::from_slice::<Value>(&line) {
+                        if let Some(id) = obj.get("id").and_then(Value::as_str) {
+                            self.seen.insert(id.to_owned());
+                        }
+                    }
+                }
+                if committed != cp.committed_bytes || hex::encode(hasher.clone().finalize()) != cp.committed_sha256 {
+                    return Err(checkpoint_error(format!(
+                        "the output {} is not the file this checkpoint wrote (its first {} bytes differ); \
+                         nothing was overwritten",
+                        output.display(),
+                        cp.committed_bytes
+                    )));
+                }
+                self.restore(WalkPosition { walk: cp.walk, after: cp.after }, cp.stats, cp.done);
+            }
+            None => {
+                if fs::metadata(&output).is_ok_and(|m| m.len() > 0) {
+                    return Err(checkpoint_error(format!(
+                        "{} does not exist but the output {} is not empty; nothing was overwritten \
+                         (remove the output, or pass the checkpoint that wrote it)",
+                        checkpoint_path.display(),
+                        output.display()
+                    )));
+                }
+                // The checkpoint exists before the output does: a restart
+                // always finds one once anything may have been written.
+                self.commit(&checkpoint_path, &output, &fingerprint, &arguments, 0, &hasher)?;
+            }
+        }
+
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&output)
+            .map_err(|e| io_error("open", &output, &e))?;
+        // Whatever followed the last commit (a partial line included) is written again.
+        file.set_len(committed).map_err(|e| io_error("truncate", &output, &e))?;
+        let mut file = file;
+        file.seek(SeekFrom::Start(committed)).map_err(|e| io_error("seek", &output, &e))?;
+        let mut out = BufWriter::new(file);
+        let mut pending = Vec::new();
+        loop {
+            let next = self.next().await;
+            let conv = match next {
+                Ok(c) => c,
+                Err(e) => {
+                    // What was handed out is written and committed; the error then stops the run.
+                    self.flush_commit(
+                        &mut out,
+                        &mut pending,
+                        &mut hasher,
+                        &mut committed,
+                        &checkpoint_path,
+                        &output,
+                        &fingerprint,
+                        &arguments,
+                    )?;
+                    return Err(e);
+                }
+            };
+            let Some(conv) = conv else { break };
+            let start = pending.len();
+            serde_json::to_writer(&mut pending, &conv.raw)
+                .map_err(|e| Error::invalid("output", format!("cannot serialise a conversation: {e}")))?;
+            pending.push(b'\n');
+            debug_assert!(pending.len() > start);
+            if self.at_page_end() {
+                self.flush_commit(
+                    &mut out,
+                    &mut pending,
+                    &mut hasher,
+                    &mut committed,
+                    &checkpoint_path,
+                    &output,
+                    &fingerprint,
+                    &arguments,
+                )?;
+            }
+        }
+        self.flush_commit(
+            &mut out,
+            &mut pending,
+            &mut hasher,
+            &mut committed,
+            &checkpoint_path,
+            &output,
+            &fingerprint,
+            &arguments,
+        )?;
+        Ok(self.stats())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn flush_commit(
+        &self,
+        out: &mut BufWriter<File>,
+        pending: &mut Vec<u8>,
+        hasher: &mut Sha256,
+        committed: &mut u64,
+        checkpoint: &Path,
+        output: &Path,
+        fingerprint: &str,
+        arguments: &Value,
+    ) -> Result<()> {
+        out.write_all(pending).map_err(|e| io_error("write", output, &e))?;
+        out.flush().map_err(|e| io_error("write", output, &e))?;
+        out.get_ref().sync_data().map_err(|e| io_error("sync", output, &e))?;
+        hasher.update(&pending[..]);
+        *committed += pending.len() as u64;
+        pending.clear();
+        self.commit(checkpoint, output, fingerprint, arguments, *committed, hasher)
+    }
+
+    /// Replaces the checkpoint atomically: temp file, fsync, rename, fsync the directory.
+    fn commit(
+        &self,
+        checkpoint: &Path,
+        output: &Path,
+        fingerprint: &str,
+        arguments: &Value,
+        committed: u64,
+        hasher: &Sha256,
+    ) -> Result<()> {
+        let position = self.position();
+        let cp = Checkpoint {
+            format: FORMAT.into(),
+            version: VERSION,
+            fingerprint: fingerprint.into(),
+            arguments: arguments.clone(),
+            output: output.to_path_buf(),
+            committed_bytes: committed,
+            committed_sha256: hex::encode(hasher.clone().finalize()),
+            walk: position.walk,
+            after: position.after,
+            done: self.is_finished(),
+            stats: self.stats(),
+        };
+        let body = serde_json::to_vec_pretty(&cp).map_err(|e| checkpoint_error(format!("cannot serialise: {e}")))?;
+        let mut tmp_name = checkpoint.as_os_str().to_owned();
+        tmp_name.push(".tmp");
+        let tmp = PathBuf::from(tmp_name);
+        let write = || -> std::io::Result<()> {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&body)?;
+            f.sync_all()?;
+            fs::rename(&tmp, checkpoint)?;
+            if let Some(dir) = checkpoint.parent().filter(|d| !d.as_os_str().is_empty()) {
+                // Makes the rename itself durable; not every platform can open a directory.
+                if let Ok(d) = File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+            Ok(())
+        };
+        write().map_err(|e| checkpoint_error(format!("cannot write {}: {e}", checkpoint.display())))
+    }
+}
+
+fn write_line(out: &mut impl Write, raw: &serde_json::Map<String, Value>, path: &Path) -> Result<()> {
+    serde_json::to_writer(&mut *out, raw).map_err(|e| io_error("write", path, &std::io::Error::other(e)))?;
+    out.write_all(b"\n").map_err(|e| io_error("write", path, &e))
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| io_error("resolve", path, &e))
+}
+
+fn read_checkpoint(path: &Path) -> Result<Option<Checkpoint>> {
+    let text = match fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(checkpoint_error(format!("cannot read {}: {e}", path.display()))),
+    };
+    let cp: Checkpoint = serde_json::from_slice(&text).map_err(|e| {
+        checkpoint_error(format!(
+            "{} is not a readable export checkpoint ({e}); nothing was overwritten. Delete it to start over",
+            path.display()
+        ))
+    })?;
+    if cp.format != FORMAT || cp.version != VERSION {
+        return Err(checkpoint_error(format!(
+            "{} is not a version {VERSION} export checkpoint; nothing was overwritten",
+            path.display()
+        )));
+    }
+    Ok(Some(cp))
+}

@@ -1,0 +1,310 @@
+//! The inbox export against the emulator over HTTP: the walk, dedupe,
+//! `since`, pacing, checkpoints, and kill-and-resume in a child process.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{fault, log, seen};
+use futures_util::TryStreamExt;
+use messenger_handover::{Client, ConversationsQuery, ErrorKind, ExportOptions, Folder, Platform};
+use messenger_handover_emulator::{Emulator, EmulatorConfig, RateLimitConfig};
+use serde_json::{json, Value};
+
+async fn emulator(conversations: usize) -> Emulator {
+    Emulator::start(EmulatorConfig { conversations, ..EmulatorConfig::default() }).await.expect("emulator starts")
+}
+
+fn client_for(url: &str, page: &str, token: &str) -> Client {
+    Client::builder(token)
+        .base_url(url)
+        .page_id(page)
+        .max_retries(0)
+        .retry_base_delay(Duration::from_millis(5))
+        .build()
+        .expect("client builds")
+}
+
+fn client(emu: &Emulator) -> Client {
+    client_for(emu.url(), emu.page_id(), &emu.apps().primary.token)
+}
+
+fn unpaced() -> ExportOptions {
+    ExportOptions { max_calls_per_second: None, ..ExportOptions::default() }
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mh-export-{}-{}", std::process::id(), fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.is_empty() || text.ends_with('\n'), "no partial last line");
+    text.lines().map(str::to_owned).collect()
+}
+
+fn ids_of(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a whole JSON line")["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn export_equals_the_union_of_the_per_folder_pagers() {
+    let emu = emulator(300).await;
+    let bot = client(&emu);
+    let options =
+        ExportOptions { platforms: vec![Platform::Messenger, Platform::Instagram], page_size: 40, ..unpaced() };
+    let export = bot.export_conversations(options).unwrap();
+    let got: Vec<_> = export.into_stream().try_collect().await.unwrap();
+
+    let mut expected = BTreeSet::new();
+    for platform in [Platform::Messenger, Platform::Instagram] {
+        for folder in Folder::ALL {
+            let q = ConversationsQuery::new().folder(*folder).platform(platform).page_size(100);
+            let convs: Vec<_> = bot.conversations(q).unwrap().into_stream().try_collect().await.unwrap();
+            for c in convs {
+                expected.insert((c.id, folder.as_str().to_owned(), platform.as_str().to_owned()));
+            }
+        }
+    }
+    let got_set: BTreeSet<_> =
+        got.iter().map(|c| (c.id.clone(), c.folder.clone().unwrap(), c.platform.clone().unwrap())).collect();
+    assert_eq!(got.len(), got_set.len(), "each conversation once");
+    assert_eq!(got_set, expected);
+    assert_eq!(got.len(), 300);
+    assert!(got.iter().all(|c| c.raw["folder"] == c.folder.as_deref().unwrap()));
+}
+
+#[tokio::test]
+async fn since_stops_each_walk_early() {
+    let emu = emulator(300).await;
+    let bot = client(&emu);
+    let inbox: Vec<_> =
+        bot.conversations(ConversationsQuery::new().page_size(100)).unwrap().into_stream().try_collect().await.unwrap();
+    let since = inbox[15].updated_time.unwrap();
+
+    emu.clear_request_log();
+    let full = bot.export_conversations(ExportOptions { page_size: 5, ..unpaced() }).unwrap();
+    let full_stats = full.write_jsonl(tmp("full.jsonl")).await.unwrap();
+    let full_calls = seen(&emu, "GET", "/conversations");
+
+    emu.clear_request_log();
+    let mut export = bot.export_conversations(ExportOptions { page_size: 5, since: Some(since), ..unpaced() }).unwrap();
+    let mut got = Vec::new();
+    while let Some(c) = export.next().await.unwrap() {
+        assert!(c.updated_time.unwrap() >= since);
+        got.push(c);
+    }
+    let calls = seen(&emu, "GET", "/conversations");
+    assert!(got.len() >= 16 && got.len() < full_stats.conversations as usize);
+    assert!(calls * 3 < full_calls, "since cut the walk short: {calls} calls vs {full_calls}");
+    assert_eq!(export.stats().conversations, got.len() as u64);
+}
+
+#[tokio::test]
+async fn default_pacing_never_trips_a_two_per_second_limiter() {
+    let emu = emulator(600).await;
+    emu.set_rate_limit(RateLimitConfig { enabled: true, max_calls: 2, window_secs: 1, code: 613, regain_minutes: 0 });
+    let bot = client(&emu);
+    let stats = bot
+        .export_conversations(ExportOptions { page_size: 50, ..ExportOptions::default() })
+        .unwrap()
+        .write_jsonl(tmp("paced.jsonl"))
+        .await
+        .unwrap();
+    eprintln!("{stats:?}");
+    assert!(stats.conversations >= 250, "{stats:?}");
+    let calls: Vec<Value> =
+        log(&emu).into_iter().filter(|r| r["path"].as_str().unwrap().ends_with("/conversations")).collect();
+    assert!(calls.len() >= 8);
+    assert!(calls.iter().all(|r| r["status"] == 200), "the limiter refused a call: {calls:?}");
+    assert!(stats.time_waited > Duration::ZERO);
+    assert_eq!(stats.calls, calls.len() as u64);
+}
+
+#[tokio::test]
+async fn a_rate_limit_error_mid_walk_then_a_restart_loses_and_doubles_nothing() {
+    let emu = emulator(200).await;
+    let bot = client(&emu);
+    let reference = tmp("reference.jsonl");
+    bot.export_conversations(ExportOptions { page_size: 7, ..unpaced() })
+        .unwrap()
+        .write_jsonl(&reference)
+        .await
+        .unwrap();
+
+    let (out, ckpt) = (tmp("out.jsonl"), tmp("out.ckpt"));
+    let options = || ExportOptions { page_size: 7, checkpoint: Some(ckpt.clone()), ..unpaced() };
+    // Let a few pages through, then throttle hard.
+    fault(
+        &emu,
+        json!({"match": {"path_contains": "/conversations"}, "count": 4, "action": {"type": "delay", "ms": 1}}),
+    );
+    fault(
+        &emu,
+        json!({"match": {"path_contains": "/conversations"}, "count": 3,
+               "action": {"type": "graph_error", "error": {"message": "(#4) Application request limit reached", "code": 4}}}),
+    );
+    let err = bot.export_conversations(options()).unwrap().write_jsonl(&out).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimit);
+    let partial = lines(&out);
+    assert!(!partial.is_empty());
+    emu.clear_faults();
+    let stats = bot.export_conversations(options()).unwrap().write_jsonl(&out).await.unwrap();
+    let (got, want) = (lines(&out), lines(&reference));
+    assert_eq!(ids_of(&got).len(), ids_of(&got).into_iter().collect::<HashSet<_>>().len(), "no duplicate");
+    assert_eq!(got.iter().collect::<BTreeSet<_>>(), want.iter().collect::<BTreeSet<_>>());
+    assert_eq!(stats.conversations as usize, want.len());
+
+    // A finished export started again sends nothing and writes nothing.
+    emu.clear_request_log();
+    bot.export_conversations(options()).unwrap().write_jsonl(&out).await.unwrap();
+    assert_eq!(seen(&emu, "GET", "/conversations"), 0);
+    assert_eq!(lines(&out), got);
+}
+
+#[tokio::test]
+async fn checkpoint_misuse_is_refused_and_nothing_is_overwritten() {
+    let emu = emulator(60).await;
+    let bot = client(&emu);
+    let (out, ckpt) = (tmp("out.jsonl"), tmp("out.ckpt"));
+    let options = |page_size| ExportOptions { page_size, checkpoint: Some(ckpt.clone()), ..unpaced() };
+    bot.export_conversations(options(10)).unwrap().write_jsonl(&out).await.unwrap();
+    let (out_before, ckpt_before) = (std::fs::read(&out).unwrap(), std::fs::read(&ckpt).unwrap());
+    let token = emu.apps().primary.token.clone();
+    assert!(!String::from_utf8_lossy(&ckpt_before).contains(&token), "the checkpoint never holds the token");
+    let unchanged = || {
+        assert_eq!(std::fs::read(&out).unwrap(), out_before);
+        assert_eq!(std::fs::read(&ckpt).unwrap(), ckpt_before);
+    };
+    let refused = |e: messenger_handover::Error, words: &str| {
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+        assert!(e.to_string().contains(words), "{e}");
+        assert!(!e.to_string().contains(&token));
+    };
+
+    // Other arguments.
+    refused(bot.export_conversations(options(20)).unwrap().write_jsonl(&out).await.unwrap_err(), "other arguments");
+    unchanged();
+    // Another output.
+    refused(
+        bot.export_conversations(options(10)).unwrap().write_jsonl(tmp("other.jsonl")).await.unwrap_err(),
+        "belongs to the output",
+    );
+    unchanged();
+    // An output that is not the checkpoint's.
+    let copy = tmp("copy.jsonl");
+    std::fs::write(&copy, b"{\"id\":\"t_x\"}\n").unwrap();
+    let mut cp: Value = serde_json::from_slice(&ckpt_before).unwrap();
+    cp["output"] = json!(copy);
+    std::fs::write(&ckpt, serde_json::to_vec(&cp).unwrap()).unwrap();
+    refused(bot.export_conversations(options(10)).unwrap().write_jsonl(&copy).await.unwrap_err(), "not the file");
+    assert_eq!(std::fs::read(&copy).unwrap(), b"{\"id\":\"t_x\"}\n");
+    std::fs::write(&ckpt, &ckpt_before).unwrap();
+    // A damaged checkpoint.
+    std::fs::write(&ckpt, &ckpt_before[..ckpt_before.len() / 2]).unwrap();
+    refused(bot.export_conversations(options(10)).unwrap().write_jsonl(&out).await.unwrap_err(), "not a readable");
+    assert_eq!(std::fs::read(&out).unwrap(), out_before);
+    // No checkpoint, but an output with data in it.
+    std::fs::remove_file(&ckpt).unwrap();
+    refused(bot.export_conversations(options(10)).unwrap().write_jsonl(&out).await.unwrap_err(), "not empty");
+    assert_eq!(std::fs::read(&out).unwrap(), out_before);
+}
+
+#[tokio::test]
+async fn bad_options_are_refused_before_sending() {
+    let emu = emulator(10).await;
+    let bot = client(&emu);
+    for options in [
+        ExportOptions { folders: vec![], ..unpaced() },
+        ExportOptions { platforms: vec![], ..unpaced() },
+        ExportOptions { page_size: 0, ..unpaced() },
+        ExportOptions { messages: 21, ..unpaced() },
+        ExportOptions { max_calls_per_second: Some(0.0), ..unpaced() },
+        ExportOptions { max_calls_per_second: Some(f64::NAN), ..unpaced() },
+        ExportOptions { fields: vec!["id".into(), "x y".into()], ..unpaced() },
+    ] {
+        assert_eq!(bot.export_conversations(options).unwrap_err().kind(), ErrorKind::InvalidInput);
+    }
+    assert!(log(&emu).is_empty());
+}
+
+// ---------------------------------------------------------------- kill and resume
+
+const CHILD_ENV: &str = "MH_EXPORT_CHILD";
+
+fn child_options(ckpt: PathBuf) -> ExportOptions {
+    ExportOptions { page_size: 2, checkpoint: Some(ckpt), max_calls_per_second: Some(40.0), ..ExportOptions::default() }
+}
+
+/// The child side: one export run with a checkpoint, started by the test
+/// below (never on its own: without the variable it does nothing).
+#[tokio::test]
+#[ignore = "run by kill_and_resume_the_hard_way as a child process"]
+async fn export_child() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else { return };
+    let spec: Value = serde_json::from_str(&spec).unwrap();
+    let token = std::env::var("PAGE_ACCESS_TOKEN").unwrap();
+    let bot = client_for(spec["url"].as_str().unwrap(), spec["page"].as_str().unwrap(), &token);
+    let ckpt = PathBuf::from(spec["checkpoint"].as_str().unwrap());
+    bot.export_conversations(child_options(ckpt)).unwrap().write_jsonl(spec["out"].as_str().unwrap()).await.unwrap();
+}
+
+#[tokio::test]
+async fn kill_and_resume_the_hard_way() {
+    let emu = emulator(300).await;
+    let bot = client(&emu);
+    let reference = tmp("reference.jsonl");
+    let mut unpaced_child = child_options(tmp("unused.ckpt"));
+    unpaced_child.checkpoint = None;
+    unpaced_child.max_calls_per_second = None;
+    bot.export_conversations(unpaced_child).unwrap().write_jsonl(&reference).await.unwrap();
+    let want = lines(&reference);
+    assert!(want.len() > 100);
+
+    let exe = std::env::current_exe().unwrap();
+    let (mut kills, mut rounds) = (0, 0);
+    let (out, ckpt) = loop {
+        rounds += 1;
+        assert!(rounds < 10, "could not land 20 kills");
+        let (out, ckpt) = (tmp("out.jsonl"), tmp("out.ckpt"));
+        let spec = json!({"url": emu.url(), "page": emu.page_id(), "out": out, "checkpoint": ckpt}).to_string();
+        let finished = loop {
+            let mut child = std::process::Command::new(&exe)
+                .args(["--exact", "export_child", "--ignored", "--test-threads=1", "--quiet"])
+                .env(CHILD_ENV, &spec)
+                .env("PAGE_ACCESS_TOKEN", &emu.apps().primary.token)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(fastrand::u64(20..200))).await;
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap(); // SIGKILL: no destructor, no flush.
+                child.wait().unwrap();
+                kills += 1;
+                continue;
+            }
+            let status = child.wait().unwrap();
+            assert!(status.success(), "a child run failed: {status}");
+            break true;
+        };
+        if finished && kills >= 20 {
+            break (out, ckpt);
+        }
+        // Finished before 20 kills landed: start a fresh export and keep counting.
+    };
+    let got = lines(&out);
+    let ids = ids_of(&got);
+    assert_eq!(ids.len(), ids.iter().collect::<HashSet<_>>().len(), "no conversation written twice");
+    assert_eq!(got.iter().collect::<BTreeSet<_>>(), want.iter().collect::<BTreeSet<_>>(), "none lost");
+    assert!(ckpt.exists());
+    eprintln!("kill_and_resume: {kills} kills over {rounds} export(s)");
+}

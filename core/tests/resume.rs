@@ -1,0 +1,189 @@
+//! Resuming a pager is exact to the item (issue 11, item 1), and a runaway
+//! server stops it (item 7). Against the emulator over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use common::{fault, seen};
+use messenger_handover::{Client, ConversationsQuery, ErrorKind, MAX_EMPTY_PAGES};
+use messenger_handover_emulator::{Emulator, EmulatorConfig};
+use serde_json::json;
+
+async fn emulator(conversations: usize) -> Emulator {
+    Emulator::start(EmulatorConfig { conversations, ..EmulatorConfig::default() }).await.expect("emulator starts")
+}
+
+fn client(emu: &Emulator) -> Client {
+    Client::builder(&emu.apps().primary.token)
+        .base_url(emu.url())
+        .page_id(emu.page_id())
+        .retry_base_delay(Duration::from_millis(5))
+        .build()
+        .expect("client builds")
+}
+
+fn query() -> ConversationsQuery {
+    ConversationsQuery::new().page_size(100)
+}
+
+async fn all_ids(bot: &Client, after: Option<String>) -> Vec<String> {
+    let mut q = query();
+    q.after = after;
+    let mut pager = bot.conversations(q).unwrap();
+    let mut ids = Vec::new();
+    while let Some(c) = pager.next_item().await.unwrap() {
+        ids.push(c.id);
+    }
+    ids
+}
+
+fn assert_exact(first: &[String], rest: &[String], everything: &[String]) {
+    let joined: Vec<String> = first.iter().chain(rest).cloned().collect();
+    assert_eq!(joined.len(), everything.len(), "nothing lost, nothing doubled");
+    assert_eq!(joined, everything, "the same items in the same order");
+}
+
+#[tokio::test]
+async fn item_by_item_break_after_150_resumes_at_151() {
+    let emu = emulator(600).await;
+    let bot = client(&emu);
+    let everything = all_ids(&bot, None).await;
+    assert!(everything.len() >= 250, "{}", everything.len());
+
+    for stop in [1, 30, 99, 100, 101, 150, 199, 200, 249, 250] {
+        let mut pager = bot.conversations(query()).unwrap();
+        let mut first = Vec::new();
+        while first.len() < stop {
+            first.push(pager.next_item().await.unwrap().unwrap().id);
+        }
+        let resume = pager.after();
+        drop(pager);
+        let rest = all_ids(&bot, resume).await;
+        assert_exact(&first, &rest, &everything);
+    }
+}
+
+#[tokio::test]
+async fn page_by_page_and_a_caller_counting_items_resume_exactly() {
+    let emu = emulator(600).await;
+    let bot = client(&emu);
+    let everything = all_ids(&bot, None).await;
+
+    // Page by page: `after()` is the end of the last page handed out.
+    let mut pager = bot.conversations(query()).unwrap();
+    let first: Vec<String> = pager.next_page().await.unwrap().unwrap().items.into_iter().map(|c| c.id).collect();
+    let rest = all_ids(&bot, pager.after()).await;
+    assert_exact(&first, &rest, &everything);
+
+    // A binding hands out a page's items itself and asks for the point after 50 of page 2.
+    let mut pager = bot.conversations(query()).unwrap();
+    let mut first: Vec<String> = pager.next_page().await.unwrap().unwrap().items.into_iter().map(|c| c.id).collect();
+    let page2 = pager.next_page().await.unwrap().unwrap();
+    first.extend(page2.items.into_iter().take(50).map(|c| c.id));
+    let resume = pager.position().resume_after(50);
+    assert!(resume.as_deref().is_some_and(|r| r.starts_with("mh1.")), "{resume:?}");
+    let rest = all_ids(&bot, resume.clone()).await;
+    assert_exact(&first, &rest, &everything);
+
+    // A resumed pager resumes again exactly (a token made from a token).
+    let mut q = query();
+    q.after = resume;
+    let mut pager = bot.conversations(q).unwrap();
+    let mut more = Vec::new();
+    for _ in 0..20 {
+        more.push(pager.next_item().await.unwrap().unwrap().id);
+    }
+    let rest2 = all_ids(&bot, pager.after()).await;
+    first.extend(more);
+    assert_exact(&first, &rest2, &everything);
+}
+
+#[tokio::test]
+async fn a_damaged_token_is_refused_before_sending() {
+    let emu = emulator(10).await;
+    let bot = client(&emu);
+    let err = bot.conversations(query().after("mh1.not-base64-json")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(seen(&emu, "GET", "/conversations"), 0);
+}
+
+#[tokio::test]
+async fn a_repeated_cursor_stops_with_protocol() {
+    let emu = emulator(10).await;
+    let bot = client(&emu);
+    let body = json!({"data": [{"id": "t_1"}], "paging": {"cursors": {"after": "SAME"}, "next": "https://x/next"}});
+    fault(
+        &emu,
+        json!({"match": {"path_contains": "/conversations"}, "count": 1000,
+               "action": {"type": "status", "status": 200, "body": body.to_string()}}),
+    );
+    let mut pager = bot.conversations(query()).unwrap();
+    let mut outcome = Ok(());
+    for _ in 0..100 {
+        match pager.next_page().await {
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    assert_eq!(outcome.unwrap_err().kind(), ErrorKind::Protocol);
+    assert!(seen(&emu, "GET", "/conversations") <= 3, "stopped at once");
+    assert!(pager.next_page().await.unwrap().is_none(), "and stays stopped");
+}
+
+#[tokio::test]
+async fn endless_empty_pages_stop_with_protocol() {
+    let emu = emulator(10).await;
+    let bot = client(&emu);
+    for i in 0..100 {
+        let body = json!({"data": [], "paging": {"cursors": {"after": format!("C{i}")}, "next": "https://x/next"}});
+        fault(
+            &emu,
+            json!({"match": {"path_contains": "/conversations"},
+                   "action": {"type": "status", "status": 200, "body": body.to_string()}}),
+        );
+    }
+    let mut pager = bot.conversations(query()).unwrap();
+    let err = loop {
+        match pager.next_page().await {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("an endless walk ended by itself"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    let calls = seen(&emu, "GET", "/conversations");
+    assert!(calls <= MAX_EMPTY_PAGES as usize + 2, "bounded: {calls} requests");
+}
+
+#[tokio::test]
+async fn a_few_empty_pages_are_tolerated() {
+    let emu = emulator(10).await;
+    let bot = client(&emu);
+    for i in 0..3 {
+        let body = json!({"data": [], "paging": {"cursors": {"after": format!("C{i}")}, "next": "https://x/next"}});
+        fault(
+            &emu,
+            json!({"match": {"path_contains": "/conversations"},
+                   "action": {"type": "status", "status": 200, "body": body.to_string()}}),
+        );
+    }
+    let real = json!({"data": [{"id": "t_9"}], "paging": {"cursors": {"after": "END"}}});
+    fault(
+        &emu,
+        json!({"match": {"path_contains": "/conversations"},
+               "action": {"type": "status", "status": 200, "body": real.to_string()}}),
+    );
+    let mut pager = bot.conversations(query()).unwrap();
+    let mut ids = HashSet::new();
+    while let Some(c) = pager.next_item().await.unwrap() {
+        ids.insert(c.id);
+    }
+    assert_eq!(ids, HashSet::from(["t_9".to_owned()]));
+}
