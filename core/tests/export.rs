@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{fault, log, seen};
 use futures_util::TryStreamExt;
 use messenger_handover::{Client, ConversationsQuery, ErrorKind, ExportOptions, Folder, Platform};
-use messenger_handover_emulator::{Emulator, EmulatorConfig, RateLimitConfig};
+use messenger_handover_emulator::{Emulator, EmulatorConfig};
 use serde_json::{json, Value};
 
 async fn emulator(conversations: usize) -> Emulator {
@@ -79,6 +79,34 @@ async fn export_equals_the_union_of_the_per_folder_pagers() {
 }
 
 #[tokio::test]
+async fn a_conversation_moved_to_the_top_mid_walk_is_written_once() {
+    let emu = emulator(300).await;
+    let bot = client(&emu);
+    let options = || ExportOptions { folders: vec![Folder::Inbox], page_size: 10, ..unpaced() };
+    let all: Vec<_> = bot.export_conversations(options()).unwrap().into_stream().try_collect().await.unwrap();
+    let mut export = bot.export_conversations(options()).unwrap();
+    let (mut got, mut bumped) = (Vec::new(), HashSet::new());
+    while let Some(c) = export.next().await.unwrap() {
+        got.push(c.id.clone());
+        if got.len() % 10 == 5 && got.len() < 60 {
+            // A new message in a thread not reached yet: it jumps to the top
+            // (behind the cursor) and every thread above its old place slides
+            // down one, so the next page starts with one already written.
+            let ahead = all[got.len() + 25].id.clone();
+            assert!(emu.bump_conversation(&ahead, Some("again")).is_some());
+            bumped.insert(ahead);
+        }
+    }
+    assert_eq!(got.len(), got.iter().collect::<HashSet<_>>().len(), "each conversation once");
+    assert!(export.stats().duplicates_dropped >= 1, "{:?}", export.stats());
+    let all_ids: BTreeSet<_> = all.iter().map(|c| c.id.clone()).collect();
+    let got_ids: BTreeSet<_> = got.into_iter().collect();
+    assert!(got_ids.is_subset(&all_ids));
+    // A thread that moved behind the cursor is the next run's (`since`) to fetch; every other one is here.
+    assert_eq!(all_ids.difference(&got_ids).filter(|id| !bumped.contains(*id)).count(), 0);
+}
+
+#[tokio::test]
 async fn since_stops_each_walk_early() {
     let emu = emulator(300).await;
     let bot = client(&emu);
@@ -107,13 +135,13 @@ async fn since_stops_each_walk_early() {
 #[tokio::test]
 async fn default_pacing_never_trips_a_two_per_second_limiter() {
     let emu = emulator(600).await;
-    emu.set_rate_limit(RateLimitConfig { enabled: true, max_calls: 2, window_secs: 1, code: 613, regain_minutes: 0 });
+    // At most 2 conversations calls in any one second, 613 beyond.
+    emu.set_conversations_pacing(2);
     let bot = client(&emu);
     let stats = bot.export_conversations(ExportOptions { page_size: 50, ..ExportOptions::default() }).unwrap()
         .write_jsonl(tmp("paced.jsonl"))
         .await
         .unwrap();
-    eprintln!("{stats:?}");
     assert!(stats.conversations >= 250, "{stats:?}");
     let calls: Vec<Value> = log(&emu).into_iter().filter(|r| r["path"].as_str().unwrap().ends_with("/conversations")).collect();
     assert!(calls.len() >= 8);
