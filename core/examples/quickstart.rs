@@ -108,7 +108,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("   {:<22} {:<20} {:>6}  {}", c.id, when, c.unread_count.unwrap_or(0), snippet);
         }
         if page.has_next {
-            println!("   (more pages follow; an export resumes with after={})", pager.after().as_deref().unwrap_or("-"));
+            println!(
+                "   (more pages follow; an export resumes with after={})",
+                pager.after().as_deref().unwrap_or("-")
+            );
         }
     }
     let total = bot.conversations(ConversationsQuery::new().folder(Folder::Inbox).page_size(100))?.into_stream();

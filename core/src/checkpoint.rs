@@ -160,7 +160,12 @@ impl Export {
             }
         }
 
-        let file = OpenOptions::new().create(true).write(true).truncate(false).open(&output).map_err(|e| io_error("open", &output, &e))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&output)
+            .map_err(|e| io_error("open", &output, &e))?;
         // Whatever followed the last commit (a partial line included) is written again.
         file.set_len(committed).map_err(|e| io_error("truncate", &output, &e))?;
         let mut file = file;
@@ -173,7 +178,16 @@ impl Export {
                 Ok(c) => c,
                 Err(e) => {
                     // What was handed out is written and committed; the error then stops the run.
-                    self.flush_commit(&mut out, &mut pending, &mut hasher, &mut committed, &checkpoint_path, &output, &fingerprint, &arguments)?;
+                    self.flush_commit(
+                        &mut out,
+                        &mut pending,
+                        &mut hasher,
+                        &mut committed,
+                        &checkpoint_path,
+                        &output,
+                        &fingerprint,
+                        &arguments,
+                    )?;
                     return Err(e);
                 }
             };
@@ -184,10 +198,28 @@ impl Export {
             pending.push(b'\n');
             debug_assert!(pending.len() > start);
             if self.at_page_end() {
-                self.flush_commit(&mut out, &mut pending, &mut hasher, &mut committed, &checkpoint_path, &output, &fingerprint, &arguments)?;
+                self.flush_commit(
+                    &mut out,
+                    &mut pending,
+                    &mut hasher,
+                    &mut committed,
+                    &checkpoint_path,
+                    &output,
+                    &fingerprint,
+                    &arguments,
+                )?;
             }
         }
-        self.flush_commit(&mut out, &mut pending, &mut hasher, &mut committed, &checkpoint_path, &output, &fingerprint, &arguments)?;
+        self.flush_commit(
+            &mut out,
+            &mut pending,
+            &mut hasher,
+            &mut committed,
+            &checkpoint_path,
+            &output,
+            &fingerprint,
+            &arguments,
+        )?;
         Ok(self.stats())
     }
 

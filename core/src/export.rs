@@ -139,7 +139,10 @@ impl Export {
         }
         if let Some(rate) = options.max_calls_per_second {
             if !(rate.is_finite() && rate > 0.0) {
-                return Err(Error::invalid("max_calls_per_second", "must be a positive number (None turns pacing off)"));
+                return Err(Error::invalid(
+                    "max_calls_per_second",
+                    "must be a positive number (None turns pacing off)",
+                ));
             }
         }
         let fields: Vec<String> = if options.fields.is_empty() {

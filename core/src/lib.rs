@@ -41,9 +41,9 @@ pub use client::{
     DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT, PAGE_INBOX_APP_ID,
 };
 pub use error::{Error, ErrorKind, GraphError, Result, TransportFailure};
-pub use model::{App, Conversation, Folder, Page, Participant, Platform, ThreadOwner};
 pub use export::{Export, ExportOptions, ExportStats, DEFAULT_EXPORT_CALLS_PER_SECOND};
 pub use messages::{Message, MessagePager, MessagesQuery, DEFAULT_MESSAGE_FIELDS, MAX_INLINE_MESSAGES};
+pub use model::{App, Conversation, Folder, Page, Participant, Platform, ThreadOwner};
 pub use paging::{ConversationPager, ConversationsQuery, PageItem, Pager, Position, DEFAULT_FIELDS, MAX_EMPTY_PAGES};
 pub use secret::hmac_sha256_hex;
 pub use usage::{BusinessUseCaseUsage, Usage, UsageFigures};

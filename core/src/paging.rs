@@ -418,7 +418,10 @@ impl<T: PageItem> Pager<T> {
         match &page.after {
             Some(next) if self.requested.contains(next) => {
                 self.finished = true;
-                Err(Error::protocol("the server repeated a paging cursor (the walk would never end); stopping", Some(200)))
+                Err(Error::protocol(
+                    "the server repeated a paging cursor (the walk would never end); stopping",
+                    Some(200),
+                ))
             }
             Some(_) => Ok(()),
             None => {
@@ -452,9 +455,9 @@ impl<T: PageItem> Pager<T> {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let client = self.client.clone();
             let (edge, params, pacer) = (self.edge.clone(), self.params.clone(), self.pacer.clone());
-            self.prefetch = Some(handle.spawn(async move {
-                fetch_page(&client, &edge, &params, pacer.as_deref(), Some(&after)).await
-            }));
+            self.prefetch = Some(
+                handle.spawn(async move { fetch_page(&client, &edge, &params, pacer.as_deref(), Some(&after)).await }),
+            );
         }
     }
 
@@ -544,7 +547,8 @@ mod tests {
 
     #[test]
     fn last_page_has_cursor_but_no_next() {
-        let page = parse_page::<Conversation>(br#"{"data":[{"id":"t_1"}],"paging":{"cursors":{"before":"b","after":"a"}}}"#);
+        let page =
+            parse_page::<Conversation>(br#"{"data":[{"id":"t_1"}],"paging":{"cursors":{"before":"b","after":"a"}}}"#);
         let page = page.ok();
         assert_eq!(page.as_ref().map(|p| (p.after.as_deref(), p.has_next)), Some((Some("a"), false)));
     }

@@ -49,14 +49,18 @@ fn lines(path: &Path) -> Vec<String> {
 }
 
 fn ids_of(lines: &[String]) -> Vec<String> {
-    lines.iter().map(|l| serde_json::from_str::<Value>(l).expect("a whole JSON line")["id"].as_str().unwrap().to_owned()).collect()
+    lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a whole JSON line")["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn export_equals_the_union_of_the_per_folder_pagers() {
     let emu = emulator(300).await;
     let bot = client(&emu);
-    let options = ExportOptions { platforms: vec![Platform::Messenger, Platform::Instagram], page_size: 40, ..unpaced() };
+    let options =
+        ExportOptions { platforms: vec![Platform::Messenger, Platform::Instagram], page_size: 40, ..unpaced() };
     let export = bot.export_conversations(options).unwrap();
     let got: Vec<_> = export.into_stream().try_collect().await.unwrap();
 
@@ -138,12 +142,15 @@ async fn default_pacing_never_trips_a_two_per_second_limiter() {
     // At most 2 conversations calls in any one second, 613 beyond.
     emu.set_conversations_pacing(2);
     let bot = client(&emu);
-    let stats = bot.export_conversations(ExportOptions { page_size: 50, ..ExportOptions::default() }).unwrap()
+    let stats = bot
+        .export_conversations(ExportOptions { page_size: 50, ..ExportOptions::default() })
+        .unwrap()
         .write_jsonl(tmp("paced.jsonl"))
         .await
         .unwrap();
     assert!(stats.conversations >= 250, "{stats:?}");
-    let calls: Vec<Value> = log(&emu).into_iter().filter(|r| r["path"].as_str().unwrap().ends_with("/conversations")).collect();
+    let calls: Vec<Value> =
+        log(&emu).into_iter().filter(|r| r["path"].as_str().unwrap().ends_with("/conversations")).collect();
     assert!(calls.len() >= 8);
     assert!(calls.iter().all(|r| r["status"] == 200), "the limiter refused a call: {calls:?}");
     assert!(stats.time_waited > Duration::ZERO);
@@ -155,12 +162,19 @@ async fn a_rate_limit_error_mid_walk_then_a_restart_loses_and_doubles_nothing() 
     let emu = emulator(200).await;
     let bot = client(&emu);
     let reference = tmp("reference.jsonl");
-    bot.export_conversations(ExportOptions { page_size: 7, ..unpaced() }).unwrap().write_jsonl(&reference).await.unwrap();
+    bot.export_conversations(ExportOptions { page_size: 7, ..unpaced() })
+        .unwrap()
+        .write_jsonl(&reference)
+        .await
+        .unwrap();
 
     let (out, ckpt) = (tmp("out.jsonl"), tmp("out.ckpt"));
     let options = || ExportOptions { page_size: 7, checkpoint: Some(ckpt.clone()), ..unpaced() };
     // Let a few pages through, then throttle hard.
-    fault(&emu, json!({"match": {"path_contains": "/conversations"}, "count": 4, "action": {"type": "delay", "ms": 1}}));
+    fault(
+        &emu,
+        json!({"match": {"path_contains": "/conversations"}, "count": 4, "action": {"type": "delay", "ms": 1}}),
+    );
     fault(
         &emu,
         json!({"match": {"path_contains": "/conversations"}, "count": 3,
@@ -208,7 +222,10 @@ async fn checkpoint_misuse_is_refused_and_nothing_is_overwritten() {
     refused(bot.export_conversations(options(20)).unwrap().write_jsonl(&out).await.unwrap_err(), "other arguments");
     unchanged();
     // Another output.
-    refused(bot.export_conversations(options(10)).unwrap().write_jsonl(tmp("other.jsonl")).await.unwrap_err(), "belongs to the output");
+    refused(
+        bot.export_conversations(options(10)).unwrap().write_jsonl(tmp("other.jsonl")).await.unwrap_err(),
+        "belongs to the output",
+    );
     unchanged();
     // An output that is not the checkpoint's.
     let copy = tmp("copy.jsonl");
