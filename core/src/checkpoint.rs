@@ -104,13 +104,26 @@ impl Export {
     /// arguments or for another output, a damaged checkpoint, an output that
     /// is not the one the checkpoint wrote, an existing non-empty output
     /// without a checkpoint.
-    pub async fn write_jsonl(mut self, path: impl AsRef<Path>) -> Result<ExportStats> {
+    pub async fn write_jsonl(self, path: impl AsRef<Path>) -> Result<ExportStats> {
+        self.write_jsonl_with_progress(path, |_| {}).await
+    }
+
+    /// [`write_jsonl`](Self::write_jsonl), calling `progress` with the stats
+    /// after every page written (a binding's progress bar or `onProgress`).
+    pub async fn write_jsonl_with_progress(
+        mut self,
+        path: impl AsRef<Path>,
+        mut progress: impl FnMut(&ExportStats) + Send,
+    ) -> Result<ExportStats> {
         let path = path.as_ref();
         let Some(checkpoint_path) = self.options.checkpoint.clone() else {
             let file = File::create(path).map_err(|e| io_error("create", path, &e))?;
             let mut out = BufWriter::new(file);
             while let Some(conv) = self.next().await? {
                 write_line(&mut out, &conv.raw, path)?;
+                if self.at_page_end() {
+                    progress(&self.stats());
+                }
             }
             out.flush().map_err(|e| io_error("write", path, &e))?;
             return Ok(self.stats());
@@ -223,6 +236,7 @@ impl Export {
             journal.pending.push(b'\n');
             if self.at_page_end() {
                 journal.commit(&self)?;
+                progress(&self.stats());
             }
         }
         journal.commit(&self)?;

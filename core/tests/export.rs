@@ -180,7 +180,14 @@ async fn a_rate_limit_error_mid_walk_then_a_restart_loses_and_doubles_nothing() 
         json!({"match": {"path_contains": "/conversations"}, "count": 3,
                "action": {"type": "graph_error", "error": {"message": "(#4) Application request limit reached", "code": 4}}}),
     );
-    let err = bot.export_conversations(options()).unwrap().write_jsonl(&out).await.unwrap_err();
+    let mut seen_progress = Vec::new();
+    let err = bot
+        .export_conversations(options())
+        .unwrap()
+        .write_jsonl_with_progress(&out, |s| seen_progress.push(s.conversations))
+        .await
+        .unwrap_err();
+    assert!(!seen_progress.is_empty() && seen_progress.windows(2).all(|w| w[0] < w[1]), "{seen_progress:?}");
     assert_eq!(err.kind(), ErrorKind::RateLimit);
     let partial = lines(&out);
     assert!(!partial.is_empty());
