@@ -17,6 +17,26 @@ use crate::model::{Conversation, Folder, Page, Platform};
 use crate::pacing::Pacer;
 use crate::validate;
 
+/// The setters every paged query shares (`fields`, `page_size`, `after`).
+macro_rules! paged_query_setters {
+    () => {
+        pub fn fields<I: IntoIterator<Item = S>, S: Into<String>>(mut self, fields: I) -> Self {
+            self.fields = fields.into_iter().map(Into::into).collect();
+            self
+        }
+        pub fn page_size(mut self, n: u32) -> Self {
+            self.page_size = Some(n);
+            self
+        }
+        /// Resume from a pager's `after()` (exact to the item).
+        pub fn after(mut self, cursor: impl Into<String>) -> Self {
+            self.after = Some(cursor.into());
+            self
+        }
+    };
+}
+pub(crate) use paged_query_setters;
+
 /// The fields asked for when the caller names none but wants messages
 /// inline, and by the export: every typed field of a [`Conversation`].
 pub const DEFAULT_FIELDS: &[&str] = &[
@@ -69,18 +89,7 @@ impl ConversationsQuery {
         self.tags = tags.into_iter().map(Into::into).collect();
         self
     }
-    pub fn fields<I: IntoIterator<Item = S>, S: Into<String>>(mut self, fields: I) -> Self {
-        self.fields = fields.into_iter().map(Into::into).collect();
-        self
-    }
-    pub fn page_size(mut self, n: u32) -> Self {
-        self.page_size = Some(n);
-        self
-    }
-    pub fn after(mut self, cursor: impl Into<String>) -> Self {
-        self.after = Some(cursor.into());
-        self
-    }
+    paged_query_setters!();
     pub fn messages(mut self, n: u32) -> Self {
         self.messages = Some(n);
         self
