@@ -91,7 +91,7 @@ export interface ConversationsOptions extends CallOptions {
   fields?: string[]
   /** 1 to 100. */
   pageSize?: number
-  /** Resume after this cursor (`conversations.after` of an earlier run). */
+  /** Resume from `conversations.after` of an earlier run (exact to the item). */
   after?: string
 }
 
@@ -105,7 +105,10 @@ export interface ConversationPage {
 /** `for await` item by item, `pages()` page by page, `after` to resume. */
 export declare class Conversations implements AsyncIterable<Conversation> {
   private constructor()
-  /** The cursor after the last page read. */
+  /**
+   * The resume point after every item handed out so far, exact to the item
+   * even when a loop stopped mid-page: pass it as `after` to resume.
+   */
   readonly after: string | null
   readonly closed: boolean
   nextPage(options?: CallOptions): Promise<ConversationPage | null>
