@@ -110,6 +110,7 @@ const RANGE_ARGUMENTS = new Set([
   'maxRetryWaitMs',
   'retryBaseDelayMs',
   'maxResponseBytes',
+  'maxConnections',
 ])
 
 function jsArgumentName(name) {

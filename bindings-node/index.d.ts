@@ -42,6 +42,8 @@ export interface ClientOptions {
   retryBaseDelayMs?: number
   /** Larger answers are refused; default 16 MiB. */
   maxResponseBytes?: number
+  /** Connections in flight at once; calls beyond it wait. Default 100. */
+  maxConnections?: number
 }
 
 export interface CallOptions {

@@ -194,6 +194,7 @@ const CLIENT_OPTIONS = [
   'maxRetryWaitMs',
   'retryBaseDelayMs',
   'maxResponseBytes',
+  'maxConnections',
 ]
 
 const CONVERSATIONS_OPTIONS = ['folder', 'platform', 'userId', 'tags', 'fields', 'pageSize', 'after', 'signal']
@@ -222,6 +223,7 @@ class Client {
     if (o.maxRetryWaitMs !== undefined) checkNumber('maxRetryWaitMs', o.maxRetryWaitMs)
     if (o.retryBaseDelayMs !== undefined) checkNumber('retryBaseDelayMs', o.retryBaseDelayMs)
     if (o.maxResponseBytes !== undefined) checkNumber('maxResponseBytes', o.maxResponseBytes, { integer: true, min: 1 })
+    if (o.maxConnections !== undefined) checkNumber('maxConnections', o.maxConnections, { integer: true })
     const settings = {}
     for (const k of CLIENT_OPTIONS) if (o[k] !== undefined) settings[k] = o[k]
     try {

@@ -25,6 +25,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+/// Connections in flight per client; calls beyond it wait for one.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
 
 /// A Messenger thread-control and conversations client for one Page.
 ///
@@ -61,6 +63,7 @@ pub struct ClientBuilder {
     max_retry_wait: Duration,
     retry_base_delay: Duration,
     max_response_bytes: usize,
+    max_connections: usize,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -86,6 +89,7 @@ impl ClientBuilder {
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             retry_base_delay: Duration::from_millis(250),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 
@@ -140,6 +144,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The most connections this client (and its clones) has in flight at
+    /// once, default 100; calls beyond it wait for one to free up.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+
     pub fn build(self) -> Result<Client> {
         if self.access_token.expose().trim().is_empty() {
             return Err(Error::invalid("access_token", "must not be empty"));
@@ -151,19 +162,14 @@ impl ClientBuilder {
         if self.timeout.is_zero() {
             return Err(Error::invalid("timeout", "must be positive"));
         }
+        if self.max_connections == 0 || self.max_connections > tokio::sync::Semaphore::MAX_PERMITS {
+            return Err(Error::invalid("max_connections", "must be at least 1"));
+        }
         let base = parse_base_url(&self.base_url)?;
         let page_url = base
             .join(&format!("{}/{}/", self.api_version, self.page_id))
             .map_err(|e| Error::invalid("base_url", e.to_string()))?;
-        let http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
-            .tcp_nodelay(true)
-            .user_agent(concat!("messenger-handover/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::invalid("client", format!("cannot set up HTTP: {e}")))?;
+        let http = crate::transport::http_client(self.timeout, self.max_connections)?;
         let proof = self
             .app_secret
             .as_ref()
@@ -174,7 +180,15 @@ impl ClientBuilder {
             base_delay: self.retry_base_delay,
             max_delay: Duration::from_secs(30),
         };
-        let transport = Transport::new(http, page_url, self.access_token, proof, retry, self.max_response_bytes)?;
+        let transport = Transport::new(
+            http,
+            page_url,
+            self.access_token,
+            proof,
+            retry,
+            self.max_response_bytes,
+            self.max_connections,
+        )?;
         Ok(Client { inner: Arc::new(transport), page_id: self.page_id.into(), api_version: self.api_version.into() })
     }
 }
@@ -356,8 +370,9 @@ impl Client {
 }
 
 pub(crate) fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T> {
-    serde_json::from_slice(body)
-        .map_err(|e| Error::protocol(format!("the answer is not the expected JSON: {e}"), Some(200)))
+    serde_json::from_slice(body).map_err(|e| {
+        Error::protocol(format!("the answer is not the expected JSON: {}", crate::json::describe(&e)), Some(200))
+    })
 }
 
 pub(crate) fn parse_thread_owner(body: &[u8]) -> Result<Option<ThreadOwner>> {

@@ -33,8 +33,8 @@ pub mod validate;
 pub mod webhooks;
 
 pub use client::{
-    Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT, PAGE_INBOX_APP_ID,
+    Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT, PAGE_INBOX_APP_ID,
 };
 pub use error::{Error, ErrorKind, GraphError, Result, TransportFailure};
 pub use model::{App, Conversation, Folder, Page, Participant, Platform, ThreadOwner};

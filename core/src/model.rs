@@ -59,10 +59,10 @@ impl Conversation {
         let Value::Object(raw) = value else {
             return Err(Error::protocol("a conversation is not a JSON object", None));
         };
-        let id = match raw.get("id") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => return Err(Error::protocol("a conversation has no id", None)),
+        let id = match crate::json::id_from_value(raw.get("id")) {
+            Ok(Some(id)) => id,
+            Ok(None) => return Err(Error::protocol("a conversation has no id", None)),
+            Err(e) => return Err(Error::protocol(format!("a conversation's id: {e}"), None)),
         };
         let str_field = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
         let people = |k: &str| -> Vec<Participant> {

@@ -75,9 +75,11 @@ impl Usage {
     /// The longest wait the Business Use Case header announces, if any.
     pub fn regain_access_in(&self) -> Option<Duration> {
         let minutes = self.business_use_case.iter().map(|b| b.estimated_time_to_regain_access).fold(0.0, f64::max);
-        // try_from: absurd values from a broken proxy must not panic (found by fuzzing).
+        // try_from: absurd values from a broken proxy must not panic (found by
+        // fuzzing). One too large for a Duration is the longest wait, never
+        // none: it must fail the call at once, not let it retry straight away.
         if minutes > 0.0 {
-            Duration::try_from_secs_f64(minutes * 60.0).ok()
+            Some(Duration::try_from_secs_f64(minutes * 60.0).unwrap_or(Duration::MAX))
         } else {
             None
         }
@@ -114,7 +116,7 @@ mod tests {
             HeaderValue::from_static(r#"{"1":[{"estimated_time_to_regain_access":1e308}]}"#),
         );
         let u = Usage::from_headers(&h).unwrap_or_default();
-        assert_eq!(u.regain_access_in(), None);
+        assert_eq!(u.regain_access_in(), Some(Duration::MAX));
     }
 
     #[test]
