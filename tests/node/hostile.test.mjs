@@ -45,6 +45,12 @@ beforeEach(() => {
 const client = (opts = {}) => emu.client('primary', { retryBaseDelayMs: 5, ...opts })
 const seen = (method, edge) => emu.requestLog().filter((r) => r.method === method && r.path.endsWith(edge)).length
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+/** The error a call must fail with. */
+const failure = (promise, what) =>
+  promise.then(
+    () => assert.fail(`${what}: succeeded`),
+    (e) => e,
+  )
 
 async function within(ms, promise, what) {
   let timer
@@ -91,12 +97,7 @@ test('every string of an error body is redacted, not only message', async () => 
       error: { message: echo, type: echo, code: 100, fbtrace_id: echo, error_user_title: echo, error_user_msg: echo },
     },
   })
-  const err = await client()
-    .threadOwner(PSID)
-    .then(
-      () => assert.fail('the fault answers'),
-      (e) => e,
-    )
+  const err = await failure(client().threadOwner(PSID), 'the fault answers')
   assert.ok(err instanceof GraphApiError, String(err))
   for (const field of [err.graphMessage, err.type, err.fbtraceId, err.userTitle, err.userMessage]) {
     assert.ok(typeof field === 'string' && field.includes('echo'), String(field))
@@ -104,12 +105,7 @@ test('every string of an error body is redacted, not only message', async () => 
   assertHidden(token, err)
 
   emu.injectFault({ match: { method: 'GET' }, action: { type: 'malformed', status: 200, body: JSON.stringify({ data: echo }) } })
-  const shape = await client()
-    .threadOwner(PSID)
-    .then(
-      () => assert.fail('wrong shape'),
-      (e) => e,
-    )
+  const shape = await failure(client().threadOwner(PSID), 'wrong shape')
   assert.ok(shape instanceof ProtocolError, String(shape))
   assertHidden(token, shape)
 })
@@ -208,16 +204,7 @@ for (const [what, retryAfter, regain] of [
 ]) {
   test(`${what}: RateLimitError at once, not retried`, async () => {
     emu.injectFault(throttleFault(retryAfter, regain))
-    const err = await within(
-      PROMPTLY_MS,
-      client({ maxRetries: 3 })
-        .threadOwner(PSID)
-        .then(
-          () => assert.fail('throttled'),
-          (e) => e,
-        ),
-      what,
-    )
+    const err = await within(PROMPTLY_MS, failure(client({ maxRetries: 3 }).threadOwner(PSID), what), what)
     assert.ok(err instanceof RateLimitError, String(err))
     assert.ok(err.retryAfter > 60, `retryAfter ${err.retryAfter}`)
     assert.equal(seen('GET', 'thread_owner'), 1, 'retried instead of failing at once')
@@ -233,10 +220,7 @@ test('close() ends a call waiting in backoff, with an error that is not retried'
     count: 1000,
     action: { type: 'status', status: 503, body: '{"error":{"message":"down","code":2,"is_transient":true}}' },
   })
-  const call = c.threadOwner(PSID).then(
-    () => assert.fail('a closed client answers nothing'),
-    (e) => e,
-  )
+  const call = failure(c.threadOwner(PSID), 'a closed client answers nothing')
   while (seen('GET', 'thread_owner') === 0) await sleep(10)
   await sleep(100)
   c.close()
