@@ -72,7 +72,10 @@ impl Usage {
         flat.chain(self.business_use_case.iter().map(|b| b.call_count)).fold(0.0, f64::max)
     }
 
-    /// The longest wait the Business Use Case header announces, if any.
+    /// The longest wait the Business Use Case header announces, if any
+    /// (`estimated_time_to_regain_access`, in minutes:
+    /// https://developers.facebook.com/docs/graph-api/overview/rate-limiting).
+    /// A wait too large for a `Duration` is `Duration::MAX`.
     pub fn regain_access_in(&self) -> Option<Duration> {
         let minutes = self.business_use_case.iter().map(|b| b.estimated_time_to_regain_access).fold(0.0, f64::max);
         // try_from: absurd values from a broken proxy must not panic (found by

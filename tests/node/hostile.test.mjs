@@ -71,7 +71,7 @@ test('redirects are never followed: a 3xx is a ProtocolError, not retried, the t
   for (const status of [301, 302, 303, 307, 308]) {
     for (const [method, edge, call] of [
       ['GET', 'thread_owner', () => c.threadOwner(PSID)],
-      ['POST', 'take_thread_control', () => c.takeThreadControl(PSID, 'metadata')],
+      ['POST', 'take_thread_control', () => c.takeThreadControl(PSID, { metadata: 'metadata' })],
     ]) {
       emu.clearFaults()
       emu.clearRequestLog()
