@@ -276,11 +276,11 @@ pub(crate) fn error_from(
             // Every string of the body, not only `message`: a hostile or
             // broken server may echo the token in any of them.
             graph.message = token.redact(&graph.message);
-            for field in [&mut graph.error_type, &mut graph.fbtrace_id, &mut graph.user_title, &mut graph.user_message]
+            for text in [&mut graph.error_type, &mut graph.fbtrace_id, &mut graph.user_title, &mut graph.user_message]
+                .into_iter()
+                .flatten()
             {
-                if let Some(text) = field {
-                    *text = token.redact(text);
-                }
+                *text = token.redact(text);
             }
             let usage = usage.map(|u| token.redact_usage(u));
             // Retry-After is honoured on any answer (a 503 may carry it);
