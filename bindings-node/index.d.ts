@@ -15,6 +15,7 @@ export {
   TakeThreadControlEvent,
   RequestThreadControlEvent,
   AppRolesEvent,
+  MessageEvent,
   StandbyEvent,
   OtherEvent,
   WebhookHandlerOptions,

@@ -64,6 +64,19 @@ export declare class NativeEmulator {
    * `app_roles` webhooks were delivered.
    */
   setPrimaryReceiver(app: string): Promise<undefined>
+  /** Every conversation, newest first. */
+  conversations(): Array<Record<string, unknown>>
+  /** A new message in conversation `id`: it moves to the top; its summary. */
+  bumpConversation(id: string, text?: string | undefined | null): Record<string, unknown>
+  /** The emulated clock, in Graph's time format. */
+  now(): string
+  /** Moves the emulated clock forward by `secs`; the new time. */
+  advanceClock(secs: number): string
+  /** Conversation Routing's default app, or null for none. */
+  setDefaultApp(app?: string | undefined | null): void
+  setFeatureStatus(status: Record<string, unknown>): void
+  setConversationsPacing(perSecond: number): void
+  setLogCapacity(capacity: number): void
   /** Stops the server; idempotent. */
   stop(): Promise<undefined>
 }

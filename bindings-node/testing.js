@@ -38,12 +38,31 @@ function checkObject(name, value) {
   }
 }
 
-const ROLES = { primary: 'primary', secondary: 'secondary', pageInbox: 'page_inbox', page_inbox: 'page_inbox' }
+const ROLES = {
+  primary: 'primary',
+  secondary: 'secondary',
+  pageInbox: 'page_inbox',
+  page_inbox: 'page_inbox',
+  instagramInbox: 'instagram_inbox',
+  instagram_inbox: 'instagram_inbox',
+}
 
 function roleName(app) {
-  const r = ROLES[app]
-  if (r === undefined) throw invalidArgument('app', `must be "primary", "secondary" or "pageInbox"; received ${inspect(app)}`, { range: false })
+  const r = Object.hasOwn(ROLES, app) ? ROLES[app] : undefined
+  if (r === undefined) {
+    throw invalidArgument('app', `must be "primary", "secondary", "pageInbox" or "instagramInbox"; received ${inspect(app)}`, { range: false })
+  }
   return r
+}
+
+function checkCount(name, value, max) {
+  if (!Number.isSafeInteger(value)) throw invalidArgument(name, 'must be an integer', { range: false })
+  if (value < 0 || value > max) throw invalidArgument(name, `must be between 0 and ${max}`, { range: true })
+}
+
+/** Graph's `2026-11-22T12:00:00+0000` as a Date. */
+function graphTime(s) {
+  return new Date(s.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'))
 }
 
 /** One app's identity on the emulated Page; inspect and JSON hide the secrets. */
@@ -93,6 +112,7 @@ class Emulator {
       primary: new AppCredentials(nativeEmulator.app('primary')),
       secondary: new AppCredentials(nativeEmulator.app('secondary')),
       pageInbox: new AppCredentials(nativeEmulator.app('pageInbox')),
+      instagramInbox: new AppCredentials(nativeEmulator.app('instagramInbox')),
     }
   }
 
@@ -100,12 +120,18 @@ class Emulator {
    * Starts an emulator on 127.0.0.1. Options: `port` (0: a free one),
    * `conversations` (how many to generate), `mode` ('handover' or
    * 'routing'), `rateLimit` ({ enabled, maxCalls, windowSecs, code,
-   * regainMinutes }), `logRequests`.
+   * regainMinutes }), `logRequests`, `defaultApp` (Conversation Routing's
+   * default app, 'primary' by default; null: none, take then answers #27),
+   * `featureStatus` ({ hopV2, msgrMultiApp, igMultiApp }),
+   * `conversationsPerSecond` (the conversations edge's pacing, 0: off),
+   * `logCapacity` (requests the log keeps), `headerReadTimeoutMs`.
    */
   static async start(options = {}) {
     if (options === null || typeof options !== 'object') checkObject('options', options)
     const cfg = snakeKeys(options)
     if (cfg.rate_limit !== undefined) cfg.rate_limit = snakeKeys(cfg.rate_limit)
+    if (cfg.feature_status !== undefined) cfg.feature_status = snakeKeys(cfg.feature_status)
+    if (cfg.default_app !== undefined && cfg.default_app !== null) cfg.default_app = roleName(cfg.default_app)
     try {
       return new Emulator(await native.startEmulator(cfg))
     } catch (e) {
@@ -141,6 +167,11 @@ class Emulator {
     return this.#apps.pageInbox
   }
 
+  /** The Instagram Inbox app (1217981644879628). */
+  get instagramInbox() {
+    return this.#apps.instagramInbox
+  }
+
   get stopped() {
     return this.#native.stopped
   }
@@ -163,8 +194,11 @@ class Emulator {
   }
 
   /**
-   * Queues a fault: `{ match: { method, pathContains }, count, action: { type:
-   * 'status' | 'graph_error' | 'delay' | 'reset' | 'reset_mid_body' | 'malformed', ... } }`.
+   * Queues a fault: `{ match: { method, pathContains, inBatch, batchIndex }, count, action: { type:
+   * 'status' | 'graph_error' | 'delay' | 'reset' | 'reset_mid_body' | 'malformed' | 'null_item', ... } }`.
+   * `null_item` hits operations inside a batch request only: the operation's slot
+   * is `null` (with `applied: true` it ran first). `inBatch` true/false limits a
+   * fault to batch operations / plain requests; `batchIndex` picks one operation.
    */
   injectFault(fault) {
     checkObject('fault', fault)
@@ -188,6 +222,58 @@ class Emulator {
   setRateLimit(config) {
     checkObject('config', config)
     this.#call(() => this.#native.setRateLimit(snakeKeys(config)))
+  }
+
+  /** At most `perSecond` conversations calls in any one second (613 beyond); 0: off. */
+  setConversationsPacing(perSecond) {
+    checkCount('perSecond', perSecond, 0xffffffff)
+    this.#call(() => this.#native.setConversationsPacing(perSecond))
+  }
+
+  /** How many requests the log keeps (the oldest are dropped first). */
+  setLogCapacity(capacity) {
+    checkCount('capacity', capacity, 0xffffffff)
+    this.#call(() => this.#native.setLogCapacity(capacity))
+  }
+
+  /** Every conversation, newest first: `{ id, folder, platform, updatedTime, messageCount, userId }`. */
+  conversations() {
+    return this.#call(() => this.#native.conversations()).map(camelKeys)
+  }
+
+  /**
+   * A new message arrives in a conversation: it becomes the newest and moves to
+   * the top of its folder (a walk in progress sees it again). Its summary.
+   */
+  bumpConversation(id, text) {
+    if (typeof id !== 'string') throw invalidArgument('id', 'must be a string', { range: false })
+    if (text !== undefined && text !== null && typeof text !== 'string') {
+      throw invalidArgument('text', 'must be a string', { range: false })
+    }
+    return camelKeys(this.#call(() => this.#native.bumpConversation(id, text ?? undefined)))
+  }
+
+  /** The emulated clock (thread expirations, message times). */
+  now() {
+    return graphTime(this.#call(() => this.#native.now()))
+  }
+
+  /** Moves the emulated clock forward by `seconds` (never back); the new time. */
+  advanceClock(seconds) {
+    checkCount('seconds', seconds, 10 * 365 * 86400)
+    return graphTime(this.#call(() => this.#native.advanceClock(seconds)))
+  }
+
+  /** Conversation Routing's default app, or null for none (take then answers #27). */
+  setDefaultApp(app) {
+    const role = app === null ? null : roleName(app)
+    this.#call(() => this.#native.setDefaultApp(role ?? undefined))
+  }
+
+  /** What `GET /{page}?fields=messaging_feature_status` answers: `{ hopV2, msgrMultiApp, igMultiApp }`. */
+  setFeatureStatus(status) {
+    checkObject('status', status)
+    this.#call(() => this.#native.setFeatureStatus(snakeKeys(status)))
   }
 
   /** Threads, faults, log and counters back to the start. */
@@ -239,7 +325,7 @@ class Emulator {
       options = app
       app = 'primary'
     }
-    const creds = this.#apps[app === 'page_inbox' ? 'pageInbox' : app]
+    const creds = this.#apps[app === 'page_inbox' ? 'pageInbox' : app === 'instagram_inbox' ? 'instagramInbox' : app]
     if (creds === undefined) roleName(app)
     return new Client({ accessToken: creds.token, pageId: this.pageId, baseUrl: this.url, ...options })
   }

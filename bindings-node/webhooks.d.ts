@@ -30,10 +30,21 @@ export interface AppRolesEvent extends EventBase {
   /** App id -> roles. */
   roles: Record<string, string[]>
 }
-/** A copy of an event for an app that does not own the thread. */
+/** A user's message, or the echo of one the Page sent (`isEcho`, `appId` of the sending app). */
+export interface MessageEvent extends EventBase {
+  type: 'message'
+  mid: string | null
+  text: string | null
+  /** As the Graph API sent them. */
+  attachments: unknown[] | null
+  isEcho: boolean
+  /** The app that sent an echo (263902037430900: a human in the Page Inbox); null for a user's message. */
+  appId: string | null
+}
+/** A copy of an event for an app that does not own the thread, typed as in `messaging`. */
 export interface StandbyEvent extends EventBase {
   type: 'standby'
-  event: Record<string, unknown>
+  event: Exclude<WebhookEvent, StandbyEvent>
 }
 /** Any other event, kept whole. */
 export interface OtherEvent extends EventBase {
@@ -45,6 +56,7 @@ export type WebhookEvent =
   | TakeThreadControlEvent
   | RequestThreadControlEvent
   | AppRolesEvent
+  | MessageEvent
   | StandbyEvent
   | OtherEvent
 

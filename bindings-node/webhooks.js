@@ -80,7 +80,8 @@ function verifySubscription(params, verifyToken) {
 /**
  * Every event of every entry of a webhook batch, typed by `type`:
  * pass_thread_control, take_thread_control, request_thread_control,
- * app_roles, standby, other. Each has pageId, psid and timestamp (a Date).
+ * app_roles, message (and its echo), standby (wrapping the typed inner event),
+ * other. Each has pageId, psid and timestamp (a Date).
  */
 function parseEvents(rawBody) {
   let events
@@ -89,8 +90,12 @@ function parseEvents(rawBody) {
   } catch (e) {
     throw fromNative(e)
   }
-  for (const e of events) e.timestamp = typeof e.timestamp === 'number' ? new Date(e.timestamp) : null
-  return events
+  const dated = (e) => {
+    e.timestamp = typeof e.timestamp === 'number' ? new Date(e.timestamp) : null
+    if (e.type === 'standby') dated(e.event)
+    return e
+  }
+  return events.map(dated)
 }
 
 function readRawBody(req, limit, timeoutMs) {

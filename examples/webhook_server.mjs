@@ -36,7 +36,7 @@ async function onEvent(event) {
       console.log(`  <- ${label(event.previousOwnerAppId)} lost thread ${event.psid} to a take`)
       break
     case 'standby':
-      console.log(`  <- standby: the user wrote "${event.event?.message?.text ?? '...'}" while another app owns ${event.psid}`)
+      console.log(`  <- standby: the user wrote "${event.event?.text ?? '...'}" while another app owns ${event.psid}`)
       break
     default:
       console.log(`  <- ${event.type} on ${event.psid ?? 'the Page'}`)

@@ -69,7 +69,7 @@ class Bot:
         elif isinstance(event, TakeThreadControl):
             self.log(f"  bot: thread {who} was taken from app {event.previous_owner_app_id}")
         elif isinstance(event, Standby):
-            text = event.event.get("message", {}).get("text")
+            text = getattr(event.event, "text", None)
             self.log(f"  bot: (standby) user {who} wrote {text!r} while another app owns the thread")
         else:
             self.log(f"  bot: {type(event).__name__} for {who}")

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use messenger_handover_emulator::{AppRole, Emulator, EmulatorConfig, FaultSpec, RateLimitConfig};
+use messenger_handover_emulator::{AppRole, Emulator, EmulatorConfig, FaultSpec, FeatureStatus, RateLimitConfig};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
@@ -58,7 +58,11 @@ fn role(app: &str) -> napi::Result<AppRole> {
         "primary" => Ok(AppRole::Primary),
         "secondary" => Ok(AppRole::Secondary),
         "page_inbox" | "pageInbox" => Ok(AppRole::PageInbox),
-        other => Err(invalid("app", format!("unknown app {other:?}; expected primary, secondary or pageInbox"))),
+        "instagram_inbox" | "instagramInbox" => Ok(AppRole::InstagramInbox),
+        other => Err(invalid(
+            "app",
+            format!("unknown app {other:?}; expected primary, secondary, pageInbox or instagramInbox"),
+        )),
     }
 }
 
@@ -180,6 +184,58 @@ impl NativeEmulator {
             emu.set_primary_receiver(r).await;
             Ok(())
         })
+    }
+
+    /// Every conversation, newest first.
+    #[napi(ts_return_type = "Array<Record<string, unknown>>")]
+    pub fn conversations(&self) -> napi::Result<Value> {
+        Ok(self.get()?.conversations())
+    }
+
+    /// A new message in conversation `id`: it moves to the top; its summary.
+    #[napi(ts_return_type = "Record<string, unknown>")]
+    pub fn bump_conversation(&self, id: String, text: Option<String>) -> napi::Result<Value> {
+        self.get()?.bump_conversation(&id, text.as_deref()).ok_or_else(|| invalid("id", "no such conversation"))
+    }
+
+    /// The emulated clock, in Graph's time format.
+    #[napi]
+    pub fn now(&self) -> napi::Result<String> {
+        Ok(self.get()?.now().format("%Y-%m-%dT%H:%M:%S%z").to_string())
+    }
+
+    /// Moves the emulated clock forward by `secs`; the new time.
+    #[napi]
+    pub fn advance_clock(&self, secs: i64) -> napi::Result<String> {
+        let now = self.get()?.advance_clock(secs).map_err(|e| invalid("seconds", e))?;
+        Ok(now.format("%Y-%m-%dT%H:%M:%S%z").to_string())
+    }
+
+    /// Conversation Routing's default app, or null for none.
+    #[napi]
+    pub fn set_default_app(&self, app: Option<String>) -> napi::Result<()> {
+        let r = app.as_deref().map(role).transpose()?;
+        self.get()?.set_default_app(r);
+        Ok(())
+    }
+
+    #[napi(ts_args_type = "status: Record<string, unknown>")]
+    pub fn set_feature_status(&self, status: Value) -> napi::Result<()> {
+        let status: FeatureStatus = serde_json::from_value(status).map_err(|e| invalid("status", e))?;
+        self.get()?.set_feature_status(status);
+        Ok(())
+    }
+
+    #[napi]
+    pub fn set_conversations_pacing(&self, per_second: u32) -> napi::Result<()> {
+        self.get()?.set_conversations_pacing(per_second);
+        Ok(())
+    }
+
+    #[napi]
+    pub fn set_log_capacity(&self, capacity: u32) -> napi::Result<()> {
+        self.get()?.set_log_capacity(capacity as usize);
+        Ok(())
     }
 
     /// Stops the server; idempotent.

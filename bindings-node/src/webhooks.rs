@@ -93,7 +93,11 @@ fn to_js(event: Event) -> Value {
             json!({ "requestedOwnerAppId": requested_owner_app_id, "metadata": metadata }),
         ),
         Event::AppRoles { context: c, roles } => (context(&c, "app_roles"), json!({ "roles": roles })),
-        Event::Standby { context: c, event } => (context(&c, "standby"), json!({ "event": event })),
+        Event::Message { context: c, mid, text, attachments, is_echo, app_id } => (
+            context(&c, "message"),
+            json!({ "mid": mid, "text": text, "attachments": attachments, "isEcho": is_echo, "appId": app_id }),
+        ),
+        Event::Standby { context: c, event } => (context(&c, "standby"), json!({ "event": to_js(*event) })),
         Event::Other { context: c, event } => (context(&c, "other"), json!({ "event": event })),
     };
     if let Value::Object(extra) = extra {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use messenger_handover_emulator::scripted::{ScriptedResponse, ScriptedServer};
-use messenger_handover_emulator::{AppRole, Emulator, EmulatorConfig, FaultSpec, RateLimitConfig};
+use messenger_handover_emulator::{AppRole, Emulator, EmulatorConfig, FaultSpec, FeatureStatus, RateLimitConfig};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -165,6 +165,56 @@ impl NativeEmulator {
         } else {
             spawn_future(py, fut, |py, _| Ok(py.None()))
         }
+    }
+
+    /// Every conversation, newest first.
+    fn conversations(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        json_to_py(py, &self.get()?.conversations())
+    }
+
+    /// A new message in conversation `id`: it moves to the top; its summary.
+    #[pyo3(signature = (id, text=None))]
+    fn bump_conversation(&self, py: Python<'_>, id: &str, text: Option<&str>) -> PyResult<Py<PyAny>> {
+        match self.get()?.bump_conversation(id, text) {
+            Some(v) => json_to_py(py, &v),
+            None => Err(PyValueError::new_err("invalid argument `id`: no such conversation")),
+        }
+    }
+
+    /// The emulated clock, in Graph's time format.
+    fn now(&self) -> PyResult<String> {
+        Ok(self.get()?.now().format("%Y-%m-%dT%H:%M:%S%z").to_string())
+    }
+
+    fn advance_clock(&self, secs: i64) -> PyResult<String> {
+        let now = self.get()?.advance_clock(secs).map_err(|e| PyValueError::new_err(format!("seconds: {e}")))?;
+        Ok(now.format("%Y-%m-%dT%H:%M:%S%z").to_string())
+    }
+
+    #[pyo3(signature = (app))]
+    fn set_default_app(&self, app: Option<&str>) -> PyResult<()> {
+        let role = match app {
+            Some(a) => Some(a.parse::<AppRole>().map_err(|e: String| PyValueError::new_err(format!("app: {e}")))?),
+            None => None,
+        };
+        self.get()?.set_default_app(role);
+        Ok(())
+    }
+
+    fn set_feature_status(&self, status: &Bound<'_, PyAny>) -> PyResult<()> {
+        let status: FeatureStatus = from_py(status, "feature_status")?;
+        self.get()?.set_feature_status(status);
+        Ok(())
+    }
+
+    fn set_conversations_pacing(&self, per_second: u32) -> PyResult<()> {
+        self.get()?.set_conversations_pacing(per_second);
+        Ok(())
+    }
+
+    fn set_log_capacity(&self, capacity: usize) -> PyResult<()> {
+        self.get()?.set_log_capacity(capacity);
+        Ok(())
     }
 
     /// Stops the server (idempotent).

@@ -52,15 +52,19 @@ pub fn parse_events<'py>(py: Python<'py>, raw_body: &[u8]) -> PyResult<Bound<'py
     let events = webhooks::parse_events(raw_body).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let out = PyList::empty(py);
     for event in events {
-        let timestamp = event.context().timestamp;
-        let value = serde_json::to_value(&event).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let obj = json_to_py(py, &value)?;
-        let dict = obj.bind(py).cast::<PyDict>()?;
-        dict.set_item("timestamp", timestamp)?;
-        if let Event::Standby { .. } | Event::Other { .. } = event {
-            // Already raw JSON under "event".
-        }
-        out.append(dict)?;
+        out.append(event_dict(py, &event)?)?;
     }
     Ok(out)
+}
+
+/// One event as a dict, its timestamp a datetime; a standby's inner event likewise.
+fn event_dict<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, PyDict>> {
+    let value = serde_json::to_value(event).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let obj = json_to_py(py, &value)?;
+    let dict = obj.bind(py).cast::<PyDict>()?.clone();
+    dict.set_item("timestamp", event.context().timestamp)?;
+    if let Event::Standby { event: inner, .. } = event {
+        dict.set_item("event", event_dict(py, inner)?)?;
+    }
+    Ok(dict)
 }

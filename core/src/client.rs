@@ -21,6 +21,8 @@ pub const DEFAULT_API_VERSION: &str = "v26.0";
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
 /// The Page Inbox app: passing a thread to it hands the chat to humans.
 pub const PAGE_INBOX_APP_ID: &str = "263902037430900";
+/// The Instagram Inbox app: the Page Inbox's counterpart for Instagram threads.
+pub const INSTAGRAM_INBOX_APP_ID: &str = "1217981644879628";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
@@ -34,7 +36,7 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
 /// rate-limit usage.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Transport>,
+    pub(crate) inner: Arc<Transport>,
     page_id: Arc<str>,
     api_version: Arc<str>,
 }
@@ -231,8 +233,8 @@ fn parse_base_url(raw: &str) -> Result<Url> {
 }
 
 #[derive(Deserialize)]
-struct DataList<T> {
-    data: Vec<T>,
+pub(crate) struct DataList<T> {
+    pub(crate) data: Vec<T>,
 }
 
 impl Client {
@@ -285,15 +287,7 @@ impl Client {
     async fn post_success(&self, edge: &str, body: Value) -> Result<()> {
         let body = serde_json::to_vec(&body).map_err(|e| Error::invalid("metadata", e.to_string()))?;
         let answer = self.inner.execute(&Call { method: Method::POST, edge, query: &[], body: Some(body) }).await?;
-        let parsed: Value = parse_json(&answer)?;
-        match parsed.get("success") {
-            Some(Value::Bool(true)) => Ok(()),
-            Some(Value::Bool(false)) => Err(Error::protocol(
-                format!("the Graph API answered {{\"success\": false}} to {edge}: the call did not take effect"),
-                Some(200),
-            )),
-            _ => Err(Error::protocol(format!("the answer to {edge} has no \"success\" field"), Some(200))),
-        }
+        parse_success(edge, &answer)
     }
 
     /// Which app controls the thread with this user, or `None` when the
@@ -375,6 +369,19 @@ pub(crate) fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T> {
     })
 }
 
+/// A thread-control answer: `{"success": true}`; anything else is a failure.
+pub(crate) fn parse_success(edge: &str, answer: &[u8]) -> Result<()> {
+    let parsed: Value = parse_json(answer)?;
+    match parsed.get("success") {
+        Some(Value::Bool(true)) => Ok(()),
+        Some(Value::Bool(false)) => Err(Error::protocol(
+            format!("the Graph API answered {{\"success\": false}} to {edge}: the call did not take effect"),
+            Some(200),
+        )),
+        _ => Err(Error::protocol(format!("the answer to {edge} has no \"success\" field"), Some(200))),
+    }
+}
+
 pub(crate) fn parse_thread_owner(body: &[u8]) -> Result<Option<ThreadOwner>> {
     #[derive(Deserialize)]
     struct Owner {
@@ -385,16 +392,24 @@ pub(crate) fn parse_thread_owner(body: &[u8]) -> Result<Option<ThreadOwner>> {
     }
     #[derive(Deserialize)]
     struct Entry {
-        thread_owner: Owner,
+        // Conversation Routing names the owner only to the owner and the
+        // default app; any other app gets `expiration` alone (routing.rs).
+        #[serde(default)]
+        thread_owner: Option<Owner>,
         #[serde(default, deserialize_with = "crate::json::opt_time")]
         expiration: Option<chrono::DateTime<chrono::Utc>>,
     }
     let list: DataList<Entry> = parse_json(body)?;
-    Ok(list.data.into_iter().next().map(|e| ThreadOwner {
-        app_id: e.thread_owner.app_id,
-        // Seen both beside and inside `thread_owner`.
-        expiration: e.expiration.or(e.thread_owner.expiration),
-    }))
+    let Some(e) = list.data.into_iter().next() else { return Ok(None) };
+    match e.thread_owner {
+        Some(owner) => Ok(Some(ThreadOwner {
+            app_id: owner.app_id,
+            // Seen both beside and inside `thread_owner`.
+            expiration: e.expiration.or(owner.expiration),
+        })),
+        None if e.expiration.is_some() => Ok(Some(ThreadOwner { app_id: String::new(), expiration: e.expiration })),
+        None => Err(Error::protocol("a thread_owner answer names neither an owner nor an expiration", Some(200))),
+    }
 }
 
 #[cfg(test)]
@@ -412,6 +427,8 @@ mod tests {
         assert!(with_exp.ok().flatten().and_then(|o| o.expiration).is_some());
         assert!(parse_thread_owner(b"<html>").is_err());
         assert!(parse_thread_owner(br#"{"data":[{"nope":1}]}"#).is_err());
+        let hidden = parse_thread_owner(br#"{"data":[{"expiration":"2026-11-22T12:00:00+0000"}]}"#);
+        assert!(hidden.ok().flatten().is_some_and(|o| o.app_id.is_empty() && o.expiration.is_some()));
     }
 
     #[test]

@@ -44,7 +44,8 @@ impl ErrorKind {
     /// and throttling wins over `is_transient`.
     pub fn classify(code: i64, subcode: Option<i64>, is_transient: bool, http_status: u16) -> Self {
         const THREAD_CONTROL_PAIRS: [(i64, i64); 3] = [(10, 2018300), (100, 2018234), (100, 2534037)];
-        const THREAD_CONTROL_CODES: [i64; 2] = [2018171, 2018321];
+        // 27: take without Conversation Routing (see routing.rs).
+        const THREAD_CONTROL_CODES: [i64; 3] = [2018171, 2018321, 27];
         if let Some(sub) = subcode {
             if THREAD_CONTROL_PAIRS.contains(&(code, sub)) || THREAD_CONTROL_CODES.contains(&sub) {
                 return ErrorKind::ThreadControl;
@@ -93,6 +94,9 @@ pub struct GraphError {
     pub retry_after: Option<Duration>,
     /// The usage headers of the response that carried this error.
     pub usage: Option<Usage>,
+    /// For a `thread_control` error: one short sentence on what to do
+    /// (`routing::THREAD_CONTROL_HINTS`); also ends the Display text.
+    pub hint: Option<&'static str>,
 }
 
 impl std::fmt::Display for GraphError {
@@ -109,7 +113,11 @@ impl std::fmt::Display for GraphError {
         if let Some(trace) = &self.fbtrace_id {
             write!(f, ", fbtrace_id {trace}")?;
         }
-        f.write_str(")")
+        f.write_str(")")?;
+        match self.hint {
+            Some(hint) => write!(f, "; hint: {hint}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -229,6 +237,7 @@ impl RawGraphError {
             user_message: self.error_user_msg,
             retry_after: None,
             usage: None,
+            hint: crate::routing::thread_control_hint(code, self.error_subcode),
         }
     }
 }
@@ -255,6 +264,7 @@ mod tests {
         assert_eq!(k(100, Some(2534037)), ThreadControl);
         assert_eq!(k(2018171, None), ThreadControl);
         assert_eq!(k(100, Some(2018321)), ThreadControl);
+        assert_eq!(k(27, None), ThreadControl);
         for c in [4, 17, 32, 341, 613, 80001, 80006, 80014] {
             assert_eq!(k(c, None), RateLimit, "{c}");
         }

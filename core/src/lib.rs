@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+mod batch;
 mod client;
 mod error;
 #[doc(hidden)]
@@ -26,18 +27,21 @@ mod json;
 mod model;
 mod paging;
 mod retry;
+pub mod routing;
 mod secret;
 mod transport;
 mod usage;
 pub mod validate;
 pub mod webhooks;
 
+pub use batch::{BatchOp, BatchValue, MAX_BATCH_SIZE};
 pub use client::{
     Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT, PAGE_INBOX_APP_ID,
+    DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT, INSTAGRAM_INBOX_APP_ID, PAGE_INBOX_APP_ID,
 };
 pub use error::{Error, ErrorKind, GraphError, Result, TransportFailure};
 pub use model::{App, Conversation, Folder, Page, Participant, Platform, ThreadOwner};
 pub use paging::{ConversationPager, ConversationsQuery};
+pub use routing::FeatureStatus;
 pub use secret::hmac_sha256_hex;
 pub use usage::{BusinessUseCaseUsage, Usage, UsageFigures};

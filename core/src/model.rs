@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 /// The app that controls a thread, and until when (Conversation Routing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ThreadOwner {
-    /// Always a string, even when the Graph API sends a number.
+    /// Always a string, even when the Graph API sends a number. Empty when
+    /// the Graph API does not say which app: under Conversation Routing only
+    /// the owner and the default app are told, others learn the expiration.
     pub app_id: String,
     pub expiration: Option<DateTime<Utc>>,
 }
@@ -50,6 +52,8 @@ pub struct Conversation {
     pub is_subscribed: Option<bool>,
     pub scoped_thread_key: Option<String>,
     pub folder: Option<String>,
+    /// Whether the app calling owns the thread (Conversation Routing).
+    pub is_owner: Option<bool>,
     pub raw: Map<String, Value>,
 }
 
@@ -83,6 +87,7 @@ impl Conversation {
             is_subscribed: raw.get("is_subscribed").and_then(Value::as_bool),
             scoped_thread_key: str_field("scoped_thread_key"),
             folder: str_field("folder"),
+            is_owner: raw.get("is_owner").and_then(Value::as_bool),
             id,
             raw,
         })

@@ -61,6 +61,7 @@ mod tests {
             user_message: None,
             retry_after: None,
             usage: None,
+            hint: None,
         }))
     }
 

@@ -49,6 +49,11 @@ pub(crate) struct Call<'a> {
     pub body: Option<Vec<u8>>,
 }
 
+/// The `edge` of a Graph batch request: POST to the API root with a
+/// form-encoded `batch=[...]` (see `batch.rs`).
+pub(crate) const BATCH_EDGE: &str = "/";
+const FORM: &str = "application/x-www-form-urlencoded";
+
 /// How long we pause when usage reaches 100% without a regain time: the
 /// Graph API counts regain time in whole minutes.
 const FULL_USAGE_PAUSE: Duration = Duration::from_secs(60);
@@ -156,6 +161,13 @@ impl Transport {
         }
     }
 
+    /// One attempt, after any throttle wait: for callers that retry
+    /// themselves (a batch retries item by item).
+    pub(crate) async fn execute_once(&self, call: &Call<'_>) -> Result<Vec<u8>> {
+        self.wait_out_throttle().await?;
+        self.send_once(call).await
+    }
+
     async fn wait_out_throttle(&self) -> Result<()> {
         let until = *lock(&self.throttled_until);
         let Some(until) = until else { return Ok(()) };
@@ -173,10 +185,21 @@ impl Transport {
 
     fn url_for(&self, call: &Call<'_>) -> Result<Url> {
         let mut url = self.page_url.clone();
-        url.path_segments_mut()
-            .map_err(|_| Error::invalid("base_url", "cannot be a base URL"))?
-            .pop_if_empty()
-            .push(call.edge);
+        {
+            let mut segs = url.path_segments_mut().map_err(|_| Error::invalid("base_url", "cannot be a base URL"))?;
+            segs.pop_if_empty();
+            match call.edge {
+                // The Page node itself (`GET /{page}?fields=...`).
+                "" => {}
+                // Graph batch requests go to the API root, `{base_url}/`.
+                BATCH_EDGE => {
+                    segs.pop().pop().push("");
+                }
+                edge => {
+                    segs.push(edge);
+                }
+            }
+        }
         if !call.query.is_empty() || self.appsecret_proof.is_some() {
             let mut pairs = url.query_pairs_mut();
             pairs.extend_pairs(call.query.iter());
@@ -195,7 +218,8 @@ impl Transport {
             self.http.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone().ok_or_else(closed_error)?;
         let mut request = http.request(call.method.clone(), url).header(AUTHORIZATION, self.auth_header.clone());
         if let Some(body) = &call.body {
-            request = request.header(CONTENT_TYPE, HeaderValue::from_static("application/json")).body(body.clone());
+            let content_type = if call.edge == BATCH_EDGE { FORM } else { "application/json" };
+            request = request.header(CONTENT_TYPE, HeaderValue::from_static(content_type)).body(body.clone());
         }
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
@@ -326,6 +350,7 @@ fn client_throttle_error(wait: Duration, usage: Option<Usage>) -> Error {
         user_message: None,
         retry_after: Some(wait),
         usage,
+        hint: None,
     }))
 }
 

@@ -181,11 +181,28 @@ pub enum Event {
         context: EventContext,
         roles: BTreeMap<String, Vec<String>>,
     },
-    /// A copy of an event for an app that does not own the thread.
+    /// A message from the user, or the echo of a message the Page sent
+    /// (`is_echo`): a bot tells a human's reply from the Page Inbox (echo
+    /// `app_id` 263902037430900) from its own by `app_id`.
+    /// <https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messages>,
+    /// <https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-echoes>
+    Message {
+        #[serde(flatten)]
+        context: EventContext,
+        mid: Option<String>,
+        text: Option<String>,
+        /// As the Graph API sent them.
+        attachments: Option<Value>,
+        is_echo: bool,
+        /// The app that sent an echo; `None` for a user's message.
+        app_id: Option<String>,
+    },
+    /// A copy of an event for an app that does not own the thread (the
+    /// `standby` list); `event` is that event, typed as in `messaging`.
     Standby {
         #[serde(flatten)]
         context: EventContext,
-        event: Value,
+        event: Box<Event>,
     },
     /// Any other event, kept whole: never dropped.
     Other {
@@ -202,6 +219,7 @@ impl Event {
             | Event::TakeThreadControl { context, .. }
             | Event::RequestThreadControl { context, .. }
             | Event::AppRoles { context, .. }
+            | Event::Message { context, .. }
             | Event::Standby { context, .. }
             | Event::Other { context, .. } => context,
         }
@@ -236,6 +254,20 @@ struct Handover {
     metadata: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    mid: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    attachments: Option<Value>,
+    #[serde(default)]
+    is_echo: bool,
+    #[serde(default, deserialize_with = "crate::json::opt_id_string")]
+    app_id: Option<String>,
+}
+
 /// Every event of every entry, in order. Meta batches up to 1,000.
 pub fn parse_events(raw_body: &[u8]) -> Result<Vec<Event>, WebhookError> {
     let batch: Batch = serde_json::from_slice(raw_body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
@@ -246,7 +278,13 @@ pub fn parse_events(raw_body: &[u8]) -> Result<Vec<Event>, WebhookError> {
         }
         for raw in entry.standby {
             let context = context_of(entry.id.as_deref(), &raw)?;
-            events.push(Event::Standby { context, event: raw });
+            // A standby copy is passive context: one that cannot be read as
+            // its type is kept whole rather than failing the delivery.
+            let inner = match messaging_event(entry.id.as_deref(), raw.clone()) {
+                Ok(event) => event,
+                Err(_) => Event::Other { context: context.clone(), event: raw },
+            };
+            events.push(Event::Standby { context: inner.context().clone(), event: Box::new(inner) });
         }
     }
     Ok(events)
@@ -299,6 +337,22 @@ fn messaging_event(entry_id: Option<&str>, raw: Value) -> Result<Event, WebhookE
             metadata: h.metadata,
         });
     }
+    if let Some(message) = raw.get("message").filter(|m| m.is_object()) {
+        let m = Message::deserialize(message).map_err(|e| WebhookError::Malformed(format!("message: {e}")))?;
+        let mut context = context;
+        if m.is_echo {
+            // An echo goes from the Page to the user: the user is the recipient.
+            context.psid = id_at(&raw, "recipient")?;
+        }
+        return Ok(Event::Message {
+            context,
+            mid: m.mid,
+            text: m.text,
+            attachments: m.attachments,
+            is_echo: m.is_echo,
+            app_id: m.app_id,
+        });
+    }
     if let Some(roles) = raw.get("app_roles") {
         let roles: BTreeMap<String, Vec<String>> =
             serde_json::from_value(roles.clone()).map_err(|e| WebhookError::Malformed(format!("app_roles: {e}")))?;
@@ -347,9 +401,9 @@ mod tests {
         assert!(matches!(&events[0], Event::PassThreadControl { new_owner_app_id, .. } if new_owner_app_id == "123"));
         assert_eq!(events[0].context().psid.as_deref(), Some("9"));
         assert!(matches!(&events[2], Event::AppRoles { roles, .. } if roles["123"] == ["primary_receiver"]));
-        assert!(matches!(&events[3], Event::Other { .. }));
+        assert!(matches!(&events[3], Event::Message { text: Some(t), is_echo: false, .. } if t == "hi"));
         assert!(matches!(&events[4], Event::RequestThreadControl { .. }));
-        assert!(matches!(&events[5], Event::Standby { .. }));
+        assert!(matches!(&events[5], Event::Standby { event, .. } if matches!(**event, Event::Message { .. })));
         assert!(parse_events(b"{not json").is_err());
     }
 }

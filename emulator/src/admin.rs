@@ -1,6 +1,6 @@
 //! The unauthenticated admin API under `/_emulator/` (not logged).
 
-use crate::config::{AppRole, RateLimitConfig};
+use crate::config::{AppRole, FeatureStatus, RateLimitConfig};
 use crate::faults::FaultSpec;
 use crate::handler::respond;
 use crate::server::Body;
@@ -21,6 +21,33 @@ struct WebhookBody {
 #[derive(Deserialize)]
 struct PrimaryReceiverBody {
     app: AppRole,
+}
+
+#[derive(Deserialize)]
+struct DefaultAppBody {
+    app: Option<AppRole>,
+}
+
+#[derive(Deserialize)]
+struct LogCapacityBody {
+    capacity: usize,
+}
+
+#[derive(Deserialize)]
+struct PacingBody {
+    conversations_per_second: u32,
+}
+
+#[derive(Deserialize)]
+struct BumpBody {
+    id: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ClockBody {
+    advance_secs: i64,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +91,33 @@ pub async fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) -> 
             },
             Err(e) => Err(e),
         },
+        ("PUT", "requests/capacity") => parse::<LogCapacityBody>(body).map(|b| {
+            shared.lock().set_log_capacity(b.capacity);
+            ok()
+        }),
+        ("GET", "default_app") => Ok(json!({"app": shared.lock().default_app})),
+        ("PUT", "default_app") => parse::<DefaultAppBody>(body).map(|b| {
+            shared.lock().default_app = b.app;
+            ok()
+        }),
+        ("GET", "feature_status") => Ok(json!(shared.lock().feature_status)),
+        ("PUT", "feature_status") => parse::<FeatureStatus>(body).map(|f| {
+            shared.lock().feature_status = f;
+            ok()
+        }),
+        ("GET", "pacing") => Ok(json!({"conversations_per_second": shared.lock().limiter.conversations_per_second})),
+        ("PUT", "pacing") => parse::<PacingBody>(body).map(|p| {
+            let mut inner = shared.lock();
+            inner.limiter.conversations_per_second = p.conversations_per_second;
+            inner.limiter.reset_counters();
+            ok()
+        }),
+        ("GET", "conversations") => Ok(crate::conversation_list(shared)),
+        ("POST", "conversations/bump") => parse::<BumpBody>(body).and_then(|b| {
+            crate::bump_conversation(shared, &b.id, b.text.as_deref()).ok_or_else(|| "no such conversation".to_string())
+        }),
+        ("GET", "clock") => Ok(json!({"now": crate::state::format_time(shared.lock().now())})),
+        ("POST", "clock") => parse::<ClockBody>(body).and_then(|c| crate::advance_clock(shared, c.advance_secs)),
         ("GET", "primary_receiver") => Ok(json!({"app": shared.lock().primary})),
         // Answers once the app_roles webhooks were delivered, as `messages` does.
         ("PUT", "primary_receiver") => match parse::<PrimaryReceiverBody>(body) {

@@ -8,6 +8,9 @@ use std::str::FromStr;
 pub const PAGE_ID: &str = "104729384756102";
 /// The Page Inbox app id is fixed by Meta; clients special-case it.
 pub const PAGE_INBOX_APP_ID: &str = "263902037430900";
+/// The Instagram Inbox app: the Page Inbox's counterpart for Instagram threads.
+/// <https://developers.facebook.com/docs/messenger-platform/instagram/features/conversation-routing/>
+pub const INSTAGRAM_INBOX_APP_ID: &str = "1217981644879628";
 pub const PRIMARY_APP_ID: &str = "1111111111111";
 pub const SECONDARY_APP_ID: &str = "2222222222222";
 
@@ -21,6 +24,19 @@ pub struct EmulatorConfig {
     pub mode: Mode,
     pub rate_limit: RateLimitConfig,
     pub log_requests: bool,
+    /// The conversations edge's own pacing, per Page: at most this many calls
+    /// in any one second, answered 613 beyond (0: off; independent of
+    /// `rate_limit.enabled`). Graph allows the conversations API about 2 calls/s per Page.
+    pub conversations_per_second: u32,
+    /// Conversation Routing's default app; `None`: no default app (every app
+    /// may answer an idle thread, and take answers #27). Handover mode ignores it.
+    pub default_app: Option<AppRole>,
+    /// What `GET /{page}?fields=messaging_feature_status` answers.
+    pub feature_status: FeatureStatus,
+    /// How many requests the log keeps (the oldest are dropped first).
+    pub log_capacity: usize,
+    /// A request whose head has not arrived within this many milliseconds is dropped.
+    pub header_read_timeout_ms: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -31,7 +47,28 @@ impl Default for EmulatorConfig {
             mode: Mode::Handover,
             rate_limit: RateLimitConfig::default(),
             log_requests: true,
+            conversations_per_second: 0,
+            default_app: Some(AppRole::Primary),
+            feature_status: FeatureStatus::default(),
+            log_capacity: 10_000,
+            header_read_timeout_ms: 10_000,
         }
+    }
+}
+
+/// The Page's `messaging_feature_status`: which multi-app messaging features it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeatureStatus {
+    pub hop_v2: bool,
+    pub msgr_multi_app: bool,
+    pub ig_multi_app: bool,
+}
+
+impl Default for FeatureStatus {
+    /// Every Page has been migrated to Conversation Routing.
+    fn default() -> Self {
+        FeatureStatus { hop_v2: true, msgr_multi_app: true, ig_multi_app: true }
     }
 }
 
@@ -80,16 +117,18 @@ pub enum AppRole {
     Primary,
     Secondary,
     PageInbox,
+    InstagramInbox,
 }
 
 impl AppRole {
-    pub const ALL: [AppRole; 3] = [AppRole::Primary, AppRole::Secondary, AppRole::PageInbox];
+    pub const ALL: [AppRole; 4] = [AppRole::Primary, AppRole::Secondary, AppRole::PageInbox, AppRole::InstagramInbox];
 
     pub fn app_id(self) -> &'static str {
         match self {
             AppRole::Primary => PRIMARY_APP_ID,
             AppRole::Secondary => SECONDARY_APP_ID,
             AppRole::PageInbox => PAGE_INBOX_APP_ID,
+            AppRole::InstagramInbox => INSTAGRAM_INBOX_APP_ID,
         }
     }
 
@@ -98,6 +137,7 @@ impl AppRole {
             AppRole::Primary => "primary",
             AppRole::Secondary => "secondary",
             AppRole::PageInbox => "page_inbox",
+            AppRole::InstagramInbox => "instagram_inbox",
         }
     }
 
@@ -106,6 +146,7 @@ impl AppRole {
             AppRole::Primary => "Helpdesk Bot",
             AppRole::Secondary => "Helpdesk Secondary",
             AppRole::PageInbox => "Page Inbox",
+            AppRole::InstagramInbox => "Instagram Inbox",
         }
     }
 
@@ -121,6 +162,7 @@ impl FromStr for AppRole {
             "primary" => Ok(AppRole::Primary),
             "secondary" => Ok(AppRole::Secondary),
             "page_inbox" => Ok(AppRole::PageInbox),
+            "instagram_inbox" => Ok(AppRole::InstagramInbox),
             other => Err(format!("unknown app role {other:?}")),
         }
     }
@@ -149,6 +191,7 @@ pub struct Apps {
     pub primary: AppCredentials,
     pub secondary: AppCredentials,
     pub page_inbox: AppCredentials,
+    pub instagram_inbox: AppCredentials,
 }
 
 impl Apps {
@@ -158,6 +201,7 @@ impl Apps {
             primary: credentials(AppRole::Primary, 0x9e37_79b9_0001),
             secondary: credentials(AppRole::Secondary, 0x9e37_79b9_0002),
             page_inbox: credentials(AppRole::PageInbox, 0x9e37_79b9_0003),
+            instagram_inbox: credentials(AppRole::InstagramInbox, 0x9e37_79b9_0004),
         }
     }
 
@@ -166,6 +210,7 @@ impl Apps {
             AppRole::Primary => &self.primary,
             AppRole::Secondary => &self.secondary,
             AppRole::PageInbox => &self.page_inbox,
+            AppRole::InstagramInbox => &self.instagram_inbox,
         }
     }
 

@@ -64,12 +64,31 @@ impl GraphError {
         e
     }
 
+    /// Take without a default app under Conversation Routing (the wording the
+    /// Graph API answers, issue 17).
+    pub fn take_without_routing() -> Self {
+        Self::new(
+            400,
+            27,
+            None,
+            OAUTH,
+            "(#27) Take thread control is not supported when Conversation Routing is not enabled",
+        )
+    }
+
     pub fn only_primary_take() -> Self {
         Self::new(400, 2018171, None, OAUTH, "(#2018171) Only the Primary Receiver can take thread control")
     }
 
     pub fn already_owner() -> Self {
         Self::new(400, 2018321, None, OAUTH, "(#2018321) This app already owns the thread")
+    }
+
+    /// More than 50 operations in one batch (<https://developers.facebook.com/docs/graph-api/batch-requests>).
+    pub fn batch_too_large() -> Self {
+        let mut e = Self::param("(#100) Too many requests in batch message. Maximum batch size is 50");
+        e.kind = "GraphBatchException";
+        e
     }
 
     pub fn recipient_required() -> Self {
@@ -92,6 +111,11 @@ impl GraphError {
 
     pub fn unknown_path(rest: &str) -> Self {
         Self::new(400, 2500, None, OAUTH, &format!("Unknown path components: {rest}"))
+    }
+
+    /// A malformed `fields` expression.
+    pub fn syntax(msg: &str) -> Self {
+        Self::new(400, 2500, None, OAUTH, msg)
     }
 
     pub fn nonexisting_field(field: &str, node: &str) -> Self {

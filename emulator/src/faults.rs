@@ -11,11 +11,22 @@ pub struct FaultMatch {
     pub method: Option<String>,
     /// A substring of the request path, or any when absent.
     pub path_contains: Option<String>,
+    /// true: only operations inside a batch request; false: only plain
+    /// requests; absent: both.
+    pub in_batch: Option<bool>,
+    /// Only the batch operation at this position (0-based); implies `in_batch`.
+    pub batch_index: Option<usize>,
 }
 
 impl FaultMatch {
-    fn matches(&self, method: &str, path: &str) -> bool {
-        self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+    /// `item` is the operation's index inside a batch, `None` for a plain request.
+    fn matches(&self, method: &str, path: &str, item: Option<usize>) -> bool {
+        let scope = match item {
+            None => self.in_batch != Some(true) && self.batch_index.is_none(),
+            Some(i) => self.in_batch != Some(false) && self.batch_index.is_none_or(|b| b == i),
+        };
+        scope
+            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
     }
 }
@@ -72,6 +83,14 @@ pub enum FaultAction {
         #[serde(default = "status_200")]
         status: u16,
     },
+    /// Batch operations only: the operation's slot in the batch answer is
+    /// `null`, as Graph answers an operation that did not complete. With
+    /// `applied` the operation ran first (its effects stay): the case where
+    /// resending a POST would do it twice.
+    NullItem {
+        #[serde(default)]
+        applied: bool,
+    },
     /// A raw body exactly as given (truncated JSON, an HTML 502 page...).
     Malformed {
         #[serde(default = "status_200")]
@@ -93,6 +112,7 @@ impl FaultAction {
             FaultAction::Reset => "reset",
             FaultAction::ResetMidBody { .. } => "reset_mid_body",
             FaultAction::Malformed { .. } => "malformed",
+            FaultAction::NullItem { .. } => "null_item",
         }
     }
 }
@@ -118,9 +138,13 @@ impl FaultQueue {
         self.pending.len()
     }
 
-    /// Takes one use of the oldest matching fault.
-    pub fn take(&mut self, method: &str, path: &str) -> Option<FaultAction> {
-        let idx = self.pending.iter().position(|f| f.matcher.matches(method, path))?;
+    /// Takes one use of the oldest matching fault; `item` is the operation's
+    /// index inside a batch request, `None` for a plain request.
+    pub fn take(&mut self, method: &str, path: &str, item: Option<usize>) -> Option<FaultAction> {
+        let idx = self.pending.iter().position(|f| {
+            f.matcher.matches(method, path, item)
+                && (item.is_some() || !matches!(f.action, FaultAction::NullItem { .. }))
+        })?;
         let spec = self.pending.get_mut(idx)?;
         spec.count -= 1;
         let action = spec.action.clone();

@@ -1,4 +1,11 @@
 //! The Graph endpoints: thread control, secondary receivers, conversations, with real error codes.
+//!
+//! Routing mode follows Conversation Routing as Meta documents it
+//! (<https://developers.facebook.com/docs/messenger-platform/conversation-routing/> and, for
+//! the control calls, <https://developers.facebook.com/documentation/business-messaging/instagram-messaging/features/human-agent-escalation>):
+//! a default app or none, threads idle after 24 h without a user message (or once
+//! released), only the default app answering an idle thread, take for the default app
+//! only (#27 without one), request on an idle thread passing it, extend up to 7 days.
 
 use crate::config::{AppRole, Mode};
 use crate::conversations::{self, ListRequest};
@@ -35,7 +42,8 @@ impl Outcome {
 }
 
 const GET_EDGES: [&str; 3] = ["thread_owner", "secondary_receivers", "conversations"];
-const POST_EDGES: [&str; 5] = [
+const POST_EDGES: [&str; 6] = [
+    "messages",
     "pass_thread_control",
     "take_thread_control",
     "request_thread_control",
@@ -44,9 +52,12 @@ const POST_EDGES: [&str; 5] = [
 ];
 
 pub fn dispatch(shared: &Shared, inner: &mut Inner, call: &Call<'_>) -> Result<Outcome, GraphError> {
+    if call.page_segment != shared.page_id && call.page_segment != "me" {
+        return conversation_node(shared, inner, call);
+    }
     let Some(edge) = call.edge else {
         return match call.method {
-            "GET" => Ok(Outcome::plain(json!({"name": "Emulated Helpdesk Page", "id": shared.page_id}))),
+            "GET" => page_node(shared, inner, call).map(Outcome::plain),
             m => Err(GraphError::unsupported(m, call.page_segment)),
         };
     };
@@ -67,39 +78,101 @@ pub fn dispatch(shared: &Shared, inner: &mut Inner, call: &Call<'_>) -> Result<O
         "take_thread_control" => ctx.take()?,
         "request_thread_control" => ctx.request()?,
         "release_thread_control" => ctx.release()?,
+        "messages" => ctx.send()?,
         _ => ctx.extend()?,
     };
     Ok(Outcome { body, deliveries: ctx.deliveries })
 }
 
+/// `/{conversation-id}` and `/{conversation-id}/messages`; anything else does not exist.
+fn conversation_node(shared: &Shared, inner: &mut Inner, call: &Call<'_>) -> Result<Outcome, GraphError> {
+    let unsupported = || GraphError::unsupported(call.method, call.page_segment);
+    let c = inner.conversations.iter().find(|c| c.id == call.page_segment).ok_or_else(unsupported)?;
+    if call.method != "GET" {
+        return Err(unsupported());
+    }
+    if call.role == AppRole::Secondary && shared.config.mode == Mode::Handover {
+        return Err(GraphError::permission());
+    }
+    let req = list_request(shared, call);
+    match call.edge {
+        None => conversations::node(c, &req).map(Outcome::plain),
+        Some("messages") => conversations::messages(c, &req).map(Outcome::plain),
+        Some(edge) => Err(GraphError::nonexisting_field(edge, "UnifiedThread")),
+    }
+}
+
+/// `GET /{page}?fields=id,name,messaging_feature_status`.
+fn page_node(shared: &Shared, inner: &Inner, call: &Call<'_>) -> Result<Value, GraphError> {
+    let raw = call.query.iter().find(|(k, _)| k == "fields").map(|(_, v)| v.as_str()).unwrap_or("");
+    let fields =
+        if raw.trim().is_empty() { vec![crate::fields::Field::plain("name")] } else { crate::fields::parse(raw)? };
+    let mut out = serde_json::Map::new();
+    for f in fields {
+        let v = match f.name.as_str() {
+            "id" => continue,
+            "name" => json!("Emulated Helpdesk Page"),
+            "messaging_feature_status" => json!(inner.feature_status),
+            other => return Err(GraphError::nonexisting_field(other, "Page")),
+        };
+        out.insert(f.name, v);
+    }
+    out.insert("id".into(), json!(shared.page_id));
+    Ok(Value::Object(out))
+}
+
+fn list_request<'a>(shared: &'a Shared, call: &'a Call<'a>) -> ListRequest<'a> {
+    ListRequest {
+        params: call.query,
+        base_url: &shared.url,
+        version: call.version,
+        page_segment: call.page_segment,
+        page_id: &shared.page_id,
+        token: call.token,
+    }
+}
+
 /// A user message arrives on `psid`: the owner gets it, every other subscribed app a standby copy.
 pub fn user_message(shared: &Shared, inner: &mut Inner, psid: &str, text: &str) -> Vec<Delivery> {
-    let now = Utc::now();
+    let now = inner.now();
     let mode = shared.config.mode;
-    let primary = inner.primary;
+    let default_app = inner.default_app;
     let thread = inner.thread(psid, mode, now);
-    if thread.owner.is_none() {
-        // Routing: an idle thread goes to the default app for a day.
-        thread.owner = Some(primary);
-        thread.expiration = Some(now + Duration::hours(24));
+    if mode == Mode::Routing {
+        let day = now + Duration::hours(IDLE_AFTER_HOURS);
+        match thread.owner {
+            // An idle thread goes to the default app (if any) for a day.
+            None if default_app.is_some() => {
+                thread.owner = default_app;
+                thread.expiration = Some(day);
+            }
+            None => {}
+            // A user message keeps the owner's control alive for another day (never shortens an extension).
+            Some(_) => thread.expiration = thread.expiration.max(Some(day)),
+        }
     }
+    // No owner (routing without a default app): every app may answer, every app gets it.
     let owner = thread.owner;
     let mid = format!("m_{}", inner.next_trace());
     let ev = webhooks::event(shared, psid, "message", json!({"mid": mid, "text": text}));
     AppRole::ALL
         .into_iter()
         .filter_map(|role| {
-            let list = if Some(role) == owner { "messaging" } else { "standby" };
+            let list = if owner.is_none_or(|o| o == role) { "messaging" } else { "standby" };
             webhooks::prepare(shared, inner, role, list, &ev)
         })
         .collect()
 }
+
+/// Control lapses after a day without a user message (Conversation Routing).
+const IDLE_AFTER_HOURS: i64 = 24;
 
 /// A Page admin makes `app` the primary receiver (Handover) or default app
 /// (Routing). Each app whose role changed gets an `app_roles` event listing
 /// its roles now, as the real platform sends; nothing is sent when `app`
 /// already holds the role. Threads keep their owners.
 pub fn set_primary_receiver(shared: &Shared, inner: &mut Inner, app: AppRole) -> Vec<Delivery> {
+    inner.default_app = Some(app);
     let previous = std::mem::replace(&mut inner.primary, app);
     if previous == app {
         return Vec::new();
@@ -142,11 +215,12 @@ impl Ctx<'_> {
     }
 
     fn owner(&mut self, psid: &str) -> Option<AppRole> {
-        self.inner.thread(psid, self.mode, Utc::now()).owner
+        let now = self.inner.now();
+        self.inner.thread(psid, self.mode, now).owner
     }
 
     fn set_owner(&mut self, psid: &str, owner: Option<AppRole>, ttl: Option<Duration>) {
-        let now = Utc::now();
+        let now = self.inner.now();
         let mode = self.mode;
         let t = self.inner.thread(psid, mode, now);
         t.owner = owner;
@@ -154,6 +228,40 @@ impl Ctx<'_> {
             (Mode::Routing, Some(_)) => Some(now + ttl.unwrap_or(Duration::hours(24))),
             _ => None,
         };
+    }
+
+    /// The primary (Handover) or the default app (Routing; `None` when unset).
+    fn default_app(&self) -> Option<AppRole> {
+        match self.mode {
+            Mode::Handover => Some(self.inner.primary),
+            Mode::Routing => self.inner.default_app,
+        }
+    }
+
+    /// Whether the calling app may speak on (send to, pass) the thread: its
+    /// owner, or on an idle thread the default app (any app when there is none).
+    fn may_answer(&mut self, psid: &str) -> bool {
+        let me = self.call.role;
+        match self.owner(psid) {
+            Some(owner) => owner == me,
+            None => self.default_app().is_none_or(|d| d == me),
+        }
+    }
+
+    /// The Send API (`POST /{page}/messages`), as far as thread control goes:
+    /// only an app that may answer the thread can send.
+    fn send(&mut self) -> Result<Value, GraphError> {
+        let psid = self.recipient()?;
+        let text = self.call.params.get("message").and_then(|m| m.get("text")).and_then(Value::as_str);
+        let attachment = self.call.params.get("message").and_then(|m| m.get("attachment"));
+        if text.is_none_or(str::is_empty) && attachment.is_none() {
+            return Err(GraphError::param("(#100) The parameter message is required"));
+        }
+        if !self.may_answer(&psid) {
+            return Err(GraphError::not_owner());
+        }
+        let mid = format!("m_{}", self.inner.next_trace());
+        Ok(json!({"recipient_id": psid, "message_id": mid}))
     }
 
     fn thread_owner(&mut self) -> Result<Value, GraphError> {
@@ -165,13 +273,21 @@ impl Ctx<'_> {
             return Err(GraphError::permission());
         }
         let mode = self.mode;
-        let t = self.inner.thread(&psid, mode, Utc::now()).clone();
+        let now = self.inner.now();
+        let t = self.inner.thread(&psid, mode, now).clone();
         let Some(owner) = t.owner else {
             return Ok(json!({"data": []}));
         };
+        let me = self.call.role;
+        let expiration = t.expiration.map(format_time);
+        if mode == Mode::Routing && me != owner && Some(me) != self.inner.default_app {
+            // Routing: only the owner and the default app learn who owns the thread;
+            // any other app sees only until when it is held.
+            return Ok(json!({"data": [{"expiration": expiration}]}));
+        }
         let mut item = json!({"thread_owner": {"app_id": owner.app_id()}});
-        if let (Mode::Routing, Some(exp)) = (mode, t.expiration) {
-            item["expiration"] = json!(format_time(exp));
+        if let (Mode::Routing, Some(exp)) = (mode, expiration) {
+            item["expiration"] = json!(exp);
         }
         Ok(json!({"data": [item]}))
     }
@@ -190,7 +306,8 @@ impl Ctx<'_> {
         let primary = self.inner.primary;
         let data: Vec<Value> = AppRole::ALL
             .into_iter()
-            .filter(|r| *r != primary)
+            // The Instagram Inbox serves Instagram threads, not the Page's Messenger receivers.
+            .filter(|r| *r != primary && *r != AppRole::InstagramInbox)
             .map(|r| {
                 let mut o = json!({"id": r.app_id()});
                 if fields.contains(&"name") {
@@ -207,17 +324,11 @@ impl Ctx<'_> {
         if role == AppRole::Secondary && self.mode == Mode::Handover {
             return Err(GraphError::permission());
         }
-        conversations::list(
-            &self.shared.conversations,
-            &ListRequest {
-                params: self.call.query,
-                base_url: &self.shared.url,
-                version: self.call.version,
-                page_segment: self.call.page_segment,
-                page_id: &self.shared.page_id,
-                token: self.call.token,
-            },
-        )
+        let req = list_request(self.shared, self.call);
+        if let Some(code) = self.inner.limiter.pace_conversations() {
+            return Err(GraphError::rate_limited(code));
+        }
+        conversations::list(&self.inner.conversations, &req)
     }
 
     fn recipient(&self) -> Result<String, GraphError> {
@@ -250,7 +361,7 @@ impl Ctx<'_> {
             .ok_or_else(|| GraphError::param("(#100) The parameter target_app_id is required"))?;
         let target = id_string(target).and_then(|id| AppRole::from_app_id(&id)).ok_or_else(GraphError::bad_target)?;
         let me = self.call.role;
-        if self.owner(&psid) != Some(me) {
+        if !self.may_answer(&psid) {
             return Err(GraphError::not_owner());
         }
         if target == me {
@@ -271,9 +382,12 @@ impl Ctx<'_> {
         let psid = self.recipient()?;
         let metadata = self.metadata()?;
         let me = self.call.role;
-        // Both modes: only the primary (the routing mode's default app) may take.
-        if me != self.inner.primary {
-            return Err(GraphError::only_primary_take());
+        // Only the primary (Handover) or the default app (Routing) may take;
+        // without a default app, Routing refuses take altogether.
+        match self.default_app() {
+            None => return Err(GraphError::take_without_routing()),
+            Some(d) if d != me => return Err(GraphError::only_primary_take()),
+            Some(_) => {}
         }
         let previous = self.owner(&psid);
         self.set_owner(&psid, Some(me), None);
@@ -295,6 +409,17 @@ impl Ctx<'_> {
         let owner = self.owner(&psid);
         if owner == Some(me) {
             return Err(GraphError::already_owner());
+        }
+        if owner.is_none() && self.mode == Mode::Routing {
+            // A request on an idle thread passes it to the requester at once.
+            self.set_owner(&psid, Some(me), None);
+            let payload = json!({
+                "new_owner_app_id": me.app_id(),
+                "previous_owner_app_id": Value::Null,
+                "metadata": metadata,
+            });
+            self.notify(me, &psid, "pass_thread_control", payload);
+            return Ok(success());
         }
         self.inner.pending_requests.push(PendingRequest {
             psid: psid.clone(),

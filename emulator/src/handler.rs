@@ -1,11 +1,13 @@
 //! The request pipeline: admin routing, auth, faults, rate limit, dispatch, logging, headers.
 
 use crate::admin;
+use crate::batch;
 use crate::error::GraphError;
 use crate::faults::FaultAction;
 use crate::graph::{self, Call, Outcome};
+use crate::ratelimit::Usage;
 use crate::server::{self, Body, ConnInfo};
-use crate::state::{LoggedRequest, Shared};
+use crate::state::{Inner, LoggedRequest, Shared};
 use crate::webhooks;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
@@ -25,8 +27,12 @@ const JSON_TYPE: &str = "application/json; charset=UTF-8";
 
 pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>, conn: Arc<ConnInfo>) -> io::Result<Response<Body>> {
     let (parts, body) = req.into_parts();
-    let bytes = match server::read_body(body, BODY_CAP).await {
+    let timeout = Duration::from_millis(shared.config.header_read_timeout_ms.max(1));
+    let bytes = match server::read_body(body, BODY_CAP, timeout).await {
         Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+            return Ok(respond(408, "text/plain", "request body timed out", &[]))
+        }
         Err(_) => return Ok(respond(413, "text/plain", "request body too large", &[])),
     };
     let path = parts.uri.path();
@@ -36,18 +42,43 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>, conn: Arc<ConnI
     graph_request(&shared, &parts, &bytes, &conn).await
 }
 
-/// What we know about a Graph request before answering it.
-struct GraphRequest {
-    method: String,
-    path: String,
-    query: Vec<(String, String)>,
-    token: Option<String>,
-    params: Result<Map<String, Value>, GraphError>,
+/// What we know about a Graph request (or one batch operation) before answering it.
+pub(crate) struct GraphRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub token: Option<String>,
+    pub params: Result<Map<String, Value>, GraphError>,
+}
+
+/// One answered Graph call.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub deliveries: Vec<webhooks::Delivery>,
+    pub error_code: Option<i64>,
+    pub usage: Usage,
+    pub trace: String,
+}
+
+impl Answer {
+    /// The usage headers and the trace id, as every Graph response carries them.
+    pub fn headers(&self, page_id: &str) -> Vec<(&'static str, String)> {
+        let mut headers = self.usage.headers(page_id);
+        headers.push(("x-fb-trace-id", self.trace.clone()));
+        headers
+    }
 }
 
 async fn graph_request(shared: &Shared, parts: &Parts, bytes: &Bytes, conn: &ConnInfo) -> io::Result<Response<Body>> {
     let (req, mut entry) = read_request(shared, parts, bytes);
-    let fault = shared.lock().faults.take(&req.method, &req.path);
+    let is_batch = batch::is_batch_path(&req.method, &req.path);
+    if is_batch {
+        // The operations are logged one by one; the batch's own entry keeps
+        // only its size (an operation may carry its own token).
+        entry.body = req.params.as_ref().ok().map(batch::log_summary);
+    }
+    let fault = shared.lock().faults.take(&req.method, &req.path, None);
     entry.fault = fault.as_ref().map(|f| f.name().to_string());
     // A delayed request is logged on arrival (status 0), then completed in
     // place: a client that gives up during the delay still shows in the log.
@@ -65,7 +96,34 @@ async fn graph_request(shared: &Shared, parts: &Parts, bytes: &Bytes, conn: &Con
         }
     }
 
+    let ans = if is_batch {
+        batch::handle(shared, &req).await
+    } else {
+        let mut inner = shared.lock();
+        answer(shared, &mut inner, &req)
+    };
     let mut inner = shared.lock();
+    entry.status = ans.status;
+    entry.error_code = ans.error_code;
+    match logged_on_arrival {
+        Some(seq) => {
+            // Gone if the log was cleared meanwhile.
+            if let Some(logged) = inner.log.iter_mut().rev().find(|e| e.seq == seq) {
+                logged.status = ans.status;
+                logged.error_code = ans.error_code;
+            }
+        }
+        None if shared.config.log_requests => inner.push_log(entry),
+        None => {}
+    }
+    drop(inner);
+    let headers = ans.headers(&shared.page_id);
+    webhooks::spawn_all(shared, ans.deliveries);
+    Ok(respond(ans.status, JSON_TYPE, ans.body.to_string(), &headers))
+}
+
+/// Authenticates, counts, routes and dispatches one call under the state lock.
+pub(crate) fn answer(shared: &Shared, inner: &mut Inner, req: &GraphRequest) -> Answer {
     let mut usage = inner.limiter.peek();
     let result = (|| -> Result<Outcome, GraphError> {
         let token = req.token.as_deref().ok_or_else(GraphError::invalid_token)?;
@@ -80,43 +138,33 @@ async fn graph_request(shared: &Shared, parts: &Parts, bytes: &Bytes, conn: &Con
             return Err(GraphError::rate_limited(code));
         }
         let params = req.params.clone()?;
-        let (version, page_segment, edge) = route(&shared.page_id, &req.method, &req.path)?;
+        let (version, node, edge) = route(&req.path)?;
         let query: Vec<(String, String)> =
             req.query.iter().filter(|(k, _)| k != "access_token" && k != "appsecret_proof").cloned().collect();
-        let call =
-            Call { role, method: &req.method, version, page_segment, edge, query: &query, params: &params, token };
-        graph::dispatch(shared, &mut inner, &call)
+        let call = Call {
+            role,
+            method: &req.method,
+            version,
+            page_segment: node,
+            edge,
+            query: &query,
+            params: &params,
+            token,
+        };
+        graph::dispatch(shared, inner, &call)
     })();
     let trace = inner.next_trace();
-    let (status, body, deliveries) = match result {
-        Ok(out) => (200, out.body, out.deliveries),
+    match result {
+        Ok(out) => Answer { status: 200, body: out.body, deliveries: out.deliveries, error_code: None, usage, trace },
         Err(e) => {
-            entry.error_code = Some(e.code);
-            (e.status, e.body(&trace), Vec::new())
+            let body = e.body(&trace);
+            Answer { status: e.status, body, deliveries: Vec::new(), error_code: Some(e.code), usage, trace }
         }
-    };
-    entry.status = status;
-    match logged_on_arrival {
-        Some(seq) => {
-            // Gone if the log was cleared meanwhile.
-            if let Some(logged) = inner.log.iter_mut().rev().find(|e| e.seq == seq) {
-                logged.status = status;
-                logged.error_code = entry.error_code;
-            }
-        }
-        None if shared.config.log_requests => inner.push_log(entry),
-        None => {}
     }
-    drop(inner);
-    webhooks::spawn_all(shared, deliveries);
-
-    let mut headers: Vec<(&str, String)> = usage.headers(&shared.page_id);
-    headers.push(("x-fb-trace-id", trace));
-    Ok(respond(status, JSON_TYPE, body.to_string(), &headers))
 }
 
 /// Parses auth, query and body, and starts the log entry (without the token).
-fn read_request(shared: &Shared, parts: &Parts, bytes: &Bytes) -> (GraphRequest, LoggedRequest) {
+pub(crate) fn read_request(shared: &Shared, parts: &Parts, bytes: &Bytes) -> (GraphRequest, LoggedRequest) {
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
     let query: Vec<(String, String)> =
@@ -172,13 +220,14 @@ fn read_request(shared: &Shared, parts: &Parts, bytes: &Bytes) -> (GraphRequest,
         status: 0,
         error_code: None,
         fault: None,
+        batch_index: None,
     };
     let req = GraphRequest { method, path, query, token, params };
     (req, entry)
 }
 
 /// JSON bodies, or form bodies whose `recipient` is itself JSON (the real API takes both).
-fn parse_params(content_type: &str, bytes: &Bytes) -> Result<Map<String, Value>, GraphError> {
+pub(crate) fn parse_params(content_type: &str, bytes: &Bytes) -> Result<Map<String, Value>, GraphError> {
     let invalid = || GraphError::param("(#100) Invalid JSON");
     let text = std::str::from_utf8(bytes).map_err(|_| invalid())?;
     if text.trim().is_empty() {
@@ -201,7 +250,7 @@ fn parse_params(content_type: &str, bytes: &Bytes) -> Result<Map<String, Value>,
 }
 
 /// A form value: JSON objects (e.g. `recipient={"id":"1"}`) are decoded, the rest stay strings.
-fn form_value(_key: &str, v: &str) -> Value {
+pub(crate) fn form_value(_key: &str, v: &str) -> Value {
     if v.trim_start().starts_with('{') {
         if let Ok(j) = serde_json::from_str::<Value>(v) {
             return j;
@@ -210,8 +259,8 @@ fn form_value(_key: &str, v: &str) -> Value {
     Value::String(v.to_string())
 }
 
-/// `/{version}/{page or me}[/{edge}]`.
-fn route<'p>(page_id: &str, method: &str, path: &'p str) -> Result<(&'p str, &'p str, Option<&'p str>), GraphError> {
+/// `/{version}/{node}[/{edge}]`; which nodes exist is for `graph::dispatch` to say.
+fn route(path: &str) -> Result<(&str, &str, Option<&str>), GraphError> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let version = segs.first().copied().unwrap_or("");
     if !valid_version(version) {
@@ -220,9 +269,6 @@ fn route<'p>(page_id: &str, method: &str, path: &'p str) -> Result<(&'p str, &'p
     let Some(page) = segs.get(1).copied().filter(|s| !s.is_empty()) else {
         return Err(GraphError::unknown_path(path));
     };
-    if page != page_id && page != "me" {
-        return Err(GraphError::unsupported(method, page));
-    }
     if segs.len() > 3 {
         return Err(GraphError::unknown_path(&format!("/{}", segs[3..].join("/"))));
     }
@@ -230,7 +276,7 @@ fn route<'p>(page_id: &str, method: &str, path: &'p str) -> Result<(&'p str, &'p
 }
 
 /// `v` + digits + `.` + digits.
-fn valid_version(v: &str) -> bool {
+pub(crate) fn valid_version(v: &str) -> bool {
     let Some(rest) = v.strip_prefix('v') else {
         return false;
     };
@@ -262,7 +308,8 @@ fn faulted(
         }
     };
     match fault {
-        FaultAction::Delay { .. } => Err(server::connection_reset()),
+        // A null item outside a batch never matches; a delay is handled by the caller.
+        FaultAction::Delay { .. } | FaultAction::NullItem { .. } => Err(server::connection_reset()),
         FaultAction::Reset => {
             log(entry);
             conn.abort_with_rst();
@@ -289,11 +336,7 @@ fn faulted(
         }
         FaultAction::GraphError { status, error, headers } => {
             let code = error.get("code").and_then(Value::as_i64);
-            let status = status.unwrap_or(match code {
-                Some(1 | 2) => 500,
-                Some(10 | 200..=299) => 403,
-                _ => 400,
-            });
+            let status = status.unwrap_or(graph_error_status(code));
             entry.status = status;
             entry.error_code = code;
             log(entry);
@@ -306,6 +349,15 @@ fn faulted(
             let ct = content_type.unwrap_or_else(|| "application/json".to_string());
             Ok(respond_with(status, &ct, body, &BTreeMap::new()))
         }
+    }
+}
+
+/// The HTTP status Graph uses for an error code: 500 for 1/2, 403 for 10/200-299, else 400.
+pub(crate) fn graph_error_status(code: Option<i64>) -> u16 {
+    match code {
+        Some(1 | 2) => 500,
+        Some(10 | 200..=299) => 403,
+        _ => 400,
     }
 }
 

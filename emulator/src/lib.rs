@@ -8,12 +8,40 @@
 //! emu.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! # What it serves
+//! - Thread control (`thread_owner`, pass/take/request/release/extend), `secondary_receivers`,
+//!   the Send API's thread rule (`POST /{page}/messages`), and `GET /{page}?fields=messaging_feature_status`.
+//! - [`Mode::Routing`]: Conversation Routing with [`EmulatorConfig::default_app`] (or none: take
+//!   answers #27, every app may answer an idle thread); threads go idle after 24 h of emulated
+//!   time without a user message, or once released; request on an idle thread passes it;
+//!   `thread_owner` tells the owner and the default app who owns a thread, others only until when.
+//! - `GET /{page}/conversations` (folders, platforms, cursors, Graph's field expansion such as
+//!   `messages.limit(3){id,from,message}`), `GET /{conversation-id}` and
+//!   `GET /{conversation-id}/messages` (newest first, details for the 20 most recent only).
+//! - Batch requests: `POST /` or `/{version}/` with `batch=[{"method","relative_url","body"}]`,
+//!   at most 50, each operation authenticated, rate-limited, faulted and logged on its own.
+//!
+//! # Admin API (`/_emulator/`, unauthenticated, not logged)
+//! | route | what |
+//! |---|---|
+//! | `POST reset`, `GET state`, `GET info` | back to the start; threads, counters, clock; the start line |
+//! | `GET/DELETE requests`, `PUT requests/capacity {"capacity"}` | the request log, a ring ([`Emulator::set_log_capacity`]) |
+//! | `POST/DELETE faults` | [`FaultSpec`]s; `match.in_batch`/`match.batch_index` and [`FaultAction::NullItem`] reach batch operations |
+//! | `GET/PUT rate_limit`, `GET/PUT pacing {"conversations_per_second"}` | [`RateLimitConfig`]; the conversations edge's pacing ([`Emulator::set_conversations_pacing`]) |
+//! | `PUT webhooks/{app} {"url"}`, `POST messages {"psid","text"}` | callbacks; a user message |
+//! | `GET/PUT primary_receiver {"app"}`, `GET/PUT default_app {"app" or null}` | roles ([`Emulator::set_primary_receiver`], [`Emulator::set_default_app`]) |
+//! | `GET/PUT feature_status` | [`FeatureStatus`] ([`Emulator::set_feature_status`]) |
+//! | `GET clock`, `POST clock {"advance_secs"}` | the emulated clock ([`Emulator::advance_clock`]) |
+//! | `GET conversations`, `POST conversations/bump {"id","text"}` | the inbox, newest first; a thread moves to the top ([`Emulator::bump_conversation`]) |
 
 mod admin;
+mod batch;
 mod config;
 mod conversations;
 mod error;
 mod faults;
+mod fields;
 mod graph;
 mod handler;
 mod ratelimit;
@@ -23,8 +51,8 @@ mod state;
 mod webhooks;
 
 pub use config::{
-    AppCredentials, AppRole, Apps, EmulatorConfig, Mode, RateLimitConfig, PAGE_ID, PAGE_INBOX_APP_ID, PRIMARY_APP_ID,
-    SECONDARY_APP_ID,
+    AppCredentials, AppRole, Apps, EmulatorConfig, FeatureStatus, Mode, RateLimitConfig, INSTAGRAM_INBOX_APP_ID,
+    PAGE_ID, PAGE_INBOX_APP_ID, PRIMARY_APP_ID, SECONDARY_APP_ID,
 };
 pub use faults::{FaultAction, FaultMatch, FaultSpec};
 pub use state::LoggedRequest;
@@ -52,7 +80,8 @@ impl Emulator {
         let url = format!("http://127.0.0.1:{}", addr.port());
         let shared = Arc::new(Shared::new(config, url, runtime));
         let for_server = shared.clone();
-        let server = server::spawn(listener, move |req, conn| handler::handle(for_server.clone(), req, conn))?;
+        let timeout = std::time::Duration::from_millis(shared.config.header_read_timeout_ms.max(1));
+        let server = server::spawn(listener, timeout, move |req, conn| handler::handle(for_server.clone(), req, conn))?;
         Ok(Emulator { shared, server })
     }
 
@@ -82,8 +111,14 @@ impl Emulator {
         info_json(&self.shared)
     }
 
+    /// The most recent requests, oldest first (at most `log_capacity` of them).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.shared.lock().log.clone()
+        self.shared.lock().log.iter().cloned().collect()
+    }
+
+    /// How many requests the log keeps from now on (the oldest are dropped first).
+    pub fn set_log_capacity(&self, capacity: usize) {
+        self.shared.lock().set_log_capacity(capacity);
     }
 
     pub fn clear_request_log(&self) {
@@ -100,6 +135,26 @@ impl Emulator {
 
     pub fn set_rate_limit(&self, cfg: RateLimitConfig) {
         self.shared.lock().limiter.set_config(cfg);
+    }
+
+    /// Conversation Routing's default app, or `None` for none (take then answers
+    /// #27 and every app may answer an idle thread). No webhook is sent: use
+    /// `set_primary_receiver` to move the role the way a Page admin does.
+    pub fn set_default_app(&self, app: Option<AppRole>) {
+        self.shared.lock().default_app = app;
+    }
+
+    /// What `GET /{page}?fields=messaging_feature_status` answers from now on.
+    pub fn set_feature_status(&self, status: FeatureStatus) {
+        self.shared.lock().feature_status = status;
+    }
+
+    /// The conversations edge's pacing: at most `per_second` calls in any one
+    /// second per Page, 613 beyond (0: off). Graph allows about 2.
+    pub fn set_conversations_pacing(&self, per_second: u32) {
+        let mut inner = self.shared.lock();
+        inner.limiter.conversations_per_second = per_second;
+        inner.limiter.reset_counters();
     }
 
     /// Threads, faults, log and counters back to the start; tokens and webhooks kept.
@@ -126,6 +181,30 @@ impl Emulator {
     /// Routing mode); returns once the `app_roles` webhooks were delivered.
     pub async fn set_primary_receiver(&self, app: AppRole) {
         set_primary_receiver(&self.shared, app).await;
+    }
+
+    /// Every conversation, newest first: `[{id, folder, platform, updated_time, message_count, user_id}]`.
+    pub fn conversations(&self) -> Value {
+        conversation_list(&self.shared)
+    }
+
+    /// A new message arrives in conversation `id`: it becomes the newest and
+    /// moves to the top of its folder (a walk in progress sees it again).
+    /// Returns its summary, or `None` for an unknown id.
+    pub fn bump_conversation(&self, id: &str, text: Option<&str>) -> Option<Value> {
+        bump_conversation(&self.shared, id, text)
+    }
+
+    /// The emulated clock (thread expirations, message times).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.shared.lock().now()
+    }
+
+    /// Moves the emulated clock forward by `secs` (never back): expirations
+    /// are tested without waiting.
+    pub fn advance_clock(&self, secs: i64) -> Result<chrono::DateTime<chrono::Utc>, String> {
+        advance_clock(&self.shared, secs)?;
+        Ok(self.now())
     }
 
     /// Stops accepting, gives open connections a moment, then stops.
@@ -156,6 +235,26 @@ fn info_json(shared: &Shared) -> Value {
         "page_id": shared.page_id,
         "apps": shared.apps,
     })
+}
+
+fn conversation_list(shared: &Shared) -> Value {
+    Value::Array(shared.lock().conversations.iter().map(conversations::summary).collect())
+}
+
+fn bump_conversation(shared: &Shared, id: &str, text: Option<&str>) -> Option<Value> {
+    let mut inner = shared.lock();
+    let now = inner.now();
+    conversations::bump(&mut inner.conversations, id, now, text.unwrap_or("New message"))
+}
+
+/// At most ten years at a time; the clock never goes back.
+fn advance_clock(shared: &Shared, secs: i64) -> Result<Value, String> {
+    if !(0..=10 * 365 * 86_400).contains(&secs) {
+        return Err("advance_secs must be between 0 and 315360000".to_string());
+    }
+    let mut inner = shared.lock();
+    inner.clock_offset += chrono::Duration::seconds(secs);
+    Ok(json!({"now": state::format_time(inner.now())}))
 }
 
 fn set_webhook(shared: &Shared, app: AppRole, url: Option<String>) {

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 const USAGE: &str = "graph-emulator: a local Graph API emulator for Messenger thread control
 
 Usage: graph-emulator [--port N] [--conversations N] [--mode handover|routing]
-                      [--rate-limit MAX/WINDOW_SECS]
+                      [--rate-limit MAX/WINDOW_SECS] [--conversations-per-second N]
+                      [--no-default-app] [--log-capacity N] [--header-timeout-ms N]
 
 Prints one JSON line {\"url\", \"page_id\", \"apps\": {...}} on stdout and serves
 until interrupted. Port 0 or none: a free port.";
@@ -36,6 +37,15 @@ fn parse_args(args: &[String]) -> Result<Option<EmulatorConfig>, String> {
                 cfg.rate_limit.window_secs = window.parse().map_err(|e| format!("--rate-limit window: {e}"))?;
             }
             "--quiet" => cfg.log_requests = false,
+            "--no-default-app" => cfg.default_app = None,
+            "--conversations-per-second" => {
+                cfg.conversations_per_second =
+                    value()?.parse().map_err(|e| format!("--conversations-per-second: {e}"))?
+            }
+            "--log-capacity" => cfg.log_capacity = value()?.parse().map_err(|e| format!("--log-capacity: {e}"))?,
+            "--header-timeout-ms" => {
+                cfg.header_read_timeout_ms = value()?.parse().map_err(|e| format!("--header-timeout-ms: {e}"))?
+            }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
     }

@@ -2,6 +2,7 @@
 
 use crate::config::RateLimitConfig;
 use serde_json::json;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
@@ -9,6 +10,10 @@ pub struct RateLimiter {
     pub config: RateLimitConfig,
     window_start: Instant,
     calls: u32,
+    /// When the conversations calls of the last second were accepted.
+    conversation_calls: VecDeque<Instant>,
+    /// `EmulatorConfig::conversations_per_second`, changeable at run time.
+    pub conversations_per_second: u32,
 }
 
 /// What one call saw: the usage percentage and, when blocked, the error code.
@@ -20,8 +25,14 @@ pub struct Usage {
 }
 
 impl RateLimiter {
-    pub fn new(config: RateLimitConfig) -> Self {
-        RateLimiter { config, window_start: Instant::now(), calls: 0 }
+    pub fn new(config: RateLimitConfig, conversations_per_second: u32) -> Self {
+        RateLimiter {
+            config,
+            window_start: Instant::now(),
+            calls: 0,
+            conversation_calls: VecDeque::new(),
+            conversations_per_second,
+        }
     }
 
     pub fn set_config(&mut self, config: RateLimitConfig) {
@@ -32,6 +43,26 @@ impl RateLimiter {
     pub fn reset_counters(&mut self) {
         self.window_start = Instant::now();
         self.calls = 0;
+        self.conversation_calls.clear();
+    }
+
+    /// One conversations call under the per-second pacing: `Some(613)` when
+    /// `conversations_per_second` calls were already accepted within the last
+    /// second (a refused call does not count, so a client that slows down recovers).
+    pub fn pace_conversations(&mut self) -> Option<u32> {
+        let max = self.conversations_per_second as usize;
+        if max == 0 {
+            return None;
+        }
+        let now = Instant::now();
+        while self.conversation_calls.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+            self.conversation_calls.pop_front();
+        }
+        if self.conversation_calls.len() >= max {
+            return Some(613);
+        }
+        self.conversation_calls.push_back(now);
+        None
     }
 
     pub fn calls_in_window(&self) -> u32 {

@@ -2,6 +2,9 @@
 
 use crate::handler::respond;
 use crate::server::{self, Body, ServerHandle};
+
+/// Generous: scripted tests send whole requests at once.
+const SCRIPTED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde::{Deserialize, Serialize};
@@ -51,7 +54,7 @@ impl ScriptedServer {
         let url = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
         let script = Arc::new(Mutex::new(Script::default()));
         let s = script.clone();
-        let server = server::spawn(listener, move |req, _conn| serve(s.clone(), req))?;
+        let server = server::spawn(listener, SCRIPTED_TIMEOUT, move |req, _conn| serve(s.clone(), req))?;
         Ok(ScriptedServer { url, script, server })
     }
 
@@ -87,7 +90,7 @@ impl Drop for ScriptedServer {
 
 async fn serve(script: Arc<Mutex<Script>>, req: Request<Incoming>) -> io::Result<Response<Body>> {
     let (parts, body) = req.into_parts();
-    let bytes = server::read_body(body, 64 << 20).await?;
+    let bytes = server::read_body(body, 64 << 20, SCRIPTED_TIMEOUT).await?;
     let recorded = RecordedRequest {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),

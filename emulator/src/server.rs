@@ -6,7 +6,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -60,12 +60,14 @@ pub fn truncated(first: Bytes) -> Body {
     StreamBody::new(stream).boxed()
 }
 
-/// Reads a whole request body, refusing more than `cap` bytes.
-pub async fn read_body(body: Incoming, cap: usize) -> io::Result<Bytes> {
+/// Reads a whole request body, refusing more than `cap` bytes or a body still
+/// incomplete after `timeout`.
+pub async fn read_body(body: Incoming, cap: usize, timeout: Duration) -> io::Result<Bytes> {
     let limited = http_body_util::Limited::new(body, cap);
-    match limited.collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) => Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
+    match tokio::time::timeout(timeout, limited.collect()).await {
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(e)) => Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "request body timed out")),
     }
 }
 
@@ -91,19 +93,21 @@ pub async fn bind(port: u16) -> io::Result<TcpListener> {
     TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await
 }
 
-/// Serves `handler` on every accepted connection until shut down.
-pub fn spawn<F, Fut>(listener: TcpListener, handler: F) -> io::Result<ServerHandle>
+/// Serves `handler` on every accepted connection until shut down; a request
+/// whose head has not fully arrived within `header_timeout` is dropped
+/// (a stalled or slowloris client cannot hold a connection forever).
+pub fn spawn<F, Fut>(listener: TcpListener, header_timeout: Duration, handler: F) -> io::Result<ServerHandle>
 where
     F: Fn(Request<Incoming>, Arc<ConnInfo>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<Body>, io::Error>> + Send + 'static,
 {
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, handler, rx));
+    let task = tokio::spawn(accept_loop(listener, handler, rx, header_timeout));
     Ok(ServerHandle { addr, shutdown: tx, task })
 }
 
-async fn accept_loop<F, Fut>(listener: TcpListener, handler: F, mut rx: watch::Receiver<bool>)
+async fn accept_loop<F, Fut>(listener: TcpListener, handler: F, mut rx: watch::Receiver<bool>, header_timeout: Duration)
 where
     F: Fn(Request<Incoming>, Arc<ConnInfo>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<Body>, io::Error>> + Send + 'static,
@@ -130,7 +134,12 @@ where
         let mut conn_rx = rx.clone();
         conns.spawn(async move {
             let svc = service_fn(move |req| handler(req, info.clone()));
-            let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc);
+            let conn = http1::Builder::new()
+                .keep_alive(true)
+                // hyper enforces the header timeout only with a timer.
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), svc);
             tokio::pin!(conn);
             tokio::select! {
                 r = conn.as_mut() => {

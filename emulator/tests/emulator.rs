@@ -3,68 +3,16 @@
 
 use hmac::{Hmac, Mac};
 use messenger_handover_emulator::scripted::{ScriptedResponse, ScriptedServer};
-use messenger_handover_emulator::{AppRole, Emulator, EmulatorConfig, FaultSpec, Mode, RateLimitConfig};
+use messenger_handover_emulator::{AppRole, Emulator, EmulatorConfig, Mode, RateLimitConfig};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::time::{Duration, Instant};
 
-const V: &str = "v26.0";
+mod common;
+use common::{T, V};
 const INBOX: &str = "263902037430900";
 const PRIMARY: &str = "1111111111111";
 const SECONDARY: &str = "2222222222222";
-
-struct T {
-    emu: Emulator,
-    http: reqwest::Client,
-}
-
-impl T {
-    async fn new() -> T {
-        T::with(EmulatorConfig::default()).await
-    }
-
-    async fn with(cfg: EmulatorConfig) -> T {
-        T { emu: Emulator::start(cfg).await.unwrap(), http: reqwest::Client::builder().no_proxy().build().unwrap() }
-    }
-
-    fn token(&self, role: AppRole) -> String {
-        self.emu.apps().get(role).token.clone()
-    }
-
-    async fn get(&self, role: AppRole, path_query: &str) -> (u16, reqwest::header::HeaderMap, Value) {
-        let url = format!("{}/{V}/me/{path_query}", self.emu.url());
-        let resp = self.http.get(url).bearer_auth(self.token(role)).send().await.unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
-        (status, headers, body)
-    }
-
-    async fn post(&self, role: AppRole, edge: &str, body: Value) -> (u16, Value) {
-        let url = format!("{}/{V}/me/{edge}", self.emu.url());
-        let resp = self
-            .http
-            .post(url)
-            .bearer_auth(self.token(role))
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, serde_json::from_str(&resp.text().await.unwrap()).unwrap())
-    }
-
-    async fn owner(&self, psid: &str) -> Value {
-        let (s, _, b) = self.get(AppRole::Primary, &format!("thread_owner?recipient={psid}")).await;
-        assert_eq!(s, 200, "{b}");
-        b
-    }
-
-    fn fault(&self, spec: Value) {
-        self.emu.inject_fault(serde_json::from_value::<FaultSpec>(spec).unwrap());
-    }
-}
 
 fn owner_id(b: &Value) -> &str {
     b["data"][0]["thread_owner"]["app_id"].as_str().unwrap()

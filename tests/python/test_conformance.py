@@ -249,6 +249,7 @@ _TYPE_NAMES = {
     "TakeThreadControl": "take_thread_control",
     "RequestThreadControl": "request_thread_control",
     "AppRoles": "app_roles",
+    "Message": "message",
     "Standby": "standby",
     "Other": "other",
 }
@@ -259,6 +260,8 @@ def canonical(event: Any) -> Dict[str, Any]:
     for name, value in vars(event).items():
         if name == "timestamp":
             out["timestamp_ms"] = None if value is None else round(value.timestamp() * 1000)
+        elif name == "event" and type(event).__name__ == "Standby":
+            out[name] = canonical(value)
         else:
             out[name] = value
     return out

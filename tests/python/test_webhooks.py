@@ -17,6 +17,7 @@ from messenger_handover.testing import Emulator
 from messenger_handover.webhooks import (
     AppRoles,
     MalformedBodyError,
+    Message,
     Other,
     PassThreadControl,
     RequestThreadControl,
@@ -94,7 +95,10 @@ def test_end_to_end_pass_take_request_standby(emulator: Emulator, receiver: Rece
     assert passed[0].metadata == "human please" and passed[0].psid == PSID
     assert passed[0].page_id == emulator.page_id
     assert isinstance(passed[0].timestamp, datetime) and passed[0].timestamp.tzinfo is not None
-    assert any(isinstance(e, Standby) and e.psid == "555" and e.event["message"]["text"] == "hello" for e in events)
+    assert any(
+        isinstance(e, Standby) and e.psid == "555" and isinstance(e.event, Message) and e.event.text == "hello"
+        for e in events
+    )
     taken = [e for e in events if isinstance(e, TakeThreadControl)]
     assert taken and taken[0].previous_owner_app_id == emulator.page_inbox.app_id
 

@@ -13,6 +13,7 @@ fresh, started ``Emulator`` per test.
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Dict, List, Mapping, Optional, Type
 
@@ -21,8 +22,10 @@ from ._client import AsyncClient, Client
 
 __all__ = ["AppCredentials", "Emulator", "ScriptedServer", "APP_ROLES"]
 
-#: The three apps with a role on the emulated Page.
-APP_ROLES = ("primary", "secondary", "page_inbox")
+#: The apps with a role on the emulated Page (the Instagram Inbox serves Instagram threads).
+APP_ROLES = ("primary", "secondary", "page_inbox", "instagram_inbox")
+
+_GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"
 
 
 class AppCredentials:
@@ -56,9 +59,12 @@ class Emulator:
     """A stateful local Graph API on a free 127.0.0.1 port, started at once.
 
     ``Emulator(conversations=120, mode="handover" | "routing", *, port=0,
-    rate_limit=None, log_requests=True)``. Use as a context manager, or call
-    :meth:`close`. Every app gets its own token: ``emu.primary``,
-    ``emu.secondary``, ``emu.page_inbox``.
+    rate_limit=None, log_requests=True, default_app="primary",
+    feature_status=None, conversations_per_second=0, log_capacity=10000,
+    header_read_timeout_ms=10000)``. ``default_app=None`` runs Conversation
+    Routing without a default app (take answers #27). Use as a context manager,
+    or call :meth:`close`. Every app gets its own token: ``emu.primary``,
+    ``emu.secondary``, ``emu.page_inbox``, ``emu.instagram_inbox``.
     """
 
     def __init__(
@@ -69,6 +75,11 @@ class Emulator:
         port: int = 0,
         rate_limit: Optional[Mapping[str, Any]] = None,
         log_requests: bool = True,
+        default_app: Optional[str] = "primary",
+        feature_status: Optional[Mapping[str, bool]] = None,
+        conversations_per_second: int = 0,
+        log_capacity: int = 10_000,
+        header_read_timeout_ms: int = 10_000,
     ) -> None:
         if mode not in ("handover", "routing"):
             raise ValueError(f"invalid argument `mode`: {mode!r} is not 'handover' or 'routing'")
@@ -77,9 +88,17 @@ class Emulator:
             "conversations": conversations,
             "mode": mode,
             "log_requests": log_requests,
+            "default_app": default_app,
+            "conversations_per_second": conversations_per_second,
+            "log_capacity": log_capacity,
+            "header_read_timeout_ms": header_read_timeout_ms,
         }
+        if default_app is not None and default_app not in APP_ROLES:
+            raise ValueError(f"invalid argument `default_app`: not one of {', '.join(APP_ROLES)}")
         if rate_limit is not None:
             config["rate_limit"] = dict(rate_limit)
+        if feature_status is not None:
+            config["feature_status"] = dict(feature_status)
         self._native = _native.Emulator(config)
         self.mode = mode
         apps = self._native.apps()
@@ -138,6 +157,11 @@ class Emulator:
         """The Page Inbox app (263902037430900)."""
         return self._apps["page_inbox"]
 
+    @property
+    def instagram_inbox(self) -> AppCredentials:
+        """The Instagram Inbox app (1217981644879628)."""
+        return self._apps["instagram_inbox"]
+
     def app(self, role: str) -> AppCredentials:
         try:
             return self._apps[role]
@@ -178,7 +202,11 @@ class Emulator:
     def inject_fault(self, fault: Mapping[str, Any]) -> None:
         """Queues a fault, e.g. ``{"match": {"method": "GET", "path_contains": "thread_owner"},
         "count": 1, "action": {"type": "status", "status": 503}}``. Action types:
-        status, graph_error, delay, reset, reset_mid_body, malformed."""
+        status, graph_error, delay, reset, reset_mid_body, malformed, and for
+        operations inside a batch request null_item (``{"type": "null_item",
+        "applied": True}`` runs the operation, then answers ``null``). ``match``
+        also takes ``in_batch`` (True: batch operations only, False: plain
+        requests only) and ``batch_index`` (one operation's position)."""
         self._native.inject_fault(dict(fault))
 
     def clear_faults(self) -> None:
@@ -189,6 +217,48 @@ class Emulator:
         merged: Dict[str, Any] = dict(config or {})
         merged.update(kw)
         self._native.set_rate_limit(merged)
+
+    def set_conversations_pacing(self, per_second: int) -> None:
+        """At most ``per_second`` conversations calls in any one second (613
+        beyond); Graph allows about 2 per Page. 0 turns it off."""
+        self._native.set_conversations_pacing(per_second)
+
+    def set_log_capacity(self, capacity: int) -> None:
+        """How many requests the log keeps (the oldest are dropped first)."""
+        self._native.set_log_capacity(capacity)
+
+    def conversations(self) -> List[Dict[str, Any]]:
+        """Every conversation, newest first: id, folder, platform, updated_time, message_count, user_id."""
+        convs: List[Dict[str, Any]] = self._native.conversations()
+        return convs
+
+    def bump_conversation(self, conversation_id: str, text: Optional[str] = None) -> Dict[str, Any]:
+        """A new message arrives in a conversation: it becomes the newest and moves
+        to the top of its folder (a walk in progress sees it again). Its summary."""
+        summary: Dict[str, Any] = self._native.bump_conversation(conversation_id, text)
+        return summary
+
+    def now(self) -> datetime:
+        """The emulated clock (thread expirations, message times), tz-aware."""
+        return datetime.strptime(self._native.now(), _GRAPH_TIME)
+
+    def advance_clock(self, seconds: int) -> datetime:
+        """Moves the emulated clock forward (never back): expirations are tested
+        without waiting. Returns the new time."""
+        return datetime.strptime(self._native.advance_clock(int(seconds)), _GRAPH_TIME)
+
+    def set_default_app(self, app: Optional[str]) -> None:
+        """Conversation Routing's default app, or None for none (take then
+        answers #27). Sends no webhook; :meth:`set_primary_receiver` does."""
+        if app is not None:
+            self.app(app)
+        self._native.set_default_app(app)
+
+    def set_feature_status(self, *, hop_v2: bool = True, msgr_multi_app: bool = True, ig_multi_app: bool = True) -> None:
+        """What ``GET /{page}?fields=messaging_feature_status`` answers from now on."""
+        self._native.set_feature_status(
+            {"hop_v2": hop_v2, "msgr_multi_app": msgr_multi_app, "ig_multi_app": ig_multi_app}
+        )
 
     def reset(self) -> None:
         """Threads, faults, log and counters back to the start; tokens and webhooks kept."""

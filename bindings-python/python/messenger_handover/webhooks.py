@@ -29,6 +29,7 @@ __all__ = [
     "TakeThreadControl",
     "RequestThreadControl",
     "AppRoles",
+    "Message",
     "Standby",
     "Other",
     "WebhookError",
@@ -90,26 +91,40 @@ class AppRoles(Event):
 
 
 @dataclass(frozen=True)
-class Standby(Event):
-    """A copy of an event for an app that does not own the thread; ``event`` is the raw JSON."""
+class Message(Event):
+    """A user's message, or the echo of one the Page sent (``is_echo``; ``app_id`` is the
+    sending app: 263902037430900 for a human in the Page Inbox). ``attachments`` raw."""
+
+    mid: Optional[str] = None
+    text: Optional[str] = None
+    attachments: Optional[List[Any]] = None
+    is_echo: bool = False
+    app_id: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Other(Event):
+    """Any other event (a postback, a read receipt...), kept whole in ``event``."""
 
     event: Dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class Other(Event):
-    """Any other event (a message, a postback...), kept whole in ``event``."""
+class Standby(Event):
+    """A copy of an event for an app that does not own the thread; ``event`` is that
+    event, typed as in ``messaging`` (a :class:`Message`, or :class:`Other`...)."""
 
-    event: Dict[str, Any] = field(default_factory=dict)
+    event: Optional["AnyEvent"] = None
 
 
-AnyEvent = Union[PassThreadControl, TakeThreadControl, RequestThreadControl, AppRoles, Standby, Other]
+AnyEvent = Union[PassThreadControl, TakeThreadControl, RequestThreadControl, AppRoles, Message, Standby, Other]
 
 _CLASSES: Dict[str, Any] = {
     "pass_thread_control": PassThreadControl,
     "take_thread_control": TakeThreadControl,
     "request_thread_control": RequestThreadControl,
     "app_roles": AppRoles,
+    "message": Message,
     "standby": Standby,
     "other": Other,
 }
@@ -160,11 +175,14 @@ def parse_events(raw_body: Union[bytes, bytearray, memoryview, str]) -> List[Any
         raw = _native.parse_events(_bytes(raw_body))
     except ValueError as e:
         raise MalformedBodyError(str(e)) from None
-    events: List[AnyEvent] = []
-    for item in raw:
-        kind = item.pop("type")
-        events.append(_CLASSES[kind](**item))
-    return events
+    return [_event(item) for item in raw]
+
+
+def _event(item: Dict[str, Any]) -> AnyEvent:
+    kind = item.pop("type")
+    if kind == "standby":
+        item["event"] = _event(item["event"])
+    return _CLASSES[kind](**item)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
