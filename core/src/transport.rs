@@ -117,7 +117,7 @@ impl Transport {
     }
 
     /// Sleeps, unless the client is closed first: then the closed error.
-    async fn pause(&self, wait: Duration) -> Result<()> {
+    pub(crate) async fn pause(&self, wait: Duration) -> Result<()> {
         let mut closed = self.closed.subscribe();
         tokio::select! {
             () = tokio::time::sleep(wait) => Ok(()),

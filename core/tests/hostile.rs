@@ -232,6 +232,32 @@ async fn close_ends_calls_waiting_out_a_throttle() {
     assert_eq!(seen(&emu, "GET", "thread_owner"), 1);
 }
 
+#[tokio::test]
+async fn close_ends_a_batch_waiting_in_backoff() {
+    let emu = emulator().await;
+    let client = builder(&emu).max_retries(100).build().unwrap();
+    // The whole batch request throttled with a 50 s wait (under max_retry_wait):
+    // without close() waking it, the batch would sleep that long.
+    let throttled = json!({"code": 613, "message": "(#613) Calls to this api have exceeded the rate limit."});
+    fault(
+        &emu,
+        json!({"match": {"method": "POST"}, "count": 1000, "action": {"type": "graph_error", "status": 400,
+        "headers": {"Retry-After": "50"}, "error": throttled}}),
+    );
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.thread_owners([PSID]).await }
+    });
+    while log(&emu).is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    client.close();
+    let answers = tokio::time::timeout(PROMPTLY, call).await.expect("the batch ended after close()").unwrap();
+    assert!(answers.map_or(true, |a| a.iter().all(Result::is_err)));
+    assert!(log(&emu).len() <= 2, "{} batch requests after close()", log(&emu).len());
+}
+
 // ------------------------------------------------- 11. connections capped
 
 /// Fires `calls` concurrent thread_owner calls, each held 400 ms by the
