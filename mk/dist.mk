@@ -29,7 +29,7 @@ DIST_TRIPLE := x86_64-unknown-linux-gnu
 DIST_NPM := $(CARGO_TARGET_DIR)/dist-npm
 DIST_ADDON := $(CARGO_TARGET_DIR)/$(DIST_TRIPLE)/release/libmessenger_handover_node.so
 
-.PHONY: dist dist-tools dist-wheel dist-sdist dist-npm dist-check dist-sizes version-check bump
+.PHONY: dist dist-tools dist-wheel dist-sdist dist-npm dist-check dist-check-sdist dist-sizes version-check bump
 
 dist: dist-wheel dist-sdist dist-npm dist-sizes
 
@@ -82,6 +82,17 @@ dist-sizes:
 dist-check: $(DIST_STAMP) node-deps
 	DIST=$(DIST) WHEELHOUSE=$(DIST_WHEELHOUSE) PYTHON=$(PYTHON) TSC=$(TSC) \
 	  NODE_TYPES=$(NODE_DIR)/node_modules/@types bash mk/dist-check.sh
+
+# The sdist on a machine with Rust: pip builds it in a fresh virtualenv (maturin
+# from the registry in pip's isolated build env). The dev profile and the shared
+# target dir keep it a relink of what `make test` built; the release profile is
+# what a user gets, and what release.yml's sdist job checks.
+dist-check-sdist:
+	rm -rf $(CARGO_TARGET_DIR)/sdist-venv && $(PYTHON) -m venv $(CARGO_TARGET_DIR)/sdist-venv
+	MATURIN_PEP517_ARGS="--profile dev" $(CARGO_TARGET_DIR)/sdist-venv/bin/pip install -q --disable-pip-version-check \
+	  $(DIST)/messenger_handover-*.tar.gz
+	cd /tmp && $(CARGO_TARGET_DIR)/sdist-venv/bin/python $(CURDIR)/examples/quickstart.py >/dev/null \
+	  && echo "sdist: pip install dist/$$(cd $(DIST) && ls messenger_handover-*.tar.gz) built it with Rust; the quickstart ran"
 
 version-check:
 	@$(PYTHON) mk/version.py check
