@@ -76,12 +76,13 @@ dist-sizes:
 	@echo "== dist/ (compressed) and the native libraries inside (unpacked)"
 	@cd $(DIST) && du -h messenger_handover-*.whl messenger_handover-*.tar.gz messenger-handover-*.tgz
 	@du -h $(CARGO_TARGET_DIR)/messenger-handover.linux-x64-gnu.node | sed 's|$(CARGO_TARGET_DIR)/||;s|$$| (Node addon)|'
-	@unzip -l $(DIST)/messenger_handover-*.whl | awk '/_native/ {printf "%.1fM\t%s (Python extension)\n", $$1/1048576, $$4}'
+	@unzip -l $(DIST)/messenger_handover-*.whl | awk '/_native.*\.so/ {printf "%.1fM\t%s (Python extension)\n", $$1/1048576, $$4}'
 
 # Installs dist/ with no Rust on PATH and no registry, and runs what a user would.
 dist-check: $(DIST_STAMP) node-deps
 	DIST=$(DIST) WHEELHOUSE=$(DIST_WHEELHOUSE) PYTHON=$(PYTHON) TSC=$(TSC) \
 	  NODE_TYPES=$(NODE_DIR)/node_modules/@types bash mk/dist-check.sh
+	@$(MAKE) --no-print-directory dist-sizes
 
 # The sdist on a machine with Rust: pip builds it in a fresh virtualenv (maturin
 # from the registry in pip's isolated build env). The dev profile and the shared
