@@ -32,7 +32,7 @@ demo-rust:
 	@$(CARGO) run -q -p messenger-handover --example quickstart
 	@echo
 
-test: version-check test-rust test-python test-node
+test: version-check test-rust test-python test-node test-dist
 
 test-rust: python-venv
 	$(CARGO) test --workspace --exclude messenger-handover-python --exclude messenger-handover-node
