@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use messenger_handover::webhooks::{self, Event, EventContext, WebhookError};
 use napi::bindgen_prelude::{Buffer, Either};
+use napi::Env;
 use napi_derive::napi;
 use serde_json::{json, Map, Value};
 
@@ -16,19 +17,12 @@ fn bytes(body: &Either<Buffer, String>) -> &[u8] {
     }
 }
 
-fn webhook_error(e: WebhookError) -> napi::Error {
-    let kind = match e {
+fn webhook_error(env: &Env, e: WebhookError) -> napi::Error {
+    let reason = match e {
         WebhookError::Subscription(_) => "subscription",
         WebhookError::Malformed(_) => "malformed",
     };
-    napi::Error::new(
-        napi::Status::GenericFailure,
-        format!(
-            "{}{}",
-            crate::errors::PAYLOAD_PREFIX,
-            json!({ "kind": "webhook", "reason": kind, "message": e.to_string() })
-        ),
-    )
+    crate::errors::throw(env, crate::errors::webhook(reason, e.to_string()))
 }
 
 /// Checks `X-Hub-Signature-256` against the raw body, in constant time.
@@ -45,9 +39,9 @@ pub fn sign_webhook_body(app_secret: String, raw_body: Either<Buffer, String>) -
 
 /// Answers the subscription handshake: the challenge to echo back.
 #[napi]
-pub fn verify_subscription(params: HashMap<String, String>, verify_token: String) -> napi::Result<String> {
+pub fn verify_subscription(env: &Env, params: HashMap<String, String>, verify_token: String) -> napi::Result<String> {
     webhooks::verify_subscription(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), &verify_token)
-        .map_err(webhook_error)
+        .map_err(|e| webhook_error(env, e))
 }
 
 fn context(c: &EventContext, ty: &str) -> Map<String, Value> {
@@ -89,8 +83,8 @@ fn to_js(event: Event) -> Value {
 
 /// Every event of every entry of a webhook batch, in order.
 #[napi(ts_return_type = "Array<Record<string, unknown>>")]
-pub fn parse_events(raw_body: Either<Buffer, String>) -> napi::Result<Vec<Value>> {
+pub fn parse_events(env: &Env, raw_body: Either<Buffer, String>) -> napi::Result<Vec<Value>> {
     webhooks::parse_events(bytes(&raw_body))
         .map(|events| events.into_iter().map(to_js).collect())
-        .map_err(webhook_error)
+        .map_err(|e| webhook_error(env, e))
 }
