@@ -43,6 +43,8 @@ export interface ClientOptions {
   retryBaseDelayMs?: number
   /** Larger answers are refused; default 16 MiB. */
   maxResponseBytes?: number
+  /** Connections in flight at once; calls beyond it wait. Default 100. */
+  maxConnections?: number
 }
 
 export interface CallOptions {
@@ -80,6 +82,8 @@ export declare const DEFAULT_MAX_RETRY_WAIT_MS: 60000
 export declare const DEFAULT_RETRY_BASE_DELAY_MS: 250
 /** Larger answers are refused. */
 export declare const DEFAULT_MAX_RESPONSE_BYTES: 16777216
+/** Connections in flight per client; calls beyond it wait. */
+export declare const DEFAULT_MAX_CONNECTIONS: 100
 // END GENERATED
 
 export interface ConversationsOptions extends CallOptions {
@@ -91,7 +95,7 @@ export interface ConversationsOptions extends CallOptions {
   fields?: string[]
   /** 1 to 100. */
   pageSize?: number
-  /** Resume after this cursor (`conversations.after` of an earlier run). */
+  /** Resume from `conversations.after` of an earlier run (exact to the item). */
   after?: string
 }
 
@@ -105,7 +109,10 @@ export interface ConversationPage {
 /** `for await` item by item, `pages()` page by page, `after` to resume. */
 export declare class Conversations implements AsyncIterable<Conversation> {
   private constructor()
-  /** The cursor after the last page read. */
+  /**
+   * The resume point after every item handed out so far, exact to the item
+   * even when a loop stopped mid-page: pass it as `after` to resume.
+   */
   readonly after: string | null
   readonly closed: boolean
   nextPage(options?: CallOptions): Promise<ConversationPage | null>

@@ -10,6 +10,8 @@ use napi::Env;
 use napi_derive::napi;
 use serde_json::{json, Map, Value};
 
+use crate::errors::{from_core, invalid, throw, webhook};
+
 fn bytes(body: &Either<Buffer, String>) -> &[u8] {
     match body {
         Either::A(b) => b.as_ref(),
@@ -22,13 +24,32 @@ fn webhook_error(env: &Env, e: WebhookError) -> napi::Error {
         WebhookError::Subscription(_) => "subscription",
         WebhookError::Malformed(_) => "malformed",
     };
-    crate::errors::throw(env, crate::errors::webhook(reason, e.to_string()))
+    throw(env, webhook(reason, e.to_string()))
 }
 
-/// Checks `X-Hub-Signature-256` against the raw body, in constant time.
+/// Checks `X-Hub-Signature-256` against the raw body, in constant time;
+/// an empty app secret is refused (the core's rule).
 #[napi]
-pub fn verify_signature(app_secret: String, raw_body: Either<Buffer, String>, header: Option<String>) -> bool {
-    webhooks::verify_signature(&app_secret, bytes(&raw_body), header.as_deref())
+pub fn verify_signature(
+    env: &Env,
+    app_secret: String,
+    raw_body: Either<Buffer, String>,
+    header: Option<String>,
+) -> napi::Result<bool> {
+    webhooks::check_secret("app_secret", &app_secret).map_err(|e| throw(env, from_core(e)))?;
+    Ok(webhooks::verify_signature(&app_secret, bytes(&raw_body), header.as_deref()))
+}
+
+/// Refuses an empty webhook secret (`appSecret` or `verifyToken`) where a
+/// handler is made.
+#[napi]
+pub fn check_webhook_secret(env: &Env, argument: String, value: String) -> napi::Result<()> {
+    let argument = match argument.as_str() {
+        "appSecret" => "app_secret",
+        "verifyToken" => "verify_token",
+        _ => return Err(throw(env, invalid("argument", "must be \"appSecret\" or \"verifyToken\""))),
+    };
+    webhooks::check_secret(argument, &value).map_err(|e| throw(env, from_core(e)))
 }
 
 /// The `X-Hub-Signature-256` value for a body (for tests and emulators).
@@ -40,6 +61,7 @@ pub fn sign_webhook_body(app_secret: String, raw_body: Either<Buffer, String>) -
 /// Answers the subscription handshake: the challenge to echo back.
 #[napi]
 pub fn verify_subscription(env: &Env, params: HashMap<String, String>, verify_token: String) -> napi::Result<String> {
+    webhooks::check_secret("verify_token", &verify_token).map_err(|e| throw(env, from_core(e)))?;
     webhooks::verify_subscription(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), &verify_token)
         .map_err(|e| webhook_error(env, e))
 }

@@ -43,6 +43,34 @@ struct Checkpoint {
     stats: ExportStats,
 }
 
+/// The output being written and what its checkpoint says about it.
+struct Journal {
+    out: BufWriter<File>,
+    /// Lines handed out since the last commit.
+    pending: Vec<u8>,
+    /// SHA-256 of the committed bytes so far.
+    hasher: Sha256,
+    committed: u64,
+    checkpoint: PathBuf,
+    output: PathBuf,
+    fingerprint: String,
+    arguments: Value,
+}
+
+impl Journal {
+    /// Writes and fsyncs the pending lines, then replaces the checkpoint.
+    fn commit(&mut self, export: &Export) -> Result<()> {
+        let output = &self.output;
+        self.out.write_all(&self.pending).map_err(|e| io_error("write", output, &e))?;
+        self.out.flush().map_err(|e| io_error("write", output, &e))?;
+        self.out.get_ref().sync_data().map_err(|e| io_error("sync", output, &e))?;
+        self.hasher.update(&self.pending);
+        self.committed += self.pending.len() as u64;
+        self.pending.clear();
+        export.commit(&self.checkpoint, output, &self.fingerprint, &self.arguments, self.committed, &self.hasher)
+    }
+}
+
 fn checkpoint_error(message: impl Into<String>) -> Error {
     Error::invalid("checkpoint", message.into())
 }
@@ -76,13 +104,26 @@ impl Export {
     /// arguments or for another output, a damaged checkpoint, an output that
     /// is not the one the checkpoint wrote, an existing non-empty output
     /// without a checkpoint.
-    pub async fn write_jsonl(mut self, path: impl AsRef<Path>) -> Result<ExportStats> {
+    pub async fn write_jsonl(self, path: impl AsRef<Path>) -> Result<ExportStats> {
+        self.write_jsonl_with_progress(path, |_| {}).await
+    }
+
+    /// [`write_jsonl`](Self::write_jsonl), calling `progress` with the stats
+    /// after every page written (a binding's progress bar or `onProgress`).
+    pub async fn write_jsonl_with_progress(
+        mut self,
+        path: impl AsRef<Path>,
+        mut progress: impl FnMut(&ExportStats) + Send,
+    ) -> Result<ExportStats> {
         let path = path.as_ref();
         let Some(checkpoint_path) = self.options.checkpoint.clone() else {
             let file = File::create(path).map_err(|e| io_error("create", path, &e))?;
             let mut out = BufWriter::new(file);
             while let Some(conv) = self.next().await? {
                 write_line(&mut out, &conv.raw, path)?;
+                if self.at_page_end() {
+                    progress(&self.stats());
+                }
             }
             out.flush().map_err(|e| io_error("write", path, &e))?;
             return Ok(self.stats());
@@ -170,78 +211,36 @@ impl Export {
         file.set_len(committed).map_err(|e| io_error("truncate", &output, &e))?;
         let mut file = file;
         file.seek(SeekFrom::Start(committed)).map_err(|e| io_error("seek", &output, &e))?;
-        let mut out = BufWriter::new(file);
-        let mut pending = Vec::new();
+        let mut journal = Journal {
+            out: BufWriter::new(file),
+            pending: Vec::new(),
+            hasher,
+            committed,
+            checkpoint: checkpoint_path,
+            output,
+            fingerprint,
+            arguments,
+        };
         loop {
-            let next = self.next().await;
-            let conv = match next {
-                Ok(c) => c,
+            let conv = match self.next().await {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
                 Err(e) => {
                     // What was handed out is written and committed; the error then stops the run.
-                    self.flush_commit(
-                        &mut out,
-                        &mut pending,
-                        &mut hasher,
-                        &mut committed,
-                        &checkpoint_path,
-                        &output,
-                        &fingerprint,
-                        &arguments,
-                    )?;
+                    journal.commit(&self)?;
                     return Err(e);
                 }
             };
-            let Some(conv) = conv else { break };
-            let start = pending.len();
-            serde_json::to_writer(&mut pending, &conv.raw)
+            serde_json::to_writer(&mut journal.pending, &conv.raw)
                 .map_err(|e| Error::invalid("output", format!("cannot serialise a conversation: {e}")))?;
-            pending.push(b'\n');
-            debug_assert!(pending.len() > start);
+            journal.pending.push(b'\n');
             if self.at_page_end() {
-                self.flush_commit(
-                    &mut out,
-                    &mut pending,
-                    &mut hasher,
-                    &mut committed,
-                    &checkpoint_path,
-                    &output,
-                    &fingerprint,
-                    &arguments,
-                )?;
+                journal.commit(&self)?;
+                progress(&self.stats());
             }
         }
-        self.flush_commit(
-            &mut out,
-            &mut pending,
-            &mut hasher,
-            &mut committed,
-            &checkpoint_path,
-            &output,
-            &fingerprint,
-            &arguments,
-        )?;
+        journal.commit(&self)?;
         Ok(self.stats())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn flush_commit(
-        &self,
-        out: &mut BufWriter<File>,
-        pending: &mut Vec<u8>,
-        hasher: &mut Sha256,
-        committed: &mut u64,
-        checkpoint: &Path,
-        output: &Path,
-        fingerprint: &str,
-        arguments: &Value,
-    ) -> Result<()> {
-        out.write_all(pending).map_err(|e| io_error("write", output, &e))?;
-        out.flush().map_err(|e| io_error("write", output, &e))?;
-        out.get_ref().sync_data().map_err(|e| io_error("sync", output, &e))?;
-        hasher.update(&pending[..]);
-        *committed += pending.len() as u64;
-        pending.clear();
-        self.commit(checkpoint, output, fingerprint, arguments, *committed, hasher)
     }
 
     /// Replaces the checkpoint atomically: temp file, fsync, rename, fsync the directory.

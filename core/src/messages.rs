@@ -103,18 +103,7 @@ impl MessagesQuery {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn fields<I: IntoIterator<Item = S>, S: Into<String>>(mut self, fields: I) -> Self {
-        self.fields = fields.into_iter().map(Into::into).collect();
-        self
-    }
-    pub fn page_size(mut self, n: u32) -> Self {
-        self.page_size = Some(n);
-        self
-    }
-    pub fn after(mut self, cursor: impl Into<String>) -> Self {
-        self.after = Some(cursor.into());
-        self
-    }
+    crate::paging::paged_query_setters!();
 }
 
 impl Client {

@@ -26,7 +26,7 @@ pub(crate) struct Pacer {
 /// Sent times are measured here, received times at the server: a small
 /// margin keeps a strict limiter on the other side from ever counting
 /// one call too many in a window.
-const MARGIN: Duration = Duration::from_millis(20);
+const MARGIN: Duration = Duration::from_millis(50);
 
 impl Pacer {
     /// `calls_per_second` must be positive and finite (checked by the caller).

@@ -17,6 +17,29 @@ use crate::model::{Conversation, Folder, Page, Platform};
 use crate::pacing::Pacer;
 use crate::validate;
 
+/// The setters every paged query shares (`fields`, `page_size`, `after`).
+macro_rules! paged_query_setters {
+    () => {
+        pub fn fields<I: IntoIterator<Item = S>, S: Into<String>>(mut self, fields: I) -> Self {
+            self.fields = fields.into_iter().map(Into::into).collect();
+            self
+        }
+        /// Items per page, 1 to 100 (checked when the pager is made). Any
+        /// integer type: a value outside `u32` is clamped to one that is still
+        /// refused, with the same words.
+        pub fn page_size<N: TryInto<u32> + PartialOrd + Default + Copy>(mut self, n: N) -> Self {
+            self.page_size = Some(n.try_into().unwrap_or(if n < N::default() { 0 } else { u32::MAX }));
+            self
+        }
+        /// Resume from a pager's `after()` (exact to the item).
+        pub fn after(mut self, cursor: impl Into<String>) -> Self {
+            self.after = Some(cursor.into());
+            self
+        }
+    };
+}
+pub(crate) use paged_query_setters;
+
 /// The fields asked for when the caller names none but wants messages
 /// inline, and by the export: every typed field of a [`Conversation`].
 pub const DEFAULT_FIELDS: &[&str] = &[
@@ -69,21 +92,7 @@ impl ConversationsQuery {
         self.tags = tags.into_iter().map(Into::into).collect();
         self
     }
-    pub fn fields<I: IntoIterator<Item = S>, S: Into<String>>(mut self, fields: I) -> Self {
-        self.fields = fields.into_iter().map(Into::into).collect();
-        self
-    }
-    /// Items per page, 1 to 100 (checked when the pager is made). Any
-    /// integer type: a value outside `u32` is clamped to one that is still
-    /// refused, with the same words.
-    pub fn page_size<N: TryInto<u32> + PartialOrd + Default + Copy>(mut self, n: N) -> Self {
-        self.page_size = Some(n.try_into().unwrap_or(if n < N::default() { 0 } else { u32::MAX }));
-        self
-    }
-    pub fn after(mut self, cursor: impl Into<String>) -> Self {
-        self.after = Some(cursor.into());
-        self
-    }
+    paged_query_setters!();
     pub fn messages(mut self, n: u32) -> Self {
         self.messages = Some(n);
         self

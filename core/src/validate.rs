@@ -126,6 +126,15 @@ pub fn max_retries(value: i64) -> Result<u32> {
     }
 }
 
+/// Connections in flight per client: at least 1, at most what a tokio
+/// semaphore can count.
+pub fn max_connections(value: i64) -> Result<usize> {
+    match usize::try_from(value) {
+        Ok(n) if n >= 1 && n <= tokio::sync::Semaphore::MAX_PERMITS => Ok(n),
+        _ => Err(Error::out_of_range("max_connections", "must be at least 1")),
+    }
+}
+
 pub fn max_response_bytes(value: i64) -> Result<usize> {
     match usize::try_from(value) {
         Ok(n) if n >= 1 => Ok(n),
@@ -189,11 +198,99 @@ pub fn field(argument: &'static str, value: &str) -> Result<()> {
     if !open.is_empty() {
         return Err(unbalanced(argument));
     }
-    Ok(())
+    // Then the shape: names, `.modifier(arg)`, nested `{...}` lists.
+    let mut parser = FieldParser { s: value.as_bytes(), at: 0 };
+    parser
+        .list(0)
+        .and_then(|()| if parser.at == parser.s.len() { Ok(()) } else { Err(parser.unexpected()) })
+        .map_err(|why| Error::invalid(argument, format!("is not a Graph field expression: {why}")))
 }
 
 fn unbalanced(argument: &'static str) -> Error {
     Error::invalid(argument, "has unbalanced braces or parentheses")
+}
+
+/// A recursive-descent reader of field expansion expressions.
+struct FieldParser<'a> {
+    s: &'a [u8],
+    at: usize,
+}
+
+impl FieldParser<'_> {
+    /// Nesting deeper than this is refused (Graph's own examples use two or three).
+    const MAX_DEPTH: usize = 8;
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.at).copied()
+    }
+
+    fn unexpected(&self) -> String {
+        match self.peek() {
+            // Only the character and where: never the rest of a value that may be a secret.
+            Some(c) if c.is_ascii_graphic() => format!("unexpected {:?} at byte {}", c as char, self.at),
+            Some(_) => format!("unexpected character at byte {}", self.at),
+            None => "unexpected end (unbalanced braces or parentheses?)".to_owned(),
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn name(&mut self) -> std::result::Result<(), String> {
+        let start = self.at;
+        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            self.at += 1;
+        }
+        if self.at == start {
+            return Err(format!("an empty name at byte {start}"));
+        }
+        Ok(())
+    }
+
+    fn list(&mut self, depth: usize) -> std::result::Result<(), String> {
+        if depth > Self::MAX_DEPTH {
+            return Err(format!("nested deeper than {} levels", Self::MAX_DEPTH));
+        }
+        loop {
+            self.field(depth)?;
+            if !self.eat(b',') {
+                return Ok(());
+            }
+        }
+    }
+
+    fn field(&mut self, depth: usize) -> std::result::Result<(), String> {
+        self.name()?;
+        while self.eat(b'.') {
+            let modifier_at = self.at;
+            self.name()?;
+            let modifier = &self.s[modifier_at..self.at];
+            if !self.eat(b'(') {
+                return Err(self.unexpected());
+            }
+            let arg_at = self.at;
+            self.name()?;
+            if modifier == b"limit" && !self.s[arg_at..self.at].iter().all(u8::is_ascii_digit) {
+                return Err(format!("`.limit(n)` takes a whole number (at byte {arg_at})"));
+            }
+            if !self.eat(b')') {
+                return Err(self.unexpected());
+            }
+        }
+        if self.eat(b'{') {
+            self.list(depth + 1)?;
+            if !self.eat(b'}') {
+                return Err(self.unexpected());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A cursor is opaque, but it goes into a query: no whitespace or control
@@ -251,5 +348,41 @@ mod tests {
         assert!(field("fields", "a)(").is_err());
         assert!(field("fields", "a&b").is_err());
         assert!(field("fields", &"x".repeat(100_000)).is_err());
+    }
+
+    #[test]
+    fn field_expansion() {
+        for ok in [
+            "id",
+            "id,snippet",
+            "messages.limit(3){id,created_time,from,to,message}",
+            "participants{name},messages.limit(20){id,attachments{image_data}}",
+            "messages.limit(5).as(recent){id}",
+        ] {
+            assert!(field("fields", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            ",",
+            "id,",
+            "a{b",
+            "a}",
+            "a{}",
+            "a.limit(x){id}",
+            "a.limit()",
+            "a.limit(3",
+            "a..b",
+            "a{b}}",
+            "a b",
+            "a=b",
+            "a&b",
+            "a(b)",
+            "{a}",
+        ] {
+            assert!(field("fields", bad).is_err(), "{bad:?}");
+        }
+        assert!(field("fields", &format!("{}a{}", "a{".repeat(20), "}".repeat(20))).is_err(), "too deep");
+        let e = field("fields", "EAAGsecret{").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(!e.contains("EAAGsecret"), "{e}");
     }
 }

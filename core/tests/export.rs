@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{fault, log, seen};
 use futures_util::TryStreamExt;
 use messenger_handover::{Client, ConversationsQuery, ErrorKind, ExportOptions, Folder, Platform};
-use messenger_handover_emulator::{Emulator, EmulatorConfig, RateLimitConfig};
+use messenger_handover_emulator::{Emulator, EmulatorConfig};
 use serde_json::{json, Value};
 
 async fn emulator(conversations: usize) -> Emulator {
@@ -83,6 +83,34 @@ async fn export_equals_the_union_of_the_per_folder_pagers() {
 }
 
 #[tokio::test]
+async fn a_conversation_moved_to_the_top_mid_walk_is_written_once() {
+    let emu = emulator(300).await;
+    let bot = client(&emu);
+    let options = || ExportOptions { folders: vec![Folder::Inbox], page_size: 10, ..unpaced() };
+    let all: Vec<_> = bot.export_conversations(options()).unwrap().into_stream().try_collect().await.unwrap();
+    let mut export = bot.export_conversations(options()).unwrap();
+    let (mut got, mut bumped) = (Vec::new(), HashSet::new());
+    while let Some(c) = export.next().await.unwrap() {
+        got.push(c.id.clone());
+        if got.len() % 10 == 5 && got.len() < 60 {
+            // A new message in a thread not reached yet: it jumps to the top
+            // (behind the cursor) and every thread above its old place slides
+            // down one, so the next page starts with one already written.
+            let ahead = all[got.len() + 25].id.clone();
+            assert!(emu.bump_conversation(&ahead, Some("again")).is_some());
+            bumped.insert(ahead);
+        }
+    }
+    assert_eq!(got.len(), got.iter().collect::<HashSet<_>>().len(), "each conversation once");
+    assert!(export.stats().duplicates_dropped >= 1, "{:?}", export.stats());
+    let all_ids: BTreeSet<_> = all.iter().map(|c| c.id.clone()).collect();
+    let got_ids: BTreeSet<_> = got.into_iter().collect();
+    assert!(got_ids.is_subset(&all_ids));
+    // A thread that moved behind the cursor is the next run's (`since`) to fetch; every other one is here.
+    assert_eq!(all_ids.difference(&got_ids).filter(|id| !bumped.contains(*id)).count(), 0);
+}
+
+#[tokio::test]
 async fn since_stops_each_walk_early() {
     let emu = emulator(300).await;
     let bot = client(&emu);
@@ -111,7 +139,8 @@ async fn since_stops_each_walk_early() {
 #[tokio::test]
 async fn default_pacing_never_trips_a_two_per_second_limiter() {
     let emu = emulator(600).await;
-    emu.set_rate_limit(RateLimitConfig { enabled: true, max_calls: 2, window_secs: 1, code: 613, regain_minutes: 0 });
+    // At most 2 conversations calls in any one second, 613 beyond.
+    emu.set_conversations_pacing(2);
     let bot = client(&emu);
     let stats = bot
         .export_conversations(ExportOptions { page_size: 50, ..ExportOptions::default() })
@@ -119,7 +148,6 @@ async fn default_pacing_never_trips_a_two_per_second_limiter() {
         .write_jsonl(tmp("paced.jsonl"))
         .await
         .unwrap();
-    eprintln!("{stats:?}");
     assert!(stats.conversations >= 250, "{stats:?}");
     let calls: Vec<Value> =
         log(&emu).into_iter().filter(|r| r["path"].as_str().unwrap().ends_with("/conversations")).collect();
@@ -152,7 +180,14 @@ async fn a_rate_limit_error_mid_walk_then_a_restart_loses_and_doubles_nothing() 
         json!({"match": {"path_contains": "/conversations"}, "count": 3,
                "action": {"type": "graph_error", "error": {"message": "(#4) Application request limit reached", "code": 4}}}),
     );
-    let err = bot.export_conversations(options()).unwrap().write_jsonl(&out).await.unwrap_err();
+    let mut seen_progress = Vec::new();
+    let err = bot
+        .export_conversations(options())
+        .unwrap()
+        .write_jsonl_with_progress(&out, |s| seen_progress.push(s.conversations))
+        .await
+        .unwrap_err();
+    assert!(!seen_progress.is_empty() && seen_progress.windows(2).all(|w| w[0] < w[1]), "{seen_progress:?}");
     assert_eq!(err.kind(), ErrorKind::RateLimit);
     let partial = lines(&out);
     assert!(!partial.is_empty());
@@ -286,6 +321,7 @@ async fn kill_and_resume_the_hard_way() {
                 .spawn()
                 .unwrap();
             tokio::time::sleep(Duration::from_millis(fastrand::u64(20..200))).await;
+            assert!(kills < 400, "no progress after {kills} kills");
             if child.try_wait().unwrap().is_none() {
                 child.kill().unwrap(); // SIGKILL: no destructor, no flush.
                 child.wait().unwrap();

@@ -58,3 +58,33 @@ test('nextPage() then for await: the point moves item by item again', async () =
   const rest = await ids({ pageSize: 100, after: pager.after })
   assert.deepEqual([...first, ...rest], all)
 })
+
+// Issue 11, item 7: runaway servers stop the pager with a `protocol` error.
+function serve(bodies) {
+  for (const body of bodies) {
+    emu.injectFault({
+      match: { pathContains: '/conversations' },
+      action: { type: 'status', status: 200, body: JSON.stringify(body) },
+    })
+  }
+}
+
+test('a repeated cursor stops with a protocol error', async () => {
+  emu.clearFaults()
+  emu.clearRequestLog()
+  serve(Array(50).fill({ data: [{ id: 't_1' }], paging: { cursors: { after: 'SAME' }, next: 'https://x/next' } }))
+  await assert.rejects(ids({}), (e) => e.kind === 'protocol')
+  const calls = emu.requestLog().filter((r) => r.path.endsWith('/conversations')).length
+  assert.ok(calls <= 3, `${calls} requests`)
+  emu.clearFaults()
+})
+
+test('endless empty pages stop with a protocol error', async () => {
+  emu.clearFaults()
+  emu.clearRequestLog()
+  serve(Array.from({ length: 50 }, (_, i) => ({ data: [], paging: { cursors: { after: `C${i}` }, next: 'https://x/next' } })))
+  await assert.rejects(ids({}), (e) => e.kind === 'protocol')
+  const calls = emu.requestLog().filter((r) => r.path.endsWith('/conversations')).length
+  assert.ok(calls <= 12, `${calls} requests`)
+  emu.clearFaults()
+})

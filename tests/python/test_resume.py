@@ -4,9 +4,11 @@ resuming from ``pager.after`` yields item N+1 next, even mid-page."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
+from messenger_handover import ProtocolError
 from messenger_handover.testing import Emulator
 
 pytestmark = pytest.mark.emulator(conversations=600)
@@ -68,3 +70,30 @@ def test_page_by_page_and_resume(emulator: Emulator) -> None:
                 break
         rest = [c.id for c in client.conversations(page_size=100, after=pager.after)]
     assert first + rest == all_ids
+
+
+def _runaway(emulator: Emulator, bodies: list) -> None:
+    for body in bodies:
+        emulator.inject_fault({"match": {"path_contains": "/conversations"},
+                               "action": {"type": "status", "status": 200, "body": json.dumps(body)}})
+
+
+def test_a_repeated_cursor_stops_with_protocol(emulator: Emulator) -> None:
+    """Issue 11, item 7: the same cursor with `next` forever."""
+    page = {"data": [{"id": "t_1"}], "paging": {"cursors": {"after": "SAME"}, "next": "https://x/next"}}
+    _runaway(emulator, [page] * 50)
+    with emulator.client() as client:
+        with pytest.raises(ProtocolError):
+            for _ in client.conversations():
+                pass
+    assert len([e for e in emulator.request_log() if e["path"].endswith("/conversations")]) <= 3
+
+
+def test_endless_empty_pages_stop_with_protocol(emulator: Emulator) -> None:
+    """Issue 11, item 7: empty pages with a fresh cursor and `next` forever."""
+    pages = [{"data": [], "paging": {"cursors": {"after": f"C{i}"}, "next": "https://x/next"}} for i in range(50)]
+    _runaway(emulator, pages)
+    with emulator.client() as client:
+        with pytest.raises(ProtocolError):
+            list(client.conversations())
+    assert len([e for e in emulator.request_log() if e["path"].endswith("/conversations")]) <= 12
