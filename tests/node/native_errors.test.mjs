@@ -88,6 +88,9 @@ test('the raw addon: transport, closed client, abort, webhook, test server', asy
   token.cancel()
   await nativeFailure(() => nativeClient().threadOwner(freshPsid(), token), 'aborted')
 
+  const secret = await nativeFailure(() => native.verifySignature('', 'body', null), 'invalid_input')
+  assert.equal(secret.argument, 'app_secret')
+
   const w = await nativeFailure(() => native.parseEvents('not json'), 'core')
   assert.equal(w.class, 'WebhookError')
   assert.equal(w.fields.reason, 'malformed')
