@@ -26,6 +26,7 @@ pub struct NativeError {
     /// What failed: `core` (a class of the core's table, named by `class`),
     /// `invalid_input` (a bad argument), `aborted`, `state` (a closed client,
     /// a stopped server) or `io` (a test server could not start).
+    #[napi(ts_type = "'core' | 'invalid_input' | 'aborted' | 'state' | 'io'")]
     pub tag: String,
     /// For `core`: the class, as `Error::class_name` names it.
     pub class: Option<String>,
@@ -33,6 +34,7 @@ pub struct NativeError {
     /// For `invalid_input`: the argument, in the core's snake_case.
     pub argument: Option<String>,
     /// For `invalid_input`: `type`, `value` or `range`.
+    #[napi(ts_type = "'type' | 'value' | 'range'")]
     pub problem: Option<String>,
     /// For `core`: the class's attributes (camelCase), as the core's table names them.
     pub fields: Map<String, Value>,
