@@ -195,6 +195,25 @@ export interface ConversationsOptions {
   after?: string
 }
 
+/** A failure, as `errors.js` receives it. */
+export interface NativeError {
+  /**
+   * What failed: `core` (a class of the core's table, named by `class`),
+   * `invalid_input` (a bad argument), `aborted`, `state` (a closed client,
+   * a stopped server) or `io` (a test server could not start).
+   */
+  tag: 'core' | 'invalid_input' | 'aborted' | 'state' | 'io'
+  /** For `core`: the class, as `Error::class_name` names it. */
+  class?: string
+  message: string
+  /** For `invalid_input`: the argument, in the core's snake_case. */
+  argument?: string
+  /** For `invalid_input`: `type`, `value` or `range`. */
+  problem?: 'type' | 'value' | 'range'
+  /** For `core`: the class's attributes (camelCase), as the core's table names them. */
+  fields: Record<string, any>
+}
+
 /** The version of the native addon (the crate version). */
 export declare function nativeVersion(): string
 

@@ -12,7 +12,7 @@ use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
 use crate::convert::{App, Native, ThreadOwner, UsageInfo};
-use crate::errors::{from_core, state};
+use crate::errors::{self, from_core, state, throw};
 use crate::pager::NativePager;
 
 /// Client settings; absent ones take DESIGN's defaults.
@@ -45,7 +45,7 @@ pub struct ConversationsOptions {
 
 /// JavaScript numbers are floats: the core says whether one is whole (and
 /// then checks its range), so no rule is spelled out here.
-fn whole(argument: &'static str, n: f64) -> napi::Result<i64> {
+fn whole(argument: &'static str, n: f64) -> errors::Result<i64> {
     validate::whole(argument, n).map_err(from_core)
 }
 
@@ -58,7 +58,11 @@ pub struct NativeClient {
 #[napi]
 impl NativeClient {
     #[napi(constructor)]
-    pub fn new(options: ClientOptions) -> napi::Result<Self> {
+    pub fn new(env: &Env, options: ClientOptions) -> napi::Result<Self> {
+        Self::build(options).map_err(|e| throw(env, e))
+    }
+
+    fn build(options: ClientOptions) -> errors::Result<Self> {
         let mut b = Client::builder(options.access_token);
         if let Some(v) = options.page_id {
             b = b.page_id(v);
@@ -95,7 +99,7 @@ impl NativeClient {
         Ok(NativeClient { client: RwLock::new(Some(client)) })
     }
 
-    fn client(&self) -> napi::Result<Client> {
+    fn client(&self) -> errors::Result<Client> {
         self.client.read().unwrap_or_else(PoisonError::into_inner).clone().ok_or_else(|| state("the client is closed"))
     }
 
@@ -112,8 +116,9 @@ impl NativeClient {
         T: Send + 'static,
         R: From<Native<T>> + ToNapiValue + Send + 'static,
     {
-        let fut = op(self.client()?);
-        env.spawn_future(
+        let fut = op(self.client().map_err(|e| throw(env, e))?);
+        errors::spawn(
+            env,
             Canceller::from_token(cancel).run(async move { fut.await.map(|v| R::from(Native(v))).map_err(from_core) }),
         )
     }
@@ -253,7 +258,11 @@ impl NativeClient {
 
     /// A pager; arguments are checked now, nothing is sent until the first page.
     #[napi]
-    pub fn conversations(&self, options: Option<ConversationsOptions>) -> napi::Result<NativePager> {
+    pub fn conversations(&self, env: &Env, options: Option<ConversationsOptions>) -> napi::Result<NativePager> {
+        self.pager(options).map_err(|e| throw(env, e))
+    }
+
+    fn pager(&self, options: Option<ConversationsOptions>) -> errors::Result<NativePager> {
         let client = self.client()?;
         let mut q = ConversationsQuery::new();
         if let Some(o) = options {
