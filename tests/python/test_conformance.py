@@ -437,19 +437,21 @@ def _check_batch_outcome(vector: Dict[str, Any], server: ScriptedServer, outcome
             _check_batch_value(i, want["value"], got)
 
 
+def _batch_call(client: Any, call: Dict[str, Any]) -> Any:
+    """The vector's call on either client (an awaitable on the AsyncClient)."""
+    args = call["args"]
+    return client.batch(args["operations"]) if call["op"] == "batch" else client.thread_owners(args["psids"])
+
+
 @pytest.mark.parametrize("path", BATCH_VECTORS, ids=[p.stem for p in BATCH_VECTORS])
 def test_batch_vector_sync(server: ScriptedServer, path: Path) -> None:
     vector = load(path)
     queue(server, vector)
-    call, args = vector["call"], vector["call"]["args"]
     outcome: Any = None
     error: Optional[BaseException] = None
     try:
         with Client(TOKEN, **make_kwargs(vector, server.url)) as client:
-            if call["op"] == "batch":
-                outcome = client.batch(args["operations"])
-            else:
-                outcome = client.thread_owners(args["psids"])
+            outcome = _batch_call(client, vector["call"])
     except (HandoverError, ValueError, TypeError) as e:
         error = e
     _check_batch_outcome(vector, server, outcome, error)
@@ -459,15 +461,11 @@ def test_batch_vector_sync(server: ScriptedServer, path: Path) -> None:
 async def test_batch_vector_async(server: ScriptedServer, path: Path) -> None:
     vector = load(path)
     queue(server, vector)
-    call, args = vector["call"], vector["call"]["args"]
     outcome: Any = None
     error: Optional[BaseException] = None
     try:
         async with AsyncClient(TOKEN, **make_kwargs(vector, server.url)) as client:
-            if call["op"] == "batch":
-                outcome = await client.batch(args["operations"])
-            else:
-                outcome = await client.thread_owners(args["psids"])
+            outcome = await _batch_call(client, vector["call"])
     except (HandoverError, ValueError, TypeError) as e:
         error = e
     _check_batch_outcome(vector, server, outcome, error)

@@ -192,6 +192,7 @@ async def test_extend_lengthens_control_and_release_idles() -> None:
     with routing() as emu:
         async with emu.async_client() as bot:
             await bot.take_thread_control(PSID)
+            assert await bot.batch([BatchOp.extend_thread_control(PSID, 3600)]) == [None]
             await bot.extend_thread_control(PSID, timedelta(days=7))
             emu.advance_clock(6 * DAY)
             assert await bot.thread_owner(PSID) is not None, "extended to 7 days"
