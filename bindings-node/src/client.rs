@@ -3,7 +3,7 @@
 
 use std::sync::{PoisonError, RwLock};
 
-use messenger_handover::{validate, Client, ConversationsQuery, Folder, Platform};
+use messenger_handover::{validate, BatchOp, Client, ConversationsQuery, Folder, Platform};
 use std::future::Future;
 
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
@@ -11,7 +11,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::convert::{App, Native, ThreadOwner, UsageInfo};
+use crate::convert::{App, BatchItem, FeatureStatus, Native, ThreadOwner, UsageInfo};
 use crate::errors::{self, from_core, state, throw};
 use crate::pager::NativePager;
 
@@ -186,19 +186,61 @@ impl NativeClient {
         })
     }
 
+    /// `platform`: absent or `messenger` for the Page Inbox, `instagram` for
+    /// the Instagram Inbox.
     #[napi]
     pub fn pass_thread_control_to_page_inbox<'env>(
         &self,
         env: &'env Env,
         psid: String,
         metadata: Option<String>,
+        platform: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        self.call(
-            env,
-            cancel,
-            move |c| async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await },
-        )
+        let platform = platform.map(|p| p.parse::<Platform>()).transpose().map_err(|e| throw(env, from_core(e)))?;
+        self.call(env, cancel, move |c| async move {
+            match platform {
+                Some(p) => c.pass_thread_control_to_inbox(&psid, metadata.as_deref(), p).await,
+                None => c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await,
+            }
+        })
+    }
+
+    #[napi]
+    pub fn feature_status<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, FeatureStatus>> {
+        self.call(env, cancel, move |c| async move { c.feature_status().await })
+    }
+
+    /// `operations`: plain objects in the core's form (`batchOp.*` builds
+    /// them); checked before anything is sent.
+    #[napi]
+    pub fn batch<'env>(
+        &self,
+        env: &'env Env,
+        operations: Vec<serde_json::Value>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<BatchItem>>> {
+        let ops = operations
+            .into_iter()
+            .enumerate()
+            .map(|(i, op)| BatchOp::from_json(i, op))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| throw(env, from_core(e)))?;
+        self.call(env, cancel, move |c| async move { c.batch(ops).await })
+    }
+
+    #[napi]
+    pub fn thread_owners<'env>(
+        &self,
+        env: &'env Env,
+        psids: Vec<String>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<BatchItem>>> {
+        self.call(env, cancel, move |c| async move { c.thread_owners(psids).await })
     }
 
     #[napi]
