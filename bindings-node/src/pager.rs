@@ -45,22 +45,25 @@ impl NativePager {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Option<String>>> {
         let (pager, position, closed) = (self.pager.clone(), self.position.clone(), self.closed.clone());
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            let mut guard = pager.lock().await;
-            if closed.load(Ordering::SeqCst) {
-                guard.take();
-            }
-            let Some(p) = guard.as_mut() else { return Ok(None) };
-            let page = p.next_page().await.map_err(from_core)?;
-            let resume_after = p.after();
-            p.position().clone_into(&mut position.lock().unwrap_or_else(PoisonError::into_inner));
-            if p.is_finished() || closed.load(Ordering::SeqCst) {
-                guard.take();
-            }
-            page.map(|page| serde_json::to_string(&PageJson::new(&page, resume_after.as_deref())))
-                .transpose()
-                .map_err(|e| napi::Error::from_reason(format!("cannot hand the page over: {e}")))
-        }))
+        crate::errors::spawn(
+            env,
+            Canceller::from_token(cancel).run(async move {
+                let mut guard = pager.lock().await;
+                if closed.load(Ordering::SeqCst) {
+                    guard.take();
+                }
+                let Some(p) = guard.as_mut() else { return Ok(None) };
+                let page = p.next_page().await.map_err(from_core)?;
+                let resume_after = p.after();
+                p.position().clone_into(&mut position.lock().unwrap_or_else(PoisonError::into_inner));
+                if p.is_finished() || closed.load(Ordering::SeqCst) {
+                    guard.take();
+                }
+                page.map(|page| serde_json::to_string(&PageJson::new(&page, resume_after.as_deref())))
+                    .transpose()
+                    .map_err(|e| crate::errors::state(format!("cannot hand the page over: {e}")))
+            }),
+        )
     }
 
     /// The resume point after every item of the last page handed out (or the
