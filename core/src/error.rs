@@ -23,6 +23,21 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order: for code that must cover them all
+    /// (the CLI's exit codes, tests that provoke each one).
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::InvalidParameter,
+        ErrorKind::Auth,
+        ErrorKind::Permission,
+        ErrorKind::ThreadControl,
+        ErrorKind::RateLimit,
+        ErrorKind::Blocked,
+        ErrorKind::Server,
+        ErrorKind::Transport,
+        ErrorKind::Protocol,
+        ErrorKind::InvalidInput,
+    ];
+
     /// The string every language exposes as `kind`.
     pub fn as_str(self) -> &'static str {
         match self {

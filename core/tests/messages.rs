@@ -3,24 +3,13 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{log, seen};
+use common::{bot as client, log, seen};
 use futures_util::TryStreamExt;
-use messenger_handover::{Client, ConversationsQuery, ErrorKind, MessagesQuery};
-use messenger_handover_emulator::{Emulator, EmulatorConfig};
+use messenger_handover::{ConversationsQuery, ErrorKind, MessagesQuery};
+use messenger_handover_emulator::Emulator;
 
 async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig { conversations: 60, ..EmulatorConfig::default() }).await.expect("emulator starts")
-}
-
-fn client(emu: &Emulator) -> Client {
-    Client::builder(&emu.apps().primary.token)
-        .base_url(emu.url())
-        .page_id(emu.page_id())
-        .retry_base_delay(Duration::from_millis(5))
-        .build()
-        .expect("client builds")
+    common::emulator_with(60).await
 }
 
 /// The conversation with the most messages (at least 30, so that paging and
