@@ -127,29 +127,14 @@ async fn release_returns_to_primary_and_bad_json_is_100() {
     assert_eq!(s, 200);
     assert_eq!(owner_id(&t.owner("777").await), PRIMARY);
 
-    let resp = t
-        .http
-        .post(format!("{}/{V}/me/pass_thread_control", t.emu.url()))
-        .bearer_auth(t.token(AppRole::Primary))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    let b: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    let (_, b) = t.post_raw(AppRole::Primary, "pass_thread_control", "application/json", "{not json".into()).await;
     assert_eq!(b["error"]["message"], "(#100) Invalid JSON");
 
     // Form-encoded, recipient as a JSON string, like the real API accepts.
-    let resp = t
-        .http
-        .post(format!("{}/{V}/me/pass_thread_control", t.emu.url()))
-        .bearer_auth(t.token(AppRole::Primary))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("recipient=%7B%22id%22%3A%22777%22%7D&target_app_id=263902037430900")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
+    let form = "recipient=%7B%22id%22%3A%22777%22%7D&target_app_id=263902037430900";
+    let (s, _) =
+        t.post_raw(AppRole::Primary, "pass_thread_control", "application/x-www-form-urlencoded", form.into()).await;
+    assert_eq!(s, 200);
     assert_eq!(owner_id(&t.owner("777").await), INBOX);
 }
 

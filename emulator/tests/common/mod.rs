@@ -42,13 +42,19 @@ impl T {
     }
 
     pub async fn post(&self, role: AppRole, edge: &str, body: Value) -> (u16, Value) {
+        self.post_raw(role, edge, "application/json", body.to_string()).await
+    }
+
+    /// `POST /{version}/me/{edge}` with this body sent as it is, for bodies
+    /// that are not JSON or not valid: status and the JSON answer.
+    pub async fn post_raw(&self, role: AppRole, edge: &str, content_type: &str, body: String) -> (u16, Value) {
         let url = format!("{}/{V}/me/{edge}", self.emu.url());
         let resp = self
             .http
             .post(url)
             .bearer_auth(self.token(role))
-            .header("content-type", "application/json")
-            .body(body.to_string())
+            .header("content-type", content_type)
+            .body(body)
             .send()
             .await
             .unwrap();
