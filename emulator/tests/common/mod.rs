@@ -33,6 +33,12 @@ impl T {
         (status, headers, body)
     }
 
+    /// `GET /{path}` as this app, the response as it came (or the transport
+    /// error), for tests of raw bodies and broken connections.
+    pub async fn get_raw(&self, role: AppRole, path: &str) -> reqwest::Result<reqwest::Response> {
+        self.http.get(format!("{}/{path}", self.emu.url())).bearer_auth(self.token(role)).send().await
+    }
+
     /// `GET /{version}/{path_query}` (any node, not only the Page): status and body.
     pub async fn get_node(&self, role: AppRole, path_query: &str) -> (u16, Value) {
         let url = format!("{}/{V}/{path_query}", self.emu.url());
