@@ -533,6 +533,21 @@ mod tests {
     }
 
     #[test]
+    fn all_names_every_kind_once() {
+        // No wildcard: a new kind stops this compiling until it is named here
+        // (and, by the count below, in ALL).
+        let known = |k: ErrorKind| match k {
+            InvalidParameter | Auth | Permission | ThreadControl | RateLimit | Blocked | Server | Transport
+            | Protocol | InvalidInput => true,
+        };
+        assert!(ErrorKind::ALL.iter().all(|k| known(*k)));
+        let mut names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 10, "ALL names each of the 10 kinds once");
+    }
+
+    #[test]
     fn design_table() {
         assert_eq!(k(100, None), InvalidParameter);
         assert_eq!(k(12345, None), InvalidParameter);
