@@ -133,3 +133,25 @@ export const rawEachConversationId = (a, getPage) => async (seen) => {
     after = b.paging.cursors.after;
   }
 };
+
+/** runWorkload for the raw HTTP runners, whose calls differ only in how they send:
+ *  request(method, path, payload) sends `payload` (JSON, POST) or nothing (GET) to
+ *  `{page}/{path}` and resolves to { ok, status, json }. */
+export function runRawWorkload(client, a, t0, request) {
+  const getJson = async (path) => {
+    const { ok, status, json } = await request('GET', path);
+    if (!ok) throw new Error(`HTTP ${status}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  const owner = async (i) => {
+    const b = await getJson(`thread_owner?recipient=${encodeURIComponent(psid(i))}`);
+    checkOwner(b.data[0].thread_owner.app_id);
+  };
+  const pass = async (i) => {
+    const payload = { recipient: { id: psid(i) }, target_app_id: a.target_apps[i % a.target_apps.length], metadata: 'bench' };
+    const { ok, status, json } = await request('POST', 'pass_thread_control', payload);
+    if (!ok || json.success !== true) throw new Error(`HTTP ${status}: ${JSON.stringify(json)}`);
+  };
+  const eachConversationId = rawEachConversationId(a, (q) => getJson(`conversations?${q}`));
+  return runWorkload(client, a, t0, owner, pass, eachConversationId);
+}

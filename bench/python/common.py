@@ -225,17 +225,36 @@ def check_owner(app_id):
 # the blocking runners' cold start.
 
 
+class _Tally:
+    """What one run counts, the same for blocking and async clients: items seen
+    (paging), calls failed (each noted for the report) and time since it began."""
+
+    def __init__(self):
+        self.items = self.errors = 0
+        self.start = time.perf_counter()
+
+    def seen(self, conversation_id):
+        if conversation_id:
+            self.items += 1
+
+    def failed(self, e):
+        self.errors += 1
+        note_error(e)
+
+    def emit_paging(self, client, a):
+        emit(client, a, self.items, time.perf_counter() - self.start, self.errors)
+
+
 def run_workload(client, a, t0, owner, pass_, each_conversation_id):
     """Runs a["workload"] with a blocking client and prints its JSON line."""
     w, n = a["workload"], a["n"]
     if w == "cold":
-        errors = 0
+        tally = _Tally()
         try:
             owner(0)
         except Exception as e:  # noqa: BLE001
-            errors = 1
-            note_error(e)
-        emit_cold(client, a, (time.perf_counter() - t0) * 1e3, errors)
+            tally.failed(e)
+        emit_cold(client, a, (time.perf_counter() - t0) * 1e3, tally.errors)
     elif w == "thread_owner_conc":
         emit(client, a, n, *run_concurrent_threads(n, a["concurrency"], owner))
     elif w == "thread_owner_seq":
@@ -243,20 +262,12 @@ def run_workload(client, a, t0, owner, pass_, each_conversation_id):
     elif w == "pass_conc":
         emit(client, a, n, *run_concurrent_threads(n, a["concurrency"], pass_))
     elif w == "paging":
-        items = errors = 0
-
-        def seen(conversation_id):
-            nonlocal items
-            if conversation_id:
-                items += 1
-
-        start = time.perf_counter()
+        tally = _Tally()
         try:
-            each_conversation_id(seen)
+            each_conversation_id(tally.seen)
         except Exception as e:  # noqa: BLE001 - a failed page ends the run; items so far are reported
-            errors += 1
-            note_error(e)
-        emit(client, a, items, time.perf_counter() - start, errors)
+            tally.failed(e)
+        tally.emit_paging(client, a)
     else:
         raise SystemExit(f"unknown workload {w}")
 
@@ -265,13 +276,12 @@ async def run_workload_async(client, a, t0, owner, pass_, each_conversation_id):
     """run_workload for an async client: owner, pass_ and each_conversation_id are awaited."""
     w, n = a["workload"], a["n"]
     if w == "cold":
-        errors = 0
+        tally = _Tally()
         try:
             await owner(0)
         except Exception as e:  # noqa: BLE001
-            errors = 1
-            note_error(e)
-        emit_cold(client, a, (time.perf_counter() - t0) * 1e3, errors)
+            tally.failed(e)
+        emit_cold(client, a, (time.perf_counter() - t0) * 1e3, tally.errors)
     elif w == "thread_owner_conc":
         emit(client, a, n, *await run_concurrent_async(n, a["concurrency"], owner))
     elif w == "thread_owner_seq":
@@ -279,20 +289,12 @@ async def run_workload_async(client, a, t0, owner, pass_, each_conversation_id):
     elif w == "pass_conc":
         emit(client, a, n, *await run_concurrent_async(n, a["concurrency"], pass_))
     elif w == "paging":
-        items = errors = 0
-
-        def seen(conversation_id):
-            nonlocal items
-            if conversation_id:
-                items += 1
-
-        start = time.perf_counter()
+        tally = _Tally()
         try:
-            await each_conversation_id(seen)
+            await each_conversation_id(tally.seen)
         except Exception as e:  # noqa: BLE001 - a failed page ends the run; items so far are reported
-            errors += 1
-            note_error(e)
-        emit(client, a, items, time.perf_counter() - start, errors)
+            tally.failed(e)
+        tally.emit_paging(client, a)
     else:
         raise SystemExit(f"unknown workload {w}")
 

@@ -23,6 +23,21 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order: for code that must cover them all
+    /// (the CLI's exit codes, tests that provoke each one).
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::InvalidParameter,
+        ErrorKind::Auth,
+        ErrorKind::Permission,
+        ErrorKind::ThreadControl,
+        ErrorKind::RateLimit,
+        ErrorKind::Blocked,
+        ErrorKind::Server,
+        ErrorKind::Transport,
+        ErrorKind::Protocol,
+        ErrorKind::InvalidInput,
+    ];
+
     /// The string every language exposes as `kind`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -515,6 +530,21 @@ mod tests {
 
     fn k(code: i64, sub: Option<i64>) -> ErrorKind {
         ErrorKind::classify(code, sub, false, 400)
+    }
+
+    #[test]
+    fn all_names_every_kind_once() {
+        // No wildcard: a new kind stops this compiling until it is named here
+        // (and, by the count below, in ALL).
+        let known = |k: ErrorKind| match k {
+            InvalidParameter | Auth | Permission | ThreadControl | RateLimit | Blocked | Server | Transport
+            | Protocol | InvalidInput => true,
+        };
+        assert!(ErrorKind::ALL.iter().all(|k| known(*k)));
+        let mut names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 10, "ALL names each of the 10 kinds once");
     }
 
     #[test]

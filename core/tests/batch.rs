@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{fault, log};
+use common::{bot, emulator_in as emulator, fault, log};
 use messenger_handover::{BatchOp, BatchValue, Client, Error, ErrorKind, Platform, PAGE_INBOX_APP_ID};
 use messenger_handover_emulator::scripted::{RecordedRequest, ScriptedResponse, ScriptedServer};
-use messenger_handover_emulator::{Emulator, EmulatorConfig, Mode};
+use messenger_handover_emulator::{Emulator, Mode};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "conformance-token-7f3a";
@@ -260,19 +260,6 @@ fn check_request(i: usize, want: &Value, got: &RecordedRequest, problems: &mut V
 }
 
 // ----------------------------------------------------------------- emulator
-
-async fn emulator(mode: Mode) -> Emulator {
-    Emulator::start(EmulatorConfig { mode, ..EmulatorConfig::default() }).await.unwrap()
-}
-
-fn bot(emu: &Emulator) -> Client {
-    Client::builder(&emu.apps().primary.token)
-        .base_url(emu.url())
-        .page_id(emu.page_id())
-        .retry_base_delay(Duration::from_millis(5))
-        .build()
-        .unwrap()
-}
 
 /// Outer batch requests the emulator saw (its operations are logged apart).
 fn batch_requests(emu: &Emulator) -> usize {

@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{fault, log};
+use common::{builder_for, emulator_in as emulator, fault, log};
 use futures_util::{StreamExt, TryStreamExt};
 use messenger_handover::{Client, ConversationsQuery, ErrorKind, Folder, Platform, PAGE_INBOX_APP_ID};
 use messenger_handover_emulator::{Emulator, EmulatorConfig, Mode};
@@ -14,17 +14,8 @@ use serde_json::json;
 
 const PSID: &str = "1357924680";
 
-async fn emulator(mode: Mode) -> Emulator {
-    Emulator::start(EmulatorConfig { mode, ..EmulatorConfig::default() }).await.expect("emulator starts")
-}
-
 fn client(emu: &Emulator, token: &str) -> Client {
-    Client::builder(token)
-        .base_url(emu.url())
-        .page_id(emu.page_id())
-        .retry_base_delay(Duration::from_millis(5))
-        .build()
-        .expect("client builds")
+    builder_for(emu, token).build().expect("client builds")
 }
 
 fn primary(emu: &Emulator) -> Client {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use messenger_handover::{Client, ConversationsQuery, Error, Folder, Platform};
+use messenger_handover::{Client, ConversationsQuery, Error, Folder, Platform, DEFAULT_FIELDS};
 use messenger_handover_emulator::scripted::{RecordedRequest, ScriptedResponse, ScriptedServer};
 use serde_json::{json, Map, Value};
 
@@ -27,21 +27,6 @@ const OPS: [&str; 9] = [
     "extend_thread_control",
     "secondary_receivers",
     "conversations_page",
-];
-/// The typed fields of a conversation a vector may check.
-const CONVERSATION_FIELDS: [&str; 12] = [
-    "id",
-    "updated_time",
-    "link",
-    "snippet",
-    "message_count",
-    "unread_count",
-    "participants",
-    "senders",
-    "can_reply",
-    "is_subscribed",
-    "scoped_thread_key",
-    "folder",
 ];
 const ERROR_FIELDS: [&str; 10] = [
     "kind",
@@ -588,7 +573,8 @@ fn check_item(i: usize, want: &Value, got: &Value, problems: &mut Vec<String>) {
                 }
             }
             "participants" | "senders" => check_people(&format!("item {i}: {key}"), wv, gv, problems),
-            k if CONVERSATION_FIELDS.contains(&k) => {
+            // Every typed field of a conversation, and the folder it was listed from.
+            k if DEFAULT_FIELDS.contains(&k) || k == "folder" => {
                 if wv != gv {
                     problems.push(format!("item {i}: {key} is {gv} instead of {wv}"));
                 }

@@ -11,29 +11,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{fault, log, refusing_socket, seen};
+use common::{bot, builder, emulator, fault, log, refusing_socket, seen};
 use messenger_handover::{Client, ErrorKind, PAGE_INBOX_APP_ID};
 use messenger_handover_emulator::{Emulator, EmulatorConfig, Mode, RateLimitConfig, PRIMARY_APP_ID};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PSID: &str = "2468013579";
-
-async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig::default()).await.expect("emulator starts")
-}
-
-/// The primary app's client: fast backoff, the default 3 retries.
-fn bot(emu: &Emulator) -> Client {
-    builder(emu).build().expect("client builds")
-}
-
-fn builder(emu: &Emulator) -> messenger_handover::ClientBuilder {
-    Client::builder(&emu.apps().primary.token)
-        .base_url(emu.url())
-        .page_id(emu.page_id())
-        .retry_base_delay(Duration::from_millis(5))
-}
 
 fn owner(emu: &Emulator, psid: &str) -> Option<String> {
     emu.state()["threads"][psid]["owner"].as_str().map(str::to_owned)

@@ -7,28 +7,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{fault, log, seen};
+use common::{bot, builder, emulator, fault, log, seen};
 use messenger_handover::webhooks::{self, Verifier};
 use messenger_handover::{Client, Error, ErrorKind, TransportFailure, DEFAULT_MAX_CONNECTIONS};
-use messenger_handover_emulator::{Emulator, EmulatorConfig, PAGE_ID};
+use messenger_handover_emulator::{Emulator, PAGE_ID};
 use serde_json::{json, Value};
 
 const PSID: &str = "2468013579";
-
-async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig::default()).await.expect("emulator starts")
-}
-
-fn builder(emu: &Emulator) -> messenger_handover::ClientBuilder {
-    Client::builder(&emu.apps().primary.token)
-        .base_url(emu.url())
-        .page_id(emu.page_id())
-        .retry_base_delay(Duration::from_millis(5))
-}
-
-fn bot(emu: &Emulator) -> Client {
-    builder(emu).build().expect("client builds")
-}
 
 /// Generous: these calls must end at once, but CI is a loaded 2-core box.
 const PROMPTLY: Duration = Duration::from_secs(20);

@@ -3,24 +3,13 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{log, seen};
+use common::{bot as client, log, seen};
 use futures_util::TryStreamExt;
 use messenger_handover::{Client, ConversationsQuery, ErrorKind, MessagesQuery};
-use messenger_handover_emulator::{Emulator, EmulatorConfig};
+use messenger_handover_emulator::Emulator;
 
 async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig { conversations: 60, ..EmulatorConfig::default() }).await.expect("emulator starts")
-}
-
-fn client(emu: &Emulator) -> Client {
-    Client::builder(&emu.apps().primary.token)
-        .base_url(emu.url())
-        .page_id(emu.page_id())
-        .retry_base_delay(Duration::from_millis(5))
-        .build()
-        .expect("client builds")
+    common::emulator_with(60).await
 }
 
 /// The conversation with the most messages (at least 30, so that paging and
@@ -31,6 +20,11 @@ fn busiest(emu: &Emulator) -> (String, usize) {
     let n = best["message_count"].as_u64().unwrap() as usize;
     assert!(n >= 30, "the emulator's busiest conversation has {n} messages");
     (best["id"].as_str().unwrap().to_owned(), n)
+}
+
+/// The ids of every message the query pages through, in order.
+async fn message_ids(bot: &Client, conv: &str, query: MessagesQuery) -> Vec<String> {
+    bot.messages(conv, query).unwrap().into_stream().map_ok(|m| m.id).try_collect().await.unwrap()
 }
 
 #[tokio::test]
@@ -60,14 +54,7 @@ async fn messages_resume_exactly_mid_page() {
     let emu = emulator().await;
     let bot = client(&emu);
     let (conv, _) = busiest(&emu);
-    let everything: Vec<String> = bot
-        .messages(&conv, MessagesQuery::new().page_size(10))
-        .unwrap()
-        .into_stream()
-        .map_ok(|m| m.id)
-        .try_collect()
-        .await
-        .unwrap();
+    let everything = message_ids(&bot, &conv, MessagesQuery::new().page_size(10)).await;
     for stop in [3, 10, 15, 25] {
         let mut pager = bot.messages(&conv, MessagesQuery::new().page_size(10)).unwrap();
         let mut first = Vec::new();
@@ -75,15 +62,7 @@ async fn messages_resume_exactly_mid_page() {
             first.push(pager.next_item().await.unwrap().unwrap().id);
         }
         let resume = pager.after().unwrap();
-        let rest: Vec<String> = bot
-            .messages(&conv, MessagesQuery::new().page_size(10).after(resume))
-            .unwrap()
-            .into_stream()
-            .map_ok(|m| m.id)
-            .try_collect()
-            .await
-            .unwrap();
-        first.extend(rest);
+        first.extend(message_ids(&bot, &conv, MessagesQuery::new().page_size(10).after(resume)).await);
         assert_eq!(first, everything, "stopped after {stop}");
     }
 }

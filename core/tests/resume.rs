@@ -5,25 +5,10 @@
 mod common;
 
 use std::collections::HashSet;
-use std::time::Duration;
 
-use common::{fault, seen};
+use common::{bot as client, emulator_with as emulator, fault, seen};
 use messenger_handover::{Client, ConversationsQuery, ErrorKind, MAX_EMPTY_PAGES};
-use messenger_handover_emulator::{Emulator, EmulatorConfig};
 use serde_json::json;
-
-async fn emulator(conversations: usize) -> Emulator {
-    Emulator::start(EmulatorConfig { conversations, ..EmulatorConfig::default() }).await.expect("emulator starts")
-}
-
-fn client(emu: &Emulator) -> Client {
-    Client::builder(&emu.apps().primary.token)
-        .base_url(emu.url())
-        .page_id(emu.page_id())
-        .retry_base_delay(Duration::from_millis(5))
-        .build()
-        .expect("client builds")
-}
 
 fn query() -> ConversationsQuery {
     ConversationsQuery::new().page_size(100)

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::log;
+use common::{builder_for, log};
 use messenger_handover::routing::thread_control_hint;
 use messenger_handover::{
     BatchOp, BatchValue, Client, ErrorKind, FeatureStatus, Platform, INSTAGRAM_INBOX_APP_ID, PAGE_INBOX_APP_ID,
@@ -23,12 +23,7 @@ async fn routing(default_app: Option<AppRole>) -> Emulator {
 }
 
 fn client(emu: &Emulator, role: AppRole) -> Client {
-    Client::builder(&emu.apps().get(role).token)
-        .base_url(emu.url())
-        .page_id(emu.page_id())
-        .retry_base_delay(Duration::from_millis(5))
-        .build()
-        .unwrap()
+    builder_for(emu, &emu.apps().get(role).token).build().unwrap()
 }
 
 fn id(role: AppRole) -> String {

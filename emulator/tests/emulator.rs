@@ -106,13 +106,7 @@ async fn thread_control_errors_use_real_codes() {
     // Wrong method, unknown path.
     let (s, _, b) = t.get(AppRole::Primary, "pass_thread_control").await;
     assert_eq!((s, err(&b)), (400, (100, Some(33))));
-    let resp = t
-        .http
-        .get(format!("{}/bogus/me/thread_owner", t.emu.url()))
-        .bearer_auth(t.token(AppRole::Primary))
-        .send()
-        .await
-        .unwrap();
+    let resp = t.get_raw(AppRole::Primary, "bogus/me/thread_owner").await.unwrap();
     assert_eq!(resp.status().as_u16(), 400);
     let b: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
     assert_eq!(err(&b).0, 2500);
@@ -127,29 +121,14 @@ async fn release_returns_to_primary_and_bad_json_is_100() {
     assert_eq!(s, 200);
     assert_eq!(owner_id(&t.owner("777").await), PRIMARY);
 
-    let resp = t
-        .http
-        .post(format!("{}/{V}/me/pass_thread_control", t.emu.url()))
-        .bearer_auth(t.token(AppRole::Primary))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    let b: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    let (_, b) = t.post_raw(AppRole::Primary, "pass_thread_control", "application/json", "{not json".into()).await;
     assert_eq!(b["error"]["message"], "(#100) Invalid JSON");
 
     // Form-encoded, recipient as a JSON string, like the real API accepts.
-    let resp = t
-        .http
-        .post(format!("{}/{V}/me/pass_thread_control", t.emu.url()))
-        .bearer_auth(t.token(AppRole::Primary))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("recipient=%7B%22id%22%3A%22777%22%7D&target_app_id=263902037430900")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
+    let form = "recipient=%7B%22id%22%3A%22777%22%7D&target_app_id=263902037430900";
+    let (s, _) =
+        t.post_raw(AppRole::Primary, "pass_thread_control", "application/x-www-form-urlencoded", form.into()).await;
+    assert_eq!(s, 200);
     assert_eq!(owner_id(&t.owner("777").await), INBOX);
 }
 
@@ -306,13 +285,7 @@ async fn faults_status_and_malformed_do_not_touch_state() {
 
     t.fault(json!({"match": {"method": "GET"}, "count": 2, "action": {"type": "malformed", "body": "{\"data\": ["}}));
     for _ in 0..2 {
-        let resp = t
-            .http
-            .get(format!("{}/{V}/me/thread_owner?recipient=9", t.emu.url()))
-            .bearer_auth(t.token(AppRole::Primary))
-            .send()
-            .await
-            .unwrap();
+        let resp = t.get_raw(AppRole::Primary, &format!("{V}/me/thread_owner?recipient=9")).await.unwrap();
         assert_eq!(resp.status().as_u16(), 200);
         assert_eq!(resp.text().await.unwrap(), "{\"data\": [");
     }
@@ -342,21 +315,11 @@ async fn faults_delay_is_applied_and_resets_break_the_connection() {
     assert_eq!(owner_id(&t.owner("31").await), INBOX, "a delayed request is applied");
 
     t.fault(json!({"action": {"type": "reset"}}));
-    let r = t
-        .http
-        .get(format!("{}/{V}/me/thread_owner?recipient=31", t.emu.url()))
-        .bearer_auth(t.token(AppRole::Primary))
-        .send()
-        .await;
+    let r = t.get_raw(AppRole::Primary, &format!("{V}/me/thread_owner?recipient=31")).await;
     assert!(r.is_err(), "reset must be a transport error: {r:?}");
 
     t.fault(json!({"action": {"type": "reset_mid_body"}}));
-    let r = t
-        .http
-        .get(format!("{}/{V}/me/thread_owner?recipient=31", t.emu.url()))
-        .bearer_auth(t.token(AppRole::Primary))
-        .send()
-        .await;
+    let r = t.get_raw(AppRole::Primary, &format!("{V}/me/thread_owner?recipient=31")).await;
     match r {
         Err(_) => {}
         Ok(resp) => assert!(resp.text().await.is_err(), "truncated body must fail"),
@@ -443,13 +406,7 @@ async fn admin_api_faults_reset_and_state() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let r = t
-        .http
-        .get(format!("{}/{V}/me/thread_owner?recipient=1", t.emu.url()))
-        .bearer_auth(t.token(AppRole::Primary))
-        .send()
-        .await
-        .unwrap();
+    let r = t.get_raw(AppRole::Primary, &format!("{V}/me/thread_owner?recipient=1")).await.unwrap();
     assert_eq!(r.status().as_u16(), 502);
     t.post(AppRole::Primary, "pass_thread_control", json!({"recipient": {"id": "8"}, "target_app_id": INBOX})).await;
     let state: Value =

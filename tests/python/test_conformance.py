@@ -199,11 +199,30 @@ def wait_for_prefetch(server: ScriptedServer, vector: Dict[str, Any], outcome: A
             time.sleep(0.02)
 
 
-@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
-def test_vector_sync(server: ScriptedServer, path: Path) -> None:
+def begin(server: ScriptedServer, path: Path) -> Dict[str, Any]:
+    """Loads a vector and queues its responses on a cleared server."""
     vector = load(path)
     server.clear()
     queue(server, vector)
+    return vector
+
+
+def finish(server: ScriptedServer, vector: Dict[str, Any], outcome: Any, error: Optional[BaseException]) -> None:
+    """Checks what was sent, then the result or error, the same for both clients."""
+    check_requests(vector, server.requests(), outcome)
+    PAGERS.clear()
+    expect = vector["expect"]
+    if "error" in expect:
+        assert error is not None, f"expected {expect['error']}, got {outcome!r}"
+        check_error(expect["error"], error)
+    else:
+        assert error is None, repr(error)
+        check_result(vector["call"]["op"], expect["result"], outcome)
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+def test_vector_sync(server: ScriptedServer, path: Path) -> None:
+    vector = begin(server, path)
     call = vector["call"]
     outcome: Any = None
     error: Optional[BaseException] = None
@@ -213,22 +232,12 @@ def test_vector_sync(server: ScriptedServer, path: Path) -> None:
             wait_for_prefetch(server, vector, outcome)
     except (HandoverError, ValueError, TypeError) as e:
         error = e
-    check_requests(vector, server.requests(), outcome)
-    PAGERS.clear()
-    expect = vector["expect"]
-    if "error" in expect:
-        assert error is not None, f"expected {expect['error']}, got {outcome!r}"
-        check_error(expect["error"], error)
-    else:
-        assert error is None, repr(error)
-        check_result(call["op"], expect["result"], outcome)
+    finish(server, vector, outcome, error)
 
 
 @pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
 async def test_vector_async(server: ScriptedServer, path: Path) -> None:
-    vector = load(path)
-    server.clear()
-    queue(server, vector)
+    vector = begin(server, path)
     call = vector["call"]
     outcome: Any = None
     error: Optional[BaseException] = None
@@ -238,15 +247,7 @@ async def test_vector_async(server: ScriptedServer, path: Path) -> None:
             wait_for_prefetch(server, vector, outcome)
     except (HandoverError, ValueError, TypeError) as e:
         error = e
-    check_requests(vector, server.requests(), outcome)
-    PAGERS.clear()
-    expect = vector["expect"]
-    if "error" in expect:
-        assert error is not None, f"expected {expect['error']}, got {outcome!r}"
-        check_error(expect["error"], error)
-    else:
-        assert error is None, repr(error)
-        check_result(call["op"], expect["result"], outcome)
+    finish(server, vector, outcome, error)
 
 
 def _signature_vectors() -> List[Dict[str, Any]]:

@@ -135,6 +135,18 @@ pub async fn run_sequential(n: usize, warmup: usize, call: CallFn) -> (f64, usiz
     (start.elapsed().as_secs_f64(), errors, lat)
 }
 
+/// Runs a calls workload and prints its line: one call after another with
+/// latencies when `sequential`, else `a.concurrency` in flight.
+pub async fn run_calls(client: &str, a: &Args, sequential: bool, call: CallFn) {
+    if sequential {
+        let (s, e, lat) = run_sequential(a.n, a.warmup, call).await;
+        report_calls(client, a, s, e, Some(lat));
+    } else {
+        let (s, e) = run_concurrent(a.n, a.concurrency, a.warmup, call).await;
+        report_calls(client, a, s, e, None);
+    }
+}
+
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;

@@ -1,9 +1,43 @@
 //! Helpers the integration tests share: fault injection from JSON and the
-//! emulator's request log as JSON values.
+//! emulator's request log as JSON values, and clients aimed at the emulator.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use messenger_handover_emulator::{Emulator, FaultSpec};
+use std::time::Duration;
+
+use messenger_handover::{Client, ClientBuilder};
+use messenger_handover_emulator::{Emulator, EmulatorConfig, FaultSpec, Mode};
 use serde_json::Value;
+
+/// An emulator with the default settings.
+pub async fn emulator() -> Emulator {
+    Emulator::start(EmulatorConfig::default()).await.expect("emulator starts")
+}
+
+/// An emulator with this many conversations, the rest as default.
+pub async fn emulator_with(conversations: usize) -> Emulator {
+    Emulator::start(EmulatorConfig { conversations, ..EmulatorConfig::default() }).await.expect("emulator starts")
+}
+
+/// An emulator in this mode, the rest as default.
+pub async fn emulator_in(mode: Mode) -> Emulator {
+    Emulator::start(EmulatorConfig { mode, ..EmulatorConfig::default() }).await.expect("emulator starts")
+}
+
+/// A builder aimed at the emulator with this token; retries wait 5 ms so
+/// that fault tests stay quick.
+pub fn builder_for(emu: &Emulator, token: &str) -> ClientBuilder {
+    Client::builder(token).base_url(emu.url()).page_id(emu.page_id()).retry_base_delay(Duration::from_millis(5))
+}
+
+/// A builder for the emulator's primary app.
+pub fn builder(emu: &Emulator) -> ClientBuilder {
+    builder_for(emu, &emu.apps().primary.token)
+}
+
+/// A client of the emulator's primary app: fast backoff, the default retries.
+pub fn bot(emu: &Emulator) -> Client {
+    builder(emu).build().expect("client builds")
+}
 
 /// Queues a fault written as the admin API's JSON.
 pub fn fault(emu: &Emulator, spec: Value) {

@@ -33,6 +33,12 @@ impl T {
         (status, headers, body)
     }
 
+    /// `GET /{path}` as this app, the response as it came (or the transport
+    /// error), for tests of raw bodies and broken connections.
+    pub async fn get_raw(&self, role: AppRole, path: &str) -> reqwest::Result<reqwest::Response> {
+        self.http.get(format!("{}/{path}", self.emu.url())).bearer_auth(self.token(role)).send().await
+    }
+
     /// `GET /{version}/{path_query}` (any node, not only the Page): status and body.
     pub async fn get_node(&self, role: AppRole, path_query: &str) -> (u16, Value) {
         let url = format!("{}/{V}/{path_query}", self.emu.url());
@@ -42,13 +48,19 @@ impl T {
     }
 
     pub async fn post(&self, role: AppRole, edge: &str, body: Value) -> (u16, Value) {
+        self.post_raw(role, edge, "application/json", body.to_string()).await
+    }
+
+    /// `POST /{version}/me/{edge}` with this body sent as it is, for bodies
+    /// that are not JSON or not valid: status and the JSON answer.
+    pub async fn post_raw(&self, role: AppRole, edge: &str, content_type: &str, body: String) -> (u16, Value) {
         let url = format!("{}/{V}/me/{edge}", self.emu.url());
         let resp = self
             .http
             .post(url)
             .bearer_auth(self.token(role))
-            .header("content-type", "application/json")
-            .body(body.to_string())
+            .header("content-type", content_type)
+            .body(body)
             .send()
             .await
             .unwrap();

@@ -35,13 +35,7 @@ async fn main() {
                     }
                 })
             });
-            if a.workload == "thread_owner_seq" {
-                let (s, e, lat) = run_sequential(a.n, a.warmup, call).await;
-                report_calls(CLIENT, &a, s, e, Some(lat));
-            } else {
-                let (s, e) = run_concurrent(a.n, a.concurrency, a.warmup, call).await;
-                report_calls(CLIENT, &a, s, e, None);
-            }
+            run_calls(CLIENT, &a, a.workload == "thread_owner_seq", call).await;
         }
         "pass_conc" => {
             let (c, apps) = (client.clone(), Arc::new(a.target_apps.clone()));
@@ -53,8 +47,7 @@ async fn main() {
                         .map_err(|e| e.to_string())
                 })
             });
-            let (s, e) = run_concurrent(a.n, a.concurrency, a.warmup, call).await;
-            report_calls(CLIENT, &a, s, e, None);
+            run_calls(CLIENT, &a, false, call).await;
         }
         "paging" => {
             let start = Instant::now();

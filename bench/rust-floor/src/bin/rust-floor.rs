@@ -46,13 +46,7 @@ async fn main() {
                 let (http, url, token) = (http.clone(), owner_url.clone(), token.clone());
                 Box::pin(async move { thread_owner(&http, &url, &token, &psid(i)).await.map(|_| ()) })
             });
-            if a.workload == "thread_owner_seq" {
-                let (s, e, lat) = run_sequential(a.n, a.warmup, call).await;
-                report_calls(CLIENT, &a, s, e, Some(lat));
-            } else {
-                let (s, e) = run_concurrent(a.n, a.concurrency, a.warmup, call).await;
-                report_calls(CLIENT, &a, s, e, None);
-            }
+            run_calls(CLIENT, &a, a.workload == "thread_owner_seq", call).await;
         }
         "pass_conc" => {
             let apps: Arc<Vec<String>> = Arc::new(a.target_apps.clone());
@@ -75,8 +69,7 @@ async fn main() {
                     }
                 })
             });
-            let (s, e) = run_concurrent(a.n, a.concurrency, a.warmup, call).await;
-            report_calls(CLIENT, &a, s, e, None);
+            run_calls(CLIENT, &a, false, call).await;
         }
         "paging" => {
             let url = format!("{}/v26.0/{}/conversations", a.url, a.page);
