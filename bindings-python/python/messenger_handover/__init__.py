@@ -21,7 +21,8 @@ from ._client import (
     Client,
     ConversationPager,
 )
-from ._native import App, Conversation, Page, Participant, ThreadOwner
+from ._export import AsyncMessagePager, Export, MessagePager
+from ._native import App, Conversation, Message, MessagePage, Page, Participant, ThreadOwner
 from ._native import __version__ as __version__
 from ._types import INSTAGRAM_INBOX_APP_ID, MAX_RETRIES_LIMIT, Folder, Platform
 __all__ = [
@@ -40,6 +41,11 @@ __all__ = [
     "INSTAGRAM_INBOX_APP_ID",
     "MAX_RETRIES_LIMIT",
     "errors",
+    "Message",
+    "MessagePage",
+    "MessagePager",
+    "AsyncMessagePager",
+    "Export",
 ]
 
 # Every error class of the core's table, re-exported.

@@ -22,6 +22,14 @@ __all__ = [
     "sign",
     "verify_subscription",
     "parse_events",
+    # Messages and the inbox export (issue 12).
+    "Message",
+    "MessagePage",
+    "NativeMessagePager",
+    "NativeExport",
+    "messages",
+    "export_conversations",
+    "DEFAULT_EXPORT_CALLS_PER_SECOND",
 ]
 
 __version__: str
@@ -101,6 +109,10 @@ class Conversation:
     def scoped_thread_key(self) -> str | None: ...
     @property
     def folder(self) -> str | None: ...
+    @property
+    def platform(self) -> str | None: ...
+    @property
+    def messages(self) -> list[Message]: ...
     @property
     def raw(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
@@ -183,6 +195,7 @@ class NativeClient:
         fields: list[str] | None = None,
         page_size: int | None = None,
         after: str | None = None,
+        messages: int | None = None,
     ) -> NativePager: ...
 
 @final
@@ -242,3 +255,87 @@ def verify_signature(app_secret: str, raw_body: bytes, header: str | None) -> bo
 def sign(app_secret: str, raw_body: bytes) -> str: ...
 def verify_subscription(params: list[tuple[str, str]], verify_token: str) -> str: ...
 def parse_events(raw_body: bytes) -> list[dict[str, Any]]: ...
+
+# ---- messages and the inbox export (issue 12) ----
+
+DEFAULT_EXPORT_CALLS_PER_SECOND: float
+
+@final
+class Message:
+    """A message of a conversation; ``raw`` holds the whole JSON object."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def created_time(self) -> datetime | None: ...
+    @property
+    def sender(self) -> Participant | None: ...
+    @property
+    def recipients(self) -> list[Participant]: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def attachments(self) -> Any: ...
+    @property
+    def raw(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
+class MessagePage:
+    """One page of messages and the cursor to resume after it."""
+
+    @property
+    def items(self) -> list[Message]: ...
+    @property
+    def after(self) -> str | None: ...
+    @property
+    def has_next(self) -> bool: ...
+    def __len__(self) -> int: ...
+
+@final
+class NativeMessagePager:
+    def resume_after(self, consumed: int | None = None) -> str | None: ...
+    @property
+    def finished(self) -> bool: ...
+    @overload
+    def next_page(self, blocking: Literal[True]) -> MessagePage | None: ...
+    @overload
+    def next_page(self, blocking: Literal[False]) -> Awaitable[MessagePage | None]: ...
+    @overload
+    def next_page(self, blocking: bool) -> Any: ...
+
+@final
+class NativeExport:
+    @overload
+    def next(self, blocking: Literal[True]) -> Conversation | None: ...
+    @overload
+    def next(self, blocking: Literal[False]) -> Awaitable[Conversation | None]: ...
+    @overload
+    def next(self, blocking: bool) -> Any: ...
+    @property
+    def stats(self) -> dict[str, Any]: ...
+    def write_jsonl(self, path: Any, progress: Any = None) -> PendingCall[dict[str, Any]]: ...
+
+def messages(
+    client: NativeClient,
+    conversation_id: str,
+    *,
+    fields: list[str] | None = None,
+    page_size: int | None = None,
+    after: str | None = None,
+) -> NativeMessagePager: ...
+def export_conversations(
+    client: NativeClient,
+    *,
+    folders: list[str] | None = None,
+    platforms: list[str] | None = None,
+    fields: list[str] | None = None,
+    messages: int = 0,
+    since: datetime | None = None,
+    checkpoint: Any = None,
+    max_calls_per_second: float | None = None,
+    page_size: int | None = None,
+) -> NativeExport: ...
