@@ -62,6 +62,10 @@ pub struct Conversation {
     pub is_subscribed: Option<bool>,
     pub scoped_thread_key: Option<String>,
     pub folder: Option<String>,
+    /// The platform walked (filled in by the export).
+    pub platform: Option<String>,
+    /// The newest messages, when asked for (`messages: N`), newest first.
+    pub messages: Vec<crate::export::Message>,
     pub raw: Map<String, Value>,
 }
 
@@ -80,6 +84,8 @@ impl From<core::Conversation> for Conversation {
             is_subscribed: c.is_subscribed,
             scoped_thread_key: c.scoped_thread_key,
             folder: c.folder,
+            platform: c.platform,
+            messages: c.messages.into_iter().map(Into::into).collect(),
             raw: c.raw,
         }
     }
