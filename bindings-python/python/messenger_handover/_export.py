@@ -46,9 +46,16 @@ def _require(module: str, extra: str) -> Any:
         ) from e
 
 
+def _in_kernel() -> bool:
+    """Running in a Jupyter kernel (a notebook), not merely with ipykernel imported."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
 def _interactive() -> bool:
-    """A notebook (an IPython kernel) or a terminal on stderr."""
-    if "ipykernel" in sys.modules:
+    """A notebook or a terminal on stderr."""
+    if _in_kernel():
         return True
     try:
         return sys.stderr.isatty()
@@ -62,16 +69,17 @@ def _progress_bar(progress: Optional[bool]) -> Any:
     if progress is False or (progress is None and not _interactive()):
         return None
     try:
+        if _in_kernel():
+            # tqdm.auto draws a widget with ipywidgets; without it, it warns
+            # and falls back to text: take the text bar directly.
+            import ipywidgets  # noqa: F401
         from tqdm.auto import tqdm
     except ImportError:
-        return None
-    try:
-        return tqdm(desc="conversations", unit=" conv")
-    except ImportError:
-        # tqdm.notebook without ipywidgets: the text bar still works.
-        from tqdm.std import tqdm as text_tqdm
-
-        return text_tqdm(desc="conversations", unit=" conv")
+        try:
+            from tqdm.std import tqdm
+        except ImportError:
+            return None
+    return tqdm(desc="conversations", unit=" conv")
 
 
 # The columns of to_pandas() / to_arrow(), in order.
@@ -177,12 +185,15 @@ class Export:
     def __repr__(self) -> str:
         return f"Export(stats={self.stats!r})"
 
+    @staticmethod
+    def _show(bar: Any, stats: ExportStats) -> None:
+        # update() redraws at most every mininterval, whatever the item rate.
+        bar.set_postfix(calls=stats["calls"], refresh=False)
+        bar.update(stats["conversations"] - bar.n)
+
     def _tick(self, bar: Any) -> None:
         if bar is not None:
-            s = self.stats
-            bar.n = s["conversations"]
-            bar.set_postfix(calls=s["calls"], refresh=False)
-            bar.refresh()
+            self._show(bar, self.stats)
 
     def __iter__(self) -> Iterator[Conversation]:
         bar = _progress_bar(self._progress)
@@ -247,11 +258,7 @@ class Export:
         if bar is None:
             return None
 
-        def update(stats: ExportStats) -> None:
-            bar.n = stats["conversations"]
-            bar.refresh()
-
-        return update
+        return lambda stats: Export._show(bar, stats)
 
     def to_pandas(self) -> "pandas.DataFrame":
         """One row per conversation (the columns of ``COLUMNS``): participants
