@@ -6,7 +6,6 @@ DataFrames, and resuming a JSONL export killed with SIGKILL again and again."""
 from __future__ import annotations
 
 import asyncio
-import builtins
 import json
 import os
 import random
@@ -300,19 +299,16 @@ def test_to_arrow_and_write_parquet(emulator: Emulator, tmp_path: Path) -> None:
 
 
 def test_without_pandas_the_import_error_names_the_extra(emulator: Emulator, monkeypatch: Any) -> None:
-    real_import = builtins.__import__
-
-    def hide(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.split(".")[0] in ("pandas", "pyarrow"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", hide)
+    # None in sys.modules makes any import of the module fail, as if not installed.
+    for name in ("pandas", "pyarrow", "pyarrow.parquet"):
+        monkeypatch.setitem(sys.modules, name, None)
     with emulator.client() as client:
         with pytest.raises(ImportError, match=r'pip install "messenger-handover\[pandas\]"'):
             client.export_conversations(**UNPACED).to_pandas()
         with pytest.raises(ImportError, match=r'pip install "messenger-handover\[arrow\]"'):
             client.export_conversations(**UNPACED).to_arrow()
+        with pytest.raises(ImportError, match=r"\[arrow\]"):
+            client.export_conversations(**UNPACED).write_parquet("never.parquet")
 
 
 def test_progress_bar_on_request_and_silent_by_default_off_a_terminal(emulator: Emulator, capsys: Any) -> None:

@@ -5,19 +5,17 @@ iteration, DataFrames, Arrow tables and a progress bar."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import sys
 from collections import Counter
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, Iterator, List, Optional, Union
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Union
 
 from . import _native as _ext
 from ._client import _AsyncPager, _SyncPager
 from ._native import Conversation, Message, MessagePage
-
-if TYPE_CHECKING:  # pragma: no cover - optional extras, for type checkers only
-    import pandas
-    import pyarrow
 
 __all__ = ["MessagePager", "AsyncMessagePager", "Export", "ExportStats"]
 
@@ -39,7 +37,7 @@ class MessagePager(_SyncPager[MessagePage, Message]):
 def _require(module: str, extra: str) -> Any:
     """Imports an optional dependency, or says which extra brings it."""
     try:
-        return __import__(module)
+        return importlib.import_module(module)
     except ImportError as e:
         raise ImportError(
             f"this needs {module}, which is not installed: pip install \"messenger-handover[{extra}]\""
@@ -68,17 +66,13 @@ def _progress_bar(progress: Optional[bool]) -> Any:
     ``progress=False``, or neither a notebook nor a terminal by default)."""
     if progress is False or (progress is None and not _interactive()):
         return None
+    # tqdm.auto draws a widget in a notebook with ipywidgets; without it, it
+    # warns and falls back to text: take the text bar directly then.
+    widgets = not _in_kernel() or importlib.util.find_spec("ipywidgets") is not None
     try:
-        if _in_kernel():
-            # tqdm.auto draws a widget with ipywidgets; without it, it warns
-            # and falls back to text: take the text bar directly.
-            import ipywidgets  # noqa: F401
-        from tqdm.auto import tqdm
+        tqdm = importlib.import_module("tqdm.auto" if widgets else "tqdm.std").tqdm
     except ImportError:
-        try:
-            from tqdm.std import tqdm
-        except ImportError:
-            return None
+        return None
     return tqdm(desc="conversations", unit=" conv")
 
 
@@ -260,7 +254,7 @@ class Export:
 
         return lambda stats: Export._show(bar, stats)
 
-    def to_pandas(self) -> "pandas.DataFrame":
+    def to_pandas(self) -> Any:
         """One row per conversation (the columns of ``COLUMNS``): participants
         flattened to ``customer_*`` and ``participant_*`` columns, times as
         tz-aware UTC timestamps, nullable ints, booleans and strings, and the
@@ -279,7 +273,7 @@ class Export:
             df[col] = df[col].astype("boolean")
         return df
 
-    def to_arrow(self) -> "pyarrow.Table":
+    def to_arrow(self) -> Any:
         """The same table as :meth:`to_pandas`, as a ``pyarrow.Table`` (no pandas
         needed). Needs the ``[arrow]`` extra."""
         pa = _require("pyarrow", "arrow")
@@ -301,9 +295,7 @@ class Export:
     def write_parquet(self, path: Union[str, "os.PathLike[str]"]) -> ExportStats:
         """Writes :meth:`to_arrow`'s table to a Parquet file; the stats. Needs the ``[arrow]`` extra."""
         table = self.to_arrow()
-        _require("pyarrow", "arrow")
-        import pyarrow.parquet as pq
-
+        pq = _require("pyarrow.parquet", "arrow")
         pq.write_table(table, os.fspath(path))
         return self.stats
 
