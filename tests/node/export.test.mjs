@@ -220,3 +220,16 @@ test('SIGKILLed at 20+ random points and restarted: the JSONL ends complete, no 
   assert.equal(new Set(got).size, got.length, 'no line twice')
   assert.deepEqual(new Set(got), expected)
 })
+
+test('the default pacing (2 calls/s) never trips the emulator limiter over a 300-conversation export', async () => {
+  emu.setConversationsPacing(2)
+  emu.clearRequestLog()
+  try {
+    const n = (await bot.exportConversations({ pageSize: 40 }).toArray()).length
+    const log = emu.requestLog()
+    assert.ok(n > 200 && log.length >= 8, `${n} conversations, ${log.length} calls`)
+    assert.deepEqual(log.filter((r) => r.status !== 200), [], 'no call refused by the limiter')
+  } finally {
+    emu.setConversationsPacing(0)
+  }
+})
