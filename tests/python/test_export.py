@@ -319,3 +319,36 @@ def test_progress_bar_on_request_and_silent_by_default_off_a_terminal(emulator: 
         client.export_conversations(**UNPACED).to_list()  # pytest's stderr is no terminal
         client.export_conversations(progress=False, **UNPACED).to_list()
         assert capsys.readouterr().err == ""
+
+
+@pytest.mark.emulator(conversations=120)
+def test_a_rate_limit_mid_walk_stops_the_jsonl_export_and_a_rerun_completes_it(emulator: Emulator, tmp_path: Path) -> None:
+    import threading
+
+    from messenger_handover import RateLimitError
+
+    with emulator.client() as client:
+        client.export_conversations(page_size=5, **UNPACED).write_jsonl(tmp_path / "reference.jsonl")
+    expected = lines(tmp_path / "reference.jsonl")
+    out, cp = tmp_path / "out.jsonl", tmp_path / "cp.json"
+    failure: List[BaseException] = []
+
+    def paced_run() -> None:
+        try:
+            with emulator.client(max_retries=0) as client:
+                client.export_conversations(page_size=5, checkpoint=cp, max_calls_per_second=10).write_jsonl(out)
+        except BaseException as e:  # noqa: BLE001 - handed to the test thread
+            failure.append(e)
+
+    worker = threading.Thread(target=paced_run)
+    worker.start()
+    time.sleep(0.8)  # some pages in: then Graph says "rate limited" (613)
+    error = {"message": "(#613) Calls to this api have exceeded the rate limit.", "type": "OAuthException", "code": 613}
+    emulator.inject_fault({"match": {"path_contains": "conversations"}, "action": {"type": "graph_error", "status": 400, "error": error}})
+    worker.join(60)
+    assert failure and isinstance(failure[0], RateLimitError), failure
+    partial = lines(out)
+    assert 0 < len(partial) < len(expected), "stopped mid-walk; what was read is committed"
+    with emulator.client() as client:
+        stats = client.export_conversations(page_size=5, checkpoint=cp, **UNPACED).write_jsonl(out)
+    assert lines(out) == expected and stats["conversations"] == len(expected)
