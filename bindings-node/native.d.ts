@@ -29,7 +29,18 @@ export declare class NativeClient {
   get lastUsage(): UsageInfo | null
   threadOwner(psid: string, cancel?: CancelToken | undefined | null): Promise<ThreadOwner | undefined | null>
   passThreadControl(psid: string, targetAppId: string, metadata?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
-  passThreadControlToPageInbox(psid: string, metadata?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
+  /**
+   * `platform`: absent or `messenger` for the Page Inbox, `instagram` for
+   * the Instagram Inbox.
+   */
+  passThreadControlToPageInbox(psid: string, metadata?: string | undefined | null, platform?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
+  featureStatus(cancel?: CancelToken | undefined | null): Promise<FeatureStatus>
+  /**
+   * `operations`: plain objects in the core's form (`batchOp.*` builds
+   * them); checked before anything is sent.
+   */
+  batch(operations: Array<any>, cancel?: CancelToken | undefined | null): Promise<Array<BatchItem>>
+  threadOwners(psids: Array<string>, cancel?: CancelToken | undefined | null): Promise<Array<BatchItem>>
   takeThreadControl(psid: string, metadata?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
   requestThreadControl(psid: string, metadata?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
   releaseThreadControl(psid: string, metadata?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
@@ -169,6 +180,20 @@ export interface AppCredentials {
   secret: string
 }
 
+/**
+ * One result of a batch operation: `value` when `ok`, else `error` (the
+ * typed failure `errors.js` turns into its class).
+ */
+export interface BatchItem {
+  ok: boolean
+  /**
+   * An owner (null for an idle thread, and for a thread-control call),
+   * the apps, or the feature status.
+   */
+  value: ThreadOwner | Array<App> | FeatureStatus | null
+  error: NativeError | null
+}
+
 /** One entry of `X-Business-Use-Case-Usage`. */
 export interface BusinessUseCaseUsage {
   id: string
@@ -179,6 +204,12 @@ export interface BusinessUseCaseUsage {
   /** Minutes until calls are accepted again; 0 when not throttled. */
   estimatedTimeToRegainAccess: number
 }
+
+/**
+ * Refuses an empty webhook secret (`appSecret` or `verifyToken`) where a
+ * handler is made.
+ */
+export declare function checkWebhookSecret(argument: string, value: string): void
 
 /** Client settings; absent ones take DESIGN's defaults. */
 export interface ClientOptions {
@@ -192,6 +223,7 @@ export interface ClientOptions {
   maxRetryWaitMs?: number
   retryBaseDelayMs?: number
   maxResponseBytes?: number
+  maxConnections?: number
 }
 
 /** A conversation: typed fields, and `raw` for anything else requested. */
@@ -206,6 +238,8 @@ export interface Conversation {
   senders: Array<Participant>
   canReply: boolean | null
   isSubscribed: boolean | null
+  /** Whether this app controls the thread (Conversation Routing). */
+  isOwner: boolean | null
   scopedThreadKey: string | null
   folder: string | null
   /** The platform walked (filled in by the export). */
@@ -263,6 +297,16 @@ export interface ExportStatsJs {
   timeWaitedMs: number
 }
 
+/**
+ * Which messaging features are on for the Page (`messaging_feature_status`):
+ * Conversation Routing (`hopV2`) and multi-app messaging per platform.
+ */
+export interface FeatureStatus {
+  hopV2: boolean
+  msgrMultiApp: boolean
+  igMultiApp: boolean
+}
+
 /** A message of a conversation: typed fields, and `raw` for the whole object. */
 export interface Message {
   id: string
@@ -294,6 +338,25 @@ export interface MessagesOptions {
   fields?: Array<string>
   pageSize?: number
   after?: string
+}
+
+/** A failure, as `errors.js` receives it. */
+export interface NativeError {
+  /**
+   * What failed: `core` (a class of the core's table, named by `class`),
+   * `invalid_input` (a bad argument), `aborted`, `state` (a closed client,
+   * a stopped server) or `io` (a test server could not start).
+   */
+  tag: 'core' | 'invalid_input' | 'aborted' | 'state' | 'io'
+  /** For `core`: the class, as `Error::class_name` names it. */
+  class?: string
+  message: string
+  /** For `invalid_input`: the argument, in the core's snake_case. */
+  argument?: string
+  /** For `invalid_input`: `type`, `value` or `range`. */
+  problem?: 'type' | 'value' | 'range'
+  /** For `core`: the class's attributes (camelCase), as the core's table names them. */
+  fields: Record<string, any>
 }
 
 /** The version of the native addon (the crate version). */
@@ -359,7 +422,10 @@ export interface UsageInfo {
   businessUseCase: Array<BusinessUseCaseUsage>
 }
 
-/** Checks `X-Hub-Signature-256` against the raw body, in constant time. */
+/**
+ * Checks `X-Hub-Signature-256` against the raw body, in constant time;
+ * an empty app secret is refused (the core's rule).
+ */
 export declare function verifySignature(appSecret: string, rawBody: Buffer | string, header?: string | undefined | null): boolean
 
 /** Answers the subscription handshake: the challenge to echo back. */

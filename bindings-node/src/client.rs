@@ -3,7 +3,7 @@
 
 use std::sync::{PoisonError, RwLock};
 
-use messenger_handover::{validate, Client, ConversationsQuery, Folder, Platform};
+use messenger_handover::{validate, BatchOp, Client, ConversationsQuery, Folder, Platform};
 use std::future::Future;
 
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
@@ -11,8 +11,8 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::convert::{App, Native, ThreadOwner, UsageInfo};
-use crate::errors::{from_core, state};
+use crate::convert::{App, BatchItem, FeatureStatus, Native, ThreadOwner, UsageInfo};
+use crate::errors::{self, from_core, state, throw};
 use crate::pager::NativePager;
 
 /// Client settings; absent ones take DESIGN's defaults.
@@ -28,6 +28,7 @@ pub struct ClientOptions {
     pub max_retry_wait_ms: Option<f64>,
     pub retry_base_delay_ms: Option<f64>,
     pub max_response_bytes: Option<f64>,
+    pub max_connections: Option<f64>,
 }
 
 /// What to list; every field optional.
@@ -46,7 +47,7 @@ pub struct ConversationsOptions {
 
 /// JavaScript numbers are floats: the core says whether one is whole (and
 /// then checks its range), so no rule is spelled out here.
-pub(crate) fn whole(argument: &'static str, n: f64) -> napi::Result<i64> {
+pub(crate) fn whole(argument: &'static str, n: f64) -> errors::Result<i64> {
     validate::whole(argument, n).map_err(from_core)
 }
 
@@ -59,7 +60,11 @@ pub struct NativeClient {
 #[napi]
 impl NativeClient {
     #[napi(constructor)]
-    pub fn new(options: ClientOptions) -> napi::Result<Self> {
+    pub fn new(env: &Env, options: ClientOptions) -> napi::Result<Self> {
+        Self::build(options).map_err(|e| throw(env, e))
+    }
+
+    fn build(options: ClientOptions) -> errors::Result<Self> {
         let mut b = Client::builder(options.access_token);
         if let Some(v) = options.page_id {
             b = b.page_id(v);
@@ -89,11 +94,14 @@ impl NativeClient {
         if let Some(v) = options.max_response_bytes {
             b = b.max_response_bytes(whole("max_response_bytes", v)?);
         }
+        if let Some(v) = options.max_connections {
+            b = b.max_connections(whole("max_connections", v)?);
+        }
         let client = b.build().map_err(from_core)?;
         Ok(NativeClient { client: RwLock::new(Some(client)) })
     }
 
-    pub(crate) fn client(&self) -> napi::Result<Client> {
+    pub(crate) fn client(&self) -> errors::Result<Client> {
         self.client.read().unwrap_or_else(PoisonError::into_inner).clone().ok_or_else(|| state("the client is closed"))
     }
 
@@ -110,8 +118,9 @@ impl NativeClient {
         T: Send + 'static,
         R: From<Native<T>> + ToNapiValue + Send + 'static,
     {
-        let fut = op(self.client()?);
-        env.spawn_future(
+        let fut = op(self.client().map_err(|e| throw(env, e))?);
+        errors::spawn(
+            env,
             Canceller::from_token(cancel).run(async move { fut.await.map(|v| R::from(Native(v))).map_err(from_core) }),
         )
     }
@@ -179,19 +188,61 @@ impl NativeClient {
         })
     }
 
+    /// `platform`: absent or `messenger` for the Page Inbox, `instagram` for
+    /// the Instagram Inbox.
     #[napi]
     pub fn pass_thread_control_to_page_inbox<'env>(
         &self,
         env: &'env Env,
         psid: String,
         metadata: Option<String>,
+        platform: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        self.call(
-            env,
-            cancel,
-            move |c| async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await },
-        )
+        let platform = platform.map(|p| p.parse::<Platform>()).transpose().map_err(|e| throw(env, from_core(e)))?;
+        self.call(env, cancel, move |c| async move {
+            match platform {
+                Some(p) => c.pass_thread_control_to_inbox(&psid, metadata.as_deref(), p).await,
+                None => c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await,
+            }
+        })
+    }
+
+    #[napi]
+    pub fn feature_status<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, FeatureStatus>> {
+        self.call(env, cancel, move |c| async move { c.feature_status().await })
+    }
+
+    /// `operations`: plain objects in the core's form (`batchOp.*` builds
+    /// them); checked before anything is sent.
+    #[napi]
+    pub fn batch<'env>(
+        &self,
+        env: &'env Env,
+        operations: Vec<serde_json::Value>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<BatchItem>>> {
+        let ops = operations
+            .into_iter()
+            .enumerate()
+            .map(|(i, op)| BatchOp::from_json(i, op))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| throw(env, from_core(e)))?;
+        self.call(env, cancel, move |c| async move { c.batch(ops).await })
+    }
+
+    #[napi]
+    pub fn thread_owners<'env>(
+        &self,
+        env: &'env Env,
+        psids: Vec<String>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<BatchItem>>> {
+        self.call(env, cancel, move |c| async move { c.thread_owners(psids).await })
     }
 
     #[napi]
@@ -251,7 +302,11 @@ impl NativeClient {
 
     /// A pager; arguments are checked now, nothing is sent until the first page.
     #[napi]
-    pub fn conversations(&self, options: Option<ConversationsOptions>) -> napi::Result<NativePager> {
+    pub fn conversations(&self, env: &Env, options: Option<ConversationsOptions>) -> napi::Result<NativePager> {
+        self.pager(options).map_err(|e| throw(env, e))
+    }
+
+    fn pager(&self, options: Option<ConversationsOptions>) -> errors::Result<NativePager> {
         let client = self.client()?;
         let mut q = ConversationsQuery::new();
         if let Some(o) = options {

@@ -14,12 +14,12 @@ use serde_json::{Map, Value};
 use crate::cancel::{CancelToken, Canceller};
 use crate::client::{whole, NativeClient};
 use crate::convert::{Conversation, Participant};
-use crate::errors::{from_core, state};
+use crate::errors::{self, from_core, state, throw};
 use crate::pager::NativeMessagePager;
 
 /// A JavaScript number as the core's `u32`: not whole is refused by the
 /// core's words; out of range becomes a value the core still refuses.
-pub(crate) fn whole_u32(argument: &'static str, n: f64) -> napi::Result<u32> {
+pub(crate) fn whole_u32(argument: &'static str, n: f64) -> errors::Result<u32> {
     Ok(u32::try_from(whole(argument, n)?).unwrap_or(u32::MAX))
 }
 
@@ -117,9 +117,26 @@ impl NativeClient {
     #[napi]
     pub fn messages(
         &self,
+        env: &Env,
         conversation_id: String,
         options: Option<MessagesOptions>,
     ) -> napi::Result<NativeMessagePager> {
+        self.message_pager(conversation_id, options).map_err(|e| throw(env, e))
+    }
+
+    /// An export; arguments are checked now, nothing is sent yet.
+    #[napi]
+    pub fn export_conversations(&self, env: &Env, options: Option<ExportOptionsJs>) -> napi::Result<NativeExport> {
+        self.export(options).map_err(|e| throw(env, e))
+    }
+}
+
+impl NativeClient {
+    fn message_pager(
+        &self,
+        conversation_id: String,
+        options: Option<MessagesOptions>,
+    ) -> errors::Result<NativeMessagePager> {
         let client = self.client()?;
         let mut q = MessagesQuery::new();
         if let Some(o) = options {
@@ -136,9 +153,7 @@ impl NativeClient {
         client.messages(&conversation_id, q).map(NativeMessagePager::new).map_err(from_core)
     }
 
-    /// An export; arguments are checked now, nothing is sent yet.
-    #[napi]
-    pub fn export_conversations(&self, options: Option<ExportOptionsJs>) -> napi::Result<NativeExport> {
+    fn export(&self, options: Option<ExportOptionsJs>) -> errors::Result<NativeExport> {
         let client = self.client()?;
         let mut o = ExportOptions::default();
         if let Some(js) = options {
@@ -193,13 +208,16 @@ impl NativeExport {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Option<Conversation>>> {
         let (export, stats) = (self.export.clone(), self.stats.clone());
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            let mut guard = export.lock().await;
-            let Some(e) = guard.as_mut() else { return Ok(None) };
-            let conv = e.next().await.map_err(from_core);
-            *stats.lock().unwrap_or_else(PoisonError::into_inner) = e.stats();
-            Ok(conv?.map(Conversation::from))
-        }))
+        errors::spawn(
+            env,
+            Canceller::from_token(cancel).run(async move {
+                let mut guard = export.lock().await;
+                let Some(e) = guard.as_mut() else { return Ok(None) };
+                let conv = e.next().await.map_err(from_core);
+                *stats.lock().unwrap_or_else(PoisonError::into_inner) = e.stats();
+                Ok(conv?.map(Conversation::from))
+            }),
+        )
     }
 
     /// The stats so far (live during `writeJsonl`, updated after each page).
@@ -222,14 +240,17 @@ impl NativeExport {
             .try_lock()
             .ok()
             .and_then(|mut g| g.take())
-            .ok_or_else(|| state("this export was already iterated or written"))?;
+            .ok_or_else(|| throw(env, state("this export was already iterated or written")))?;
         let stats = self.stats.clone();
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            let live = stats.clone();
-            let report = move |s: &ExportStats| *live.lock().unwrap_or_else(PoisonError::into_inner) = s.clone();
-            let done = export.write_jsonl_with_progress(path, report).await.map_err(from_core)?;
-            *stats.lock().unwrap_or_else(PoisonError::into_inner) = done.clone();
-            Ok(ExportStatsJs::from(&done))
-        }))
+        errors::spawn(
+            env,
+            Canceller::from_token(cancel).run(async move {
+                let live = stats.clone();
+                let report = move |s: &ExportStats| *live.lock().unwrap_or_else(PoisonError::into_inner) = s.clone();
+                let done = export.write_jsonl_with_progress(path, report).await.map_err(from_core)?;
+                *stats.lock().unwrap_or_else(PoisonError::into_inner) = done.clone();
+                Ok(ExportStatsJs::from(&done))
+            }),
+        )
     }
 }

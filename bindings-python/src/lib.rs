@@ -28,6 +28,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(export::export_conversations, m)?)?;
     m.add_class::<models::ThreadOwner>()?;
     m.add_class::<models::App>()?;
+    m.add_class::<models::FeatureStatus>()?;
     m.add_class::<models::Participant>()?;
     m.add_class::<models::Conversation>()?;
     m.add_class::<models::Page>()?;
@@ -38,6 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let before_exit = wrap_pyfunction!(runtime::before_exit, m)?;
     m.py().import("atexit")?.call_method1("register", (before_exit,))?;
     m.add_function(wrap_pyfunction!(webhooks::verify_signature, m)?)?;
+    m.add_function(wrap_pyfunction!(webhooks::check_webhook_secret, m)?)?;
     m.add_function(wrap_pyfunction!(webhooks::sign, m)?)?;
     m.add_function(wrap_pyfunction!(webhooks::verify_subscription, m)?)?;
     m.add_function(wrap_pyfunction!(webhooks::parse_events, m)?)?;

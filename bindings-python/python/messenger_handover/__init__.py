@@ -14,15 +14,18 @@ Rust core.
 from __future__ import annotations
 
 from . import errors
+from ._batch import BatchOp
 from ._client import (
     PAGE_INBOX_APP_ID,
     AsyncClient,
     AsyncConversationPager,
+    BatchResult,
     Client,
     ConversationPager,
+    OwnerResult,
 )
 from ._export import AsyncMessagePager, Export, MessagePager
-from ._native import App, Conversation, Message, MessagePage, Page, Participant, ThreadOwner
+from ._native import App, Conversation, FeatureStatus, Message, MessagePage, Page, Participant, ThreadOwner
 from ._native import __version__ as __version__
 from ._types import INSTAGRAM_INBOX_APP_ID, MAX_RETRIES_LIMIT, Folder, Platform
 __all__ = [
@@ -32,6 +35,10 @@ __all__ = [
     "ConversationPager",
     "ThreadOwner",
     "App",
+    "FeatureStatus",
+    "BatchOp",
+    "BatchResult",
+    "OwnerResult",
     "Conversation",
     "Participant",
     "Page",
