@@ -9,10 +9,11 @@ import type {
   UsageInfo,
   UsageFigures,
   BusinessUseCaseUsage,
+  Message,
 } from './native'
 import type { HandoverError } from './errors'
 
-export type { App, Conversation, FeatureStatus, Participant, ThreadOwner, UsageInfo, UsageFigures, BusinessUseCaseUsage }
+export type { App, Conversation, FeatureStatus, Participant, ThreadOwner, UsageInfo, UsageFigures, BusinessUseCaseUsage, Message }
 export * from './errors'
 export {
   verifySignature,
@@ -147,6 +148,8 @@ export interface ConversationsOptions extends CallOptions {
   pageSize?: number
   /** Resume from `conversations.after` of an earlier run (exact to the item). */
   after?: string
+  /** The newest 1 to 20 messages of each conversation, inline (Graph details only the 20 newest). */
+  messages?: number
 }
 
 export interface ConversationPage {
@@ -170,6 +173,74 @@ export declare class Conversations implements AsyncIterable<Conversation> {
   [Symbol.asyncIterator](): AsyncGenerator<Conversation, void, undefined>
   /** Stops paging; a page being prefetched is cancelled. */
   close(): void
+}
+
+// ---- messages and the export (issue 12) ----
+
+export interface MessagesOptions extends CallOptions {
+  /** Graph field expressions (expansion syntax accepted). */
+  fields?: string[]
+  /** 1 to 100. */
+  pageSize?: number
+  /** Resume from `messages.after` of an earlier run (exact to the item). */
+  after?: string
+}
+
+export interface MessagePage {
+  items: Message[]
+  after: string | null
+  hasNext: boolean
+}
+
+/** `for await` item by item (newest first), `pages()` page by page, `after` to resume. */
+export declare class Messages implements AsyncIterable<Message> {
+  private constructor()
+  readonly after: string | null
+  readonly closed: boolean
+  nextPage(options?: CallOptions): Promise<MessagePage | null>
+  pages(options?: CallOptions): AsyncGenerator<MessagePage, void, undefined>
+  [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined>
+  close(): void
+}
+
+/** What an export did so far, cumulative across resumed runs. */
+export interface ExportStats {
+  calls: number
+  pages: number
+  conversations: number
+  duplicatesDropped: number
+  timeWaitedMs: number
+}
+
+export interface ExportOptions extends CallOptions {
+  /** Default: all four. */
+  folders?: Folder[]
+  /** Default: `['messenger']`. */
+  platforms?: Platform[]
+  fields?: string[]
+  /** The newest 0 to 20 messages of each conversation. */
+  messages?: number
+  /** Stop each walk at the first conversation updated before this. */
+  since?: Date
+  /** A file path: makes `writeJsonl` resumable after a kill or an abort. */
+  checkpoint?: string
+  /** Default 2 per second per Page; `null` turns the pacing off. */
+  maxCallsPerSecond?: number | null
+  /** Conversations per call, 1 to 100 (default 100). */
+  pageSize?: number
+  /** Called with the stats after every page. */
+  onProgress?: (stats: ExportStats) => void
+}
+
+/** A running export: walk it once (`for await`, `toArray()` or `writeJsonl()`). */
+export declare class Export implements AsyncIterable<Conversation> {
+  private constructor()
+  readonly stats: ExportStats
+  next(options?: CallOptions): Promise<Conversation | null>
+  [Symbol.asyncIterator](): AsyncGenerator<Conversation, void, undefined>
+  toArray(): Promise<Conversation[]>
+  /** One JSON line per conversation; resumable with `checkpoint`. Resolves to the stats. */
+  writeJsonl(path: string, options?: CallOptions): Promise<ExportStats>
 }
 
 /** A Messenger thread-control and conversations client for one Page. */
@@ -199,6 +270,10 @@ export declare class Client {
   extendThreadControl(psid: string, durationSeconds: number, options?: CallOptions): Promise<void>
   secondaryReceivers(options?: CallOptions): Promise<App[]>
   conversations(options?: ConversationsOptions): Conversations
+  /** The messages of a conversation, newest first. */
+  messages(conversationId: string, options?: MessagesOptions): Messages
+  /** The Page's inbox, each conversation once; see `ExportOptions`. */
+  exportConversations(options?: ExportOptions): Export
   close(): void
   toJSON(): { pageId: string | null; apiVersion: string | null; baseUrl: string | null }
 }

@@ -48,6 +48,10 @@ export declare class NativeClient {
   secondaryReceivers(cancel?: CancelToken | undefined | null): Promise<Array<App>>
   /** A pager; arguments are checked now, nothing is sent until the first page. */
   conversations(options?: ConversationsOptions | undefined | null): NativePager
+  /** A pager over a conversation's messages; arguments are checked now. */
+  messages(conversationId: string, options?: MessagesOptions | undefined | null): NativeMessagePager
+  /** An export; arguments are checked now, nothing is sent yet. */
+  exportConversations(options?: ExportOptionsJs | undefined | null): NativeExport
 }
 
 /** A running emulator on 127.0.0.1. */
@@ -92,14 +96,54 @@ export declare class NativeEmulator {
   stop(): Promise<undefined>
 }
 
+/**
+ * The core's export: `next()` one conversation at a time, or `writeJsonl`
+ * (which takes it: an export is walked once).
+ */
+export declare class NativeExport {
+  /**
+   * The next conversation, or `null` when every walk has ended. An aborted
+   * read leaves the export where it was (the conversation is not lost).
+   */
+  next(cancel?: CancelToken | undefined | null): Promise<Conversation | undefined | null>
+  /** The stats so far (live during `writeJsonl`, updated after each page). */
+  get stats(): ExportStatsJs
+  /**
+   * The core's JSONL writer, resumable with a checkpoint. Aborting stops
+   * it; what was committed stays, and a rerun continues from there.
+   */
+  writeJsonl(path: string, cancel?: CancelToken | undefined | null): Promise<ExportStatsJs>
+}
+
+/** Pages of a conversation's messages, with the next one prefetched. */
+export declare class NativeMessagePager {
+  /**
+   * The next page, or `null` after the last one. An aborted read leaves
+   * the pager where it was.
+   */
+  nextPage(cancel?: CancelToken | undefined | null): Promise<MessagePage | undefined | null>
+  /**
+   * The resume point after every item of the last page handed out (or the
+   * one it started from).
+   */
+  get after(): string | null
+  /**
+   * The resume point after `consumed` items of the last page handed out
+   * (all of it when absent): the core makes it exact to the item.
+   */
+  resumeAfter(consumed?: number | undefined | null): string | null
+  get closed(): boolean
+  /** Stops paging: the prefetched page (if any) is cancelled. */
+  close(): void
+}
+
 /** Pages of conversations, with the next one prefetched. */
 export declare class NativePager {
   /**
-   * The next page as JSON text (a `ConversationPage`; index.js parses
-   * it), or `null` after the last one. An aborted read leaves the pager
-   * where it was.
+   * The next page, or `null` after the last one. An aborted read leaves
+   * the pager where it was.
    */
-  nextPage(cancel?: CancelToken | undefined | null): Promise<string | undefined | null>
+  nextPage(cancel?: CancelToken | undefined | null): Promise<ConversationPage | undefined | null>
   /**
    * The resume point after every item of the last page handed out (or the
    * one it started from).
@@ -182,10 +226,7 @@ export interface ClientOptions {
   maxConnections?: number
 }
 
-/**
- * A conversation: typed fields, and `raw` for anything else requested.
- * The type index.d.ts names; values cross as `PageJson` text.
- */
+/** A conversation: typed fields, and `raw` for anything else requested. */
 export interface Conversation {
   id: string
   updatedTime: Date | null
@@ -201,10 +242,14 @@ export interface Conversation {
   isOwner: boolean | null
   scopedThreadKey: string | null
   folder: string | null
+  /** The platform walked (filled in by the export). */
+  platform: string | null
+  /** The newest messages, when asked for (`messages: N`), newest first. */
+  messages: Array<Message>
   raw: Record<string, any>
 }
 
-/** One page of conversations (the type of `PageJson`'s text). */
+/** One page of conversations. */
 export interface ConversationPage {
   items: Array<Conversation>
   /** This page's `after` cursor (kept even on the last page). */
@@ -224,6 +269,32 @@ export interface ConversationsOptions {
   fields?: Array<string>
   pageSize?: number
   after?: string
+  /** The newest 1 to 20 messages of each conversation, inline. */
+  messages?: number
+}
+
+/** What to export; absent fields take DESIGN's defaults. */
+export interface ExportOptionsJs {
+  folders?: Array<string>
+  platforms?: Array<string>
+  fields?: Array<string>
+  messages?: number
+  since?: Date
+  checkpoint?: string
+  /** Absent: the core's default (2 calls per second). */
+  maxCallsPerSecond?: number
+  /** True turns the pacing off (the wrapper's `maxCallsPerSecond: null`). */
+  pacingOff?: boolean
+  pageSize?: number
+}
+
+/** What an export did so far (earlier runs included when resumed). */
+export interface ExportStatsJs {
+  calls: number
+  pages: number
+  conversations: number
+  duplicatesDropped: number
+  timeWaitedMs: number
 }
 
 /**
@@ -234,6 +305,39 @@ export interface FeatureStatus {
   hopV2: boolean
   msgrMultiApp: boolean
   igMultiApp: boolean
+}
+
+/** A message of a conversation: typed fields, and `raw` for the whole object. */
+export interface Message {
+  id: string
+  createdTime: Date | null
+  /** Graph's `from`. */
+  sender: Participant | null
+  /** Graph's `to`. */
+  recipients: Array<Participant>
+  /** Graph's `message`. */
+  text: string | null
+  /** Graph's `attachments`, as sent. */
+  attachments: any | null
+  raw: Record<string, any>
+}
+
+/** One page of messages. */
+export interface MessagePage {
+  items: Array<Message>
+  /** This page's `after` cursor (kept even on the last page). */
+  after: string | null
+  /** Whether the Graph API announced a further page. */
+  hasNext: boolean
+  /** The cursor to resume after the last page handed out. */
+  resumeAfter: string | null
+}
+
+/** What to list from a conversation's messages; every field optional. */
+export interface MessagesOptions {
+  fields?: Array<string>
+  pageSize?: number
+  after?: string
 }
 
 /** A failure, as `errors.js` receives it. */
@@ -261,7 +365,7 @@ export declare function nativeVersion(): string
 /** Every event of every entry of a webhook batch, in order. */
 export declare function parseEvents(rawBody: Buffer | string): Array<Record<string, unknown>>
 
-/** A person (or the Page) in a conversation (a type for index.d.ts). */
+/** A person (or the Page) in a conversation. */
 export interface Participant {
   id: string
   name: string | null

@@ -5,7 +5,7 @@
 .PHONY: demo-python test-python python-venv python-install python-fresh-install
 
 PY_STAMP := $(VENV)/.deps-stamp
-PY_TOOLS := maturin==1.16.* pytest==9.* pytest-asyncio==1.5.* mypy nbclient ipykernel nbformat
+PY_TOOLS := maturin==1.16.* pytest==9.* pytest-asyncio==1.5.* mypy nbclient ipykernel nbformat pandas pyarrow tqdm matplotlib
 PY_SOURCES := $(shell find bindings-python/src bindings-python/python core/src emulator/src -type f 2>/dev/null) \
 	bindings-python/Cargo.toml bindings-python/pyproject.toml core/Cargo.toml emulator/Cargo.toml Cargo.lock
 PY_BUILD_STAMP := $(VENV)/.build-stamp

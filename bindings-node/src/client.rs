@@ -41,11 +41,13 @@ pub struct ConversationsOptions {
     pub fields: Option<Vec<String>>,
     pub page_size: Option<f64>,
     pub after: Option<String>,
+    /// The newest 1 to 20 messages of each conversation, inline.
+    pub messages: Option<f64>,
 }
 
 /// JavaScript numbers are floats: the core says whether one is whole (and
 /// then checks its range), so no rule is spelled out here.
-fn whole(argument: &'static str, n: f64) -> errors::Result<i64> {
+pub(crate) fn whole(argument: &'static str, n: f64) -> errors::Result<i64> {
     validate::whole(argument, n).map_err(from_core)
 }
 
@@ -99,7 +101,7 @@ impl NativeClient {
         Ok(NativeClient { client: RwLock::new(Some(client)) })
     }
 
-    fn client(&self) -> errors::Result<Client> {
+    pub(crate) fn client(&self) -> errors::Result<Client> {
         self.client.read().unwrap_or_else(PoisonError::into_inner).clone().ok_or_else(|| state("the client is closed"))
     }
 
@@ -328,6 +330,9 @@ impl NativeClient {
             }
             if let Some(a) = o.after {
                 q = q.after(a);
+            }
+            if let Some(n) = o.messages {
+                q = q.messages(crate::export::whole_u32("messages", n)?);
             }
         }
         client.conversations(q).map(NativePager::new).map_err(from_core)

@@ -1,99 +1,122 @@
-//! `NativePager`: the core pager behind a lock, read one page at a time
-//! from JavaScript (`nextPage()`); `close()` drops it and its prefetch.
+//! `NativePager` (conversations) and `NativeMessagePager`: a core pager behind
+//! a lock, read one page at a time from JavaScript (`nextPage()`); `close()`
+//! drops it and its prefetch. One macro makes both.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use messenger_handover::{ConversationPager, Position};
+use messenger_handover::{ConversationPager, MessagePager, Position};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::convert::PageJson;
+use crate::convert::{Conversation, ConversationPage};
 use crate::errors::from_core;
+use crate::export::{Message, MessagePage};
 
-/// Pages of conversations, with the next one prefetched.
-#[napi]
-pub struct NativePager {
-    pager: Arc<tokio::sync::Mutex<Option<ConversationPager>>>,
-    /// Where the core pager stood after the last page it handed out.
-    position: Arc<Mutex<Position>>,
-    closed: Arc<AtomicBool>,
-}
-
-impl NativePager {
-    pub fn new(pager: ConversationPager) -> Self {
-        let position = pager.position().clone();
-        NativePager {
-            pager: Arc::new(tokio::sync::Mutex::new(Some(pager))),
-            position: Arc::new(Mutex::new(position)),
-            closed: Arc::new(AtomicBool::new(false)),
+macro_rules! native_pager {
+    ($doc:tt, $name:ident, $core:ty, $page:ident, $item:ident) => {
+        #[doc = $doc]
+        #[napi]
+        pub struct $name {
+            pager: Arc<tokio::sync::Mutex<Option<$core>>>,
+            /// Where the core pager stood after the last page it handed out.
+            position: Arc<Mutex<Position>>,
+            closed: Arc<AtomicBool>,
         }
-    }
-}
 
-#[napi]
-impl NativePager {
-    /// The next page as JSON text (a `ConversationPage`; index.js parses
-    /// it), or `null` after the last one. An aborted read leaves the pager
-    /// where it was.
-    #[napi]
-    pub fn next_page<'env>(
-        &self,
-        env: &'env Env,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, Option<String>>> {
-        let (pager, position, closed) = (self.pager.clone(), self.position.clone(), self.closed.clone());
-        crate::errors::spawn(
-            env,
-            Canceller::from_token(cancel).run(async move {
-                let mut guard = pager.lock().await;
-                if closed.load(Ordering::SeqCst) {
+        impl $name {
+            pub fn new(pager: $core) -> Self {
+                let position = pager.position().clone();
+                $name {
+                    pager: Arc::new(tokio::sync::Mutex::new(Some(pager))),
+                    position: Arc::new(Mutex::new(position)),
+                    closed: Arc::new(AtomicBool::new(false)),
+                }
+            }
+        }
+
+        #[napi]
+        impl $name {
+            /// The next page, or `null` after the last one. An aborted read leaves
+            /// the pager where it was.
+            #[napi]
+            pub fn next_page<'env>(
+                &self,
+                env: &'env Env,
+                cancel: Option<&CancelToken>,
+            ) -> napi::Result<PromiseRaw<'env, Option<$page>>> {
+                let (pager, position, closed) = (self.pager.clone(), self.position.clone(), self.closed.clone());
+                crate::errors::spawn(
+                    env,
+                    Canceller::from_token(cancel).run(async move {
+                        let mut guard = pager.lock().await;
+                        if closed.load(Ordering::SeqCst) {
+                            guard.take();
+                        }
+                        let Some(p) = guard.as_mut() else { return Ok(None) };
+                        let page = p.next_page().await.map_err(from_core)?;
+                        let resume_after = p.after();
+                        p.position().clone_into(&mut position.lock().unwrap_or_else(PoisonError::into_inner));
+                        if p.is_finished() || closed.load(Ordering::SeqCst) {
+                            guard.take();
+                        }
+                        Ok(page.map(|page| $page {
+                            items: page.items.into_iter().map($item::from).collect(),
+                            after: page.after,
+                            has_next: page.has_next,
+                            resume_after,
+                        }))
+                    }),
+                )
+            }
+
+            /// The resume point after every item of the last page handed out (or the
+            /// one it started from).
+            #[napi(getter)]
+            pub fn after(&self) -> Option<String> {
+                self.resume_after(None)
+            }
+
+            /// The resume point after `consumed` items of the last page handed out
+            /// (all of it when absent): the core makes it exact to the item.
+            #[napi]
+            pub fn resume_after(&self, consumed: Option<u32>) -> Option<String> {
+                let n = consumed.map_or(usize::MAX, |n| n as usize);
+                self.position.lock().unwrap_or_else(PoisonError::into_inner).resume_after(n)
+            }
+
+            #[napi(getter)]
+            pub fn closed(&self) -> bool {
+                self.closed.load(Ordering::SeqCst)
+            }
+
+            /// Stops paging: the prefetched page (if any) is cancelled.
+            #[napi]
+            pub fn close(&self) -> napi::Result<()> {
+                self.closed.store(true, Ordering::SeqCst);
+                // A read in flight drops the pager itself when it ends.
+                if let Ok(mut guard) = self.pager.try_lock() {
                     guard.take();
                 }
-                let Some(p) = guard.as_mut() else { return Ok(None) };
-                let page = p.next_page().await.map_err(from_core)?;
-                let resume_after = p.after();
-                p.position().clone_into(&mut position.lock().unwrap_or_else(PoisonError::into_inner));
-                if p.is_finished() || closed.load(Ordering::SeqCst) {
-                    guard.take();
-                }
-                page.map(|page| serde_json::to_string(&PageJson::new(&page, resume_after.as_deref())))
-                    .transpose()
-                    .map_err(|e| crate::errors::state(format!("cannot hand the page over: {e}")))
-            }),
-        )
-    }
-
-    /// The resume point after every item of the last page handed out (or the
-    /// one it started from).
-    #[napi(getter)]
-    pub fn after(&self) -> Option<String> {
-        self.resume_after(None)
-    }
-
-    /// The resume point after `consumed` items of the last page handed out
-    /// (all of it when absent): the core makes it exact to the item.
-    #[napi]
-    pub fn resume_after(&self, consumed: Option<u32>) -> Option<String> {
-        let n = consumed.map_or(usize::MAX, |n| n as usize);
-        self.position.lock().unwrap_or_else(PoisonError::into_inner).resume_after(n)
-    }
-
-    #[napi(getter)]
-    pub fn closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst)
-    }
-
-    /// Stops paging: the prefetched page (if any) is cancelled.
-    #[napi]
-    pub fn close(&self) -> napi::Result<()> {
-        self.closed.store(true, Ordering::SeqCst);
-        // A read in flight drops the pager itself when it ends.
-        if let Ok(mut guard) = self.pager.try_lock() {
-            guard.take();
+                Ok(())
+            }
         }
-        Ok(())
-    }
+    };
 }
+
+native_pager!(
+    "Pages of conversations, with the next one prefetched.",
+    NativePager,
+    ConversationPager,
+    ConversationPage,
+    Conversation
+);
+native_pager!(
+    "Pages of a conversation's messages, with the next one prefetched.",
+    NativeMessagePager,
+    MessagePager,
+    MessagePage,
+    Message
+);

@@ -77,7 +77,7 @@ pub struct NativeClient {
 }
 
 impl NativeClient {
-    fn core(&self) -> PyResult<core::Client> {
+    pub(crate) fn core(&self) -> PyResult<core::Client> {
         let pid = std::process::id();
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         match &*slot {
@@ -298,7 +298,7 @@ impl NativeClient {
     }
 
     /// A pager; arguments are checked now, nothing is sent yet.
-    #[pyo3(signature = (*, folder=None, platform=None, user_id=None, tags=None, fields=None, page_size=None, after=None))]
+    #[pyo3(signature = (*, folder=None, platform=None, user_id=None, tags=None, fields=None, page_size=None, after=None, messages=None))]
     #[allow(clippy::too_many_arguments)]
     fn conversations(
         &self,
@@ -310,6 +310,7 @@ impl NativeClient {
         fields: Option<Vec<String>>,
         page_size: Option<i64>,
         after: Option<String>,
+        messages: Option<i64>,
     ) -> PyResult<NativePager> {
         let c = self.core()?;
         let mut q = ConversationsQuery::new();
@@ -333,6 +334,9 @@ impl NativeClient {
         }
         if let Some(a) = after {
             q = q.after(a);
+        }
+        if let Some(n) = messages {
+            q = q.messages(crate::export::clamp_u32(n));
         }
         let pager = c.conversations(q).map_err(|e| to_pyerr(py, e))?;
         Ok(NativePager::new(pager))

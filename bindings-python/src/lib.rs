@@ -7,6 +7,7 @@ mod client;
 mod convert;
 mod emulator;
 mod errors;
+mod export;
 mod models;
 mod pager;
 mod runtime;
@@ -17,6 +18,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<pager::NativePager>()?;
+    // Messages and the inbox export (issue 12).
+    m.add("DEFAULT_EXPORT_CALLS_PER_SECOND", messenger_handover::DEFAULT_EXPORT_CALLS_PER_SECOND)?;
+    m.add_class::<pager::NativeMessagePager>()?;
+    m.add_class::<models::Message>()?;
+    m.add_class::<models::MessagePage>()?;
+    m.add_class::<export::NativeExport>()?;
+    m.add_function(wrap_pyfunction!(export::messages, m)?)?;
+    m.add_function(wrap_pyfunction!(export::export_conversations, m)?)?;
     m.add_class::<models::ThreadOwner>()?;
     m.add_class::<models::App>()?;
     m.add_class::<models::FeatureStatus>()?;

@@ -309,6 +309,16 @@ impl Conversation {
     fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         map_to_py(py, &self.inner.raw)
     }
+    /// The platform walked (filled in by the export).
+    #[getter]
+    fn platform(&self) -> Option<&str> {
+        self.inner.platform.as_deref()
+    }
+    /// The newest messages, when asked for (`messages=N`), newest first.
+    #[getter]
+    fn messages<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.inner.messages.iter().map(|m| Message::from(m.clone())))
+    }
 
     fn __repr__(&self, py: Python<'_>) -> String {
         let c = &self.inner;
@@ -341,6 +351,12 @@ impl Conversation {
         d.set_item("is_owner", c.is_owner)?;
         d.set_item("scoped_thread_key", &c.scoped_thread_key)?;
         d.set_item("folder", &c.folder)?;
+        d.set_item("platform", &c.platform)?;
+        let messages = PyList::empty(py);
+        for m in &c.messages {
+            messages.append(Message::from(m.clone()).to_dict(py)?)?;
+        }
+        d.set_item("messages", messages)?;
         Ok(d)
     }
 }
@@ -377,6 +393,121 @@ impl Page {
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
             "Page(items=<{} conversations>, after={}, has_next={})",
+            self.items.len(),
+            opt_repr(py, self.after.as_deref()),
+            if self.has_next { "True" } else { "False" }
+        )
+    }
+}
+
+// ---- messages (issue 12) ----
+
+/// A message of a conversation: typed fields, `raw` for the whole Graph object.
+#[pyclass(frozen, eq, module = "messenger_handover._native")]
+#[derive(Clone, PartialEq)]
+pub struct Message {
+    inner: core::Message,
+}
+
+impl From<core::Message> for Message {
+    fn from(inner: core::Message) -> Self {
+        Message { inner }
+    }
+}
+
+#[pymethods]
+impl Message {
+    #[getter]
+    fn id(&self) -> &str {
+        &self.inner.id
+    }
+    #[getter]
+    fn created_time(&self) -> Option<DateTime<Utc>> {
+        self.inner.created_time
+    }
+    /// Graph's `from`.
+    #[getter]
+    fn sender(&self) -> Option<Participant> {
+        self.inner.sender.clone().map(Participant::from)
+    }
+    /// Graph's `to`.
+    #[getter]
+    fn recipients<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        people(py, &self.inner.recipients)
+    }
+    /// Graph's `message`.
+    #[getter]
+    fn text(&self) -> Option<&str> {
+        self.inner.text.as_deref()
+    }
+    /// Graph's `attachments`, as sent (a fresh object on every access).
+    #[getter]
+    fn attachments(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.inner.attachments.as_ref().map(|a| crate::convert::json_to_py(py, a)).transpose()
+    }
+    #[getter]
+    fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        map_to_py(py, &self.inner.raw)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let m = &self.inner;
+        format!(
+            "Message(id={}, created_time={}, sender={}, text={})",
+            opt_repr(py, Some(&m.id)),
+            time_repr(m.created_time.as_ref()),
+            opt_repr(py, m.sender.as_ref().map(|p| p.id.as_str())),
+            opt_repr(py, m.text.as_deref())
+        )
+    }
+
+    /// The typed fields as a dict (people as dicts too); `raw` apart.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let m = &self.inner;
+        let d = PyDict::new(py);
+        d.set_item("id", &m.id)?;
+        d.set_item("created_time", m.created_time)?;
+        let sender = m.sender.clone().map(|p| Participant::from(p).to_dict(py)).transpose()?;
+        d.set_item("sender", sender)?;
+        d.set_item("recipients", people_dicts(py, &m.recipients)?)?;
+        d.set_item("text", &m.text)?;
+        d.set_item("attachments", self.attachments(py)?)?;
+        Ok(d)
+    }
+}
+
+/// One page of messages: its items and the cursor to resume after it.
+#[pyclass(frozen, module = "messenger_handover._native")]
+pub struct MessagePage {
+    items: Vec<Py<Message>>,
+    #[pyo3(get)]
+    after: Option<String>,
+    #[pyo3(get)]
+    has_next: bool,
+}
+
+impl MessagePage {
+    pub fn from_core(py: Python<'_>, page: core::Page<core::Message>) -> PyResult<Self> {
+        let items = page.items.into_iter().map(|m| Py::new(py, Message::from(m))).collect::<PyResult<Vec<_>>>()?;
+        Ok(MessagePage { items, after: page.after, has_next: page.has_next })
+    }
+}
+
+#[pymethods]
+impl MessagePage {
+    /// The messages of this page (a new list each time).
+    #[getter]
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.items.iter().map(|m| m.clone_ref(py)))
+    }
+
+    fn __len__(&self) -> usize {
+        self.items.len()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "MessagePage(items=<{} messages>, after={}, has_next={})",
             self.items.len(),
             opt_repr(py, self.after.as_deref()),
             if self.has_next { "True" } else { "False" }

@@ -1,12 +1,13 @@
-//! `NativePager`: one page at a time from the core pager (which prefetches
+//! Native pagers: one page at a time from a core pager (which prefetches
 //! the next page while Python handles this one). Items are iterated in Python.
+//! One macro makes the pager of each edge (conversations, messages).
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use messenger_handover::{ConversationPager, Position};
+use messenger_handover::{ConversationPager, MessagePager, Position};
 use pyo3::prelude::*;
 
-use crate::models::Page;
+use crate::models::{MessagePage, Page};
 use crate::runtime::run;
 
 #[derive(Default)]
@@ -16,52 +17,70 @@ struct Progress {
     finished: bool,
 }
 
-#[pyclass(frozen, module = "messenger_handover._native")]
-pub struct NativePager {
-    pager: Arc<tokio::sync::Mutex<ConversationPager>>,
-    progress: Arc<Mutex<Progress>>,
+macro_rules! native_pager {
+    ($(#[$doc:meta])* $name:ident, $core:ty, $page:ty) => {
+        $(#[$doc])*
+        #[pyclass(frozen, module = "messenger_handover._native")]
+        pub struct $name {
+            pager: Arc<tokio::sync::Mutex<$core>>,
+            progress: Arc<Mutex<Progress>>,
+        }
+
+        impl $name {
+            pub fn new(pager: $core) -> Self {
+                let progress = Progress { position: pager.position().clone(), finished: pager.is_finished() };
+                $name { pager: Arc::new(tokio::sync::Mutex::new(pager)), progress: Arc::new(Mutex::new(progress)) }
+            }
+        }
+
+        #[pymethods]
+        impl $name {
+            /// The resume point after `consumed` items of the last page read (all of
+            /// it when None): the core makes it exact to the item.
+            #[pyo3(signature = (consumed=None))]
+            fn resume_after(&self, consumed: Option<usize>) -> Option<String> {
+                let progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
+                progress.position.resume_after(consumed.unwrap_or(usize::MAX))
+            }
+
+            /// True once the last page was read.
+            #[getter]
+            fn finished(&self) -> bool {
+                self.progress.lock().unwrap_or_else(PoisonError::into_inner).finished
+            }
+
+            /// The next page, or None after the last one.
+            fn next_page<'py>(&self, py: Python<'py>, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+                let pager = self.pager.clone();
+                let progress = self.progress.clone();
+                let fut = async move {
+                    let mut pager = pager.lock_owned().await;
+                    let page = pager.next_page().await;
+                    let mut p = progress.lock().unwrap_or_else(PoisonError::into_inner);
+                    p.position = pager.position().clone();
+                    p.finished = pager.is_finished();
+                    page
+                };
+                run(py, blocking, fut, |py, page| {
+                    Ok(match page {
+                        Some(page) => Bound::new(py, <$page>::from_core(py, page)?)?.into_any().unbind(),
+                        None => py.None(),
+                    })
+                })
+            }
+        }
+    };
 }
 
-impl NativePager {
-    pub fn new(pager: ConversationPager) -> Self {
-        let progress = Progress { position: pager.position().clone(), finished: pager.is_finished() };
-        NativePager { pager: Arc::new(tokio::sync::Mutex::new(pager)), progress: Arc::new(Mutex::new(progress)) }
-    }
-}
-
-#[pymethods]
-impl NativePager {
-    /// The resume point after `consumed` items of the last page read (all of
-    /// it when None): the core makes it exact to the item.
-    #[pyo3(signature = (consumed=None))]
-    fn resume_after(&self, consumed: Option<usize>) -> Option<String> {
-        let progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
-        progress.position.resume_after(consumed.unwrap_or(usize::MAX))
-    }
-
-    /// True once the last page was read.
-    #[getter]
-    fn finished(&self) -> bool {
-        self.progress.lock().unwrap_or_else(PoisonError::into_inner).finished
-    }
-
-    /// The next `Page`, or None after the last one.
-    fn next_page<'py>(&self, py: Python<'py>, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
-        let pager = self.pager.clone();
-        let progress = self.progress.clone();
-        let fut = async move {
-            let mut pager = pager.lock_owned().await;
-            let page = pager.next_page().await;
-            let mut p = progress.lock().unwrap_or_else(PoisonError::into_inner);
-            p.position = pager.position().clone();
-            p.finished = pager.is_finished();
-            page
-        };
-        run(py, blocking, fut, |py, page| {
-            Ok(match page {
-                Some(page) => Bound::new(py, Page::from_core(py, page)?)?.into_any().unbind(),
-                None => py.None(),
-            })
-        })
-    }
-}
+native_pager!(
+    /// Pages of conversations.
+    NativePager,
+    ConversationPager,
+    Page
+);
+native_pager!(
+    /// Pages of a conversation's messages.
+    NativeMessagePager,
+    MessagePager,
+    MessagePage
+);

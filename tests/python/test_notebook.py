@@ -24,6 +24,8 @@ def test_notebook_executes(tmp_path: Path) -> None:
             assert out.get("output_type") != "error", out
             outputs.append(out.get("text", "") + str(out.get("data", {})))
     text = "\n".join(outputs)
-    assert "ThreadOwner(app_id=" in text
-    assert "<table>" in text and "conversations; resume later with after=" in text
-    assert "ThreadControlError: kind=thread_control" in text
+    # The analyst's job (issue 12): the export as a DataFrame, an aggregate, a chart, an incremental run.
+    assert "conversations in" in text and "customer_name" in text and "<table" in text
+    assert "datetime64" in text and "UTC" in text
+    assert "image/png" in text, "the matplotlib chart is drawn"
+    assert "incremental run: 3 changed conversations in" in text, "the two bumped and the newest one (since is inclusive)"

@@ -24,7 +24,8 @@ from ._client import (
     ConversationPager,
     OwnerResult,
 )
-from ._native import App, Conversation, FeatureStatus, Page, Participant, ThreadOwner
+from ._export import AsyncMessagePager, Export, MessagePager
+from ._native import App, Conversation, FeatureStatus, Message, MessagePage, Page, Participant, ThreadOwner
 from ._native import __version__ as __version__
 from ._types import INSTAGRAM_INBOX_APP_ID, MAX_RETRIES_LIMIT, Folder, Platform
 __all__ = [
@@ -47,6 +48,11 @@ __all__ = [
     "INSTAGRAM_INBOX_APP_ID",
     "MAX_RETRIES_LIMIT",
     "errors",
+    "Message",
+    "MessagePage",
+    "MessagePager",
+    "AsyncMessagePager",
+    "Export",
 ]
 
 # Every error class of the core's table, re-exported.

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, AsyncIterator, Dict, Iterable, Iterator, List, Mapping, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, Generic, Iterable, Iterator, List, Mapping, Optional, Protocol, Type, TypeVar, Union
 
 from . import _native as _ext
 from ._batch import BatchOp
@@ -36,6 +37,9 @@ __all__ = [
     "BatchResult",
     "OwnerResult",
 ]
+
+if TYPE_CHECKING:
+    from ._export import AsyncMessagePager, Export, MessagePager
 
 BatchResult = Union[ThreadOwner, List[App], FeatureStatus, None, Exception]
 """One result of :meth:`Client.batch`: the operation's value (a ThreadOwner or
@@ -140,12 +144,73 @@ class _Base:
         fields: Optional[Iterable[str]],
         page_size: Optional[int],
         after: Optional[str],
+        messages: Optional[int] = None,
     ) -> _ext.NativePager:
         return self._native.conversations(
             folder=enum_value(folder, Folder, "folder"),
             platform=enum_value(platform, Platform, "platform"),
             user_id=opt_text(user_id, "user_id"),
             tags=str_list(tags, "tags"),
+            fields=str_list(fields, "fields"),
+            page_size=count(page_size, "page_size"),
+            after=opt_text(after, "after"),
+            messages=count(messages, "messages"),
+        )
+
+    # ---- the inbox export (issue 12) ----
+    def export_conversations(
+        self,
+        *,
+        folders: Optional[Iterable[Union[Folder, str]]] = None,
+        platforms: Optional[Iterable[Union[Platform, str]]] = None,
+        fields: Optional[Iterable[str]] = None,
+        messages: int = 0,
+        since: Optional[datetime] = None,
+        checkpoint: Union[str, "os.PathLike[str]", None] = None,
+        max_calls_per_second: Optional[float] = _ext.DEFAULT_EXPORT_CALLS_PER_SECOND,
+        page_size: int = 100,
+        progress: Optional[bool] = None,
+    ) -> "Export":
+        """The Page's inbox: every folder (default all four) and platform (default
+        Messenger) walked, each conversation once, ``messages`` newest messages
+        each (0 to 20), stopping at conversations older than ``since`` (tz-aware),
+        paced to ``max_calls_per_second`` (None: off). ``checkpoint`` (a path)
+        makes :meth:`Export.write_jsonl` resumable. ``progress``: a tqdm bar
+        (None: in a notebook or terminal when tqdm is installed). Arguments are
+        checked now; nothing is sent until the export is walked."""
+        from ._export import Export, since_arg
+
+        def names(values: Any, cls: Any, argument: str) -> Optional[List[str]]:
+            if values is None:
+                return None
+            if isinstance(values, (str, cls)):
+                raise TypeError(f"{argument} must be a list, not a single {type(values).__name__}")
+            return [v for v in (enum_value(x, cls, argument) for x in values) if v is not None]
+
+        rate = max_calls_per_second
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))):
+            raise TypeError(f"max_calls_per_second must be a number or None, not {type(rate).__name__}")
+        if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
+            raise TypeError(f"checkpoint must be a path, not {type(checkpoint).__name__}")
+        native = _ext.export_conversations(
+            self._native,
+            folders=names(folders, Folder, "folders"),
+            platforms=names(platforms, Platform, "platforms"),
+            fields=str_list(fields, "fields"),
+            messages=count(messages, "messages") or 0,
+            since=since_arg(since),
+            checkpoint=os.fspath(checkpoint) if checkpoint is not None else None,
+            max_calls_per_second=None if rate is None else float(rate),
+            page_size=count(page_size, "page_size"),
+        )
+        return Export(native, progress, self.page_id)
+
+    def _messages_args(
+        self, conversation_id: str, fields: Optional[Iterable[str]], page_size: Optional[int], after: Optional[str]
+    ) -> _ext.NativeMessagePager:
+        return _ext.messages(
+            self._native,
+            text(conversation_id, "conversation_id"),
             fields=str_list(fields, "fields"),
             page_size=count(page_size, "page_size"),
             after=opt_text(after, "after"),
@@ -245,10 +310,27 @@ class AsyncClient(_Base):
         fields: Optional[Iterable[str]] = None,
         page_size: Optional[int] = None,
         after: Optional[str] = None,
+        messages: Optional[int] = None,
     ) -> "AsyncConversationPager":
         """A pager over the Page's conversations: ``async for conv in client.conversations(...)``.
+        ``messages=N`` (1 to 20) inlines each conversation's N newest messages.
         Arguments are checked now; nothing is sent until iteration starts."""
-        return AsyncConversationPager(self._pager_args(folder, platform, user_id, tags, fields, page_size, after))
+        return AsyncConversationPager(self._pager_args(folder, platform, user_id, tags, fields, page_size, after, messages))
+
+    # ---- messages (issue 12) ----
+    def messages(
+        self,
+        conversation_id: str,
+        fields: Optional[Iterable[str]] = None,
+        page_size: Optional[int] = None,
+        after: Optional[str] = None,
+    ) -> "AsyncMessagePager":
+        """A pager over a conversation's messages, newest first: ``async for msg in
+        client.messages(conv.id)``. ``fields`` accepts Graph's expansion syntax.
+        Arguments are checked now; nothing is sent until iteration starts."""
+        from ._export import AsyncMessagePager
+
+        return AsyncMessagePager(self._messages_args(conversation_id, fields, page_size, after))
 
 
 class Client(_Base):
@@ -343,14 +425,43 @@ class Client(_Base):
         fields: Optional[Iterable[str]] = None,
         page_size: Optional[int] = None,
         after: Optional[str] = None,
+        messages: Optional[int] = None,
     ) -> "ConversationPager":
         """A pager over the Page's conversations: ``for conv in client.conversations(...)``.
+        ``messages=N`` (1 to 20) inlines each conversation's N newest messages.
         Arguments are checked now; nothing is sent until iteration starts."""
-        return ConversationPager(self._pager_args(folder, platform, user_id, tags, fields, page_size, after))
+        return ConversationPager(self._pager_args(folder, platform, user_id, tags, fields, page_size, after, messages))
+
+    # ---- messages (issue 12) ----
+    def messages(
+        self,
+        conversation_id: str,
+        fields: Optional[Iterable[str]] = None,
+        page_size: Optional[int] = None,
+        after: Optional[str] = None,
+    ) -> "MessagePager":
+        """A pager over a conversation's messages, newest first: ``for msg in
+        client.messages(conv.id)``. ``fields`` accepts Graph's expansion syntax.
+        Arguments are checked now; nothing is sent until iteration starts."""
+        from ._export import MessagePager
+
+        return MessagePager(self._messages_args(conversation_id, fields, page_size, after))
+
+
+_Item = TypeVar("_Item")
+
+
+class _PageOf(Protocol[_Item]):
+    @property
+    def items(self) -> List[_Item]: ...
+
+
+_Pg = TypeVar("_Pg", bound="_PageOf[Any]")
 
 
 class _PagerBase:
-    def __init__(self, native: _ext.NativePager) -> None:
+    def __init__(self, native: Any) -> None:
+        # A NativePager or NativeMessagePager: the same methods, other items.
         self._native = native
         # Items of the last page handed out by item iteration (None: the whole page).
         self._consumed: Optional[int] = None
@@ -359,86 +470,92 @@ class _PagerBase:
     def after(self) -> Optional[str]:
         """The resume point after every item handed out so far, exact to the item
         even when a loop stopped mid-page: pass it as ``after=`` to resume."""
-        return self._native.resume_after(self._consumed)
+        after: Optional[str] = self._native.resume_after(self._consumed)
+        return after
 
     @property
     def finished(self) -> bool:
         """True once the last page was read."""
-        return self._native.finished
+        finished: bool = self._native.finished
+        return finished
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(after={self.after!r}, finished={self.finished})"
 
 
-class AsyncConversationPager(_PagerBase):
-    """``async for conv in pager`` (item by item) or ``async for page in pager.pages()``.
-    The next page is fetched while this one is handled; breaking out stops fetching."""
-
-    async def next_page(self) -> Optional[Page]:
+class _AsyncPager(_PagerBase, Generic[_Pg, _Item]):
+    async def next_page(self) -> Optional[_Pg]:
         """The next page, or None after the last one."""
-        page: Optional[Page] = await self._native.next_page(False)
+        page: Optional[_Pg] = await self._native.next_page(False)
         self._consumed = None
         return page
 
-    async def pages(self) -> AsyncIterator[Page]:
+    async def pages(self) -> AsyncIterator[_Pg]:
         while True:
             page = await self.next_page()
             if page is None:
                 return
             yield page
 
-    def __aiter__(self) -> AsyncIterator[Conversation]:
+    def __aiter__(self) -> AsyncIterator[_Item]:
         return self._items()
 
-    async def _items(self) -> AsyncIterator[Conversation]:
+    async def _items(self) -> AsyncIterator[_Item]:
         while True:
             page = await self.next_page()
             if page is None:
                 return
             # Counted before each yield: a `break` leaves `after` just past that item.
-            for i, conv in enumerate(page.items):
+            for i, item in enumerate(page.items):
                 self._consumed = i + 1
-                yield conv
+                yield item
 
-    async def to_list(self, limit: Optional[int] = None) -> List[Conversation]:
-        """Every conversation (or the first ``limit``) in a list."""
-        out: List[Conversation] = []
-        async for conv in self:
+    async def to_list(self, limit: Optional[int] = None) -> List[_Item]:
+        """Every item (or the first ``limit``) in a list."""
+        out: List[_Item] = []
+        async for item in self:
             if limit is not None and len(out) >= limit:
                 break
-            out.append(conv)
+            out.append(item)
         return out
 
 
-class ConversationPager(_PagerBase):
-    """``for conv in pager`` (item by item) or ``for page in pager.pages()``.
-    The next page is fetched while this one is handled; breaking out stops fetching."""
-
-    def next_page(self) -> Optional[Page]:
+class _SyncPager(_PagerBase, Generic[_Pg, _Item]):
+    def next_page(self) -> Optional[_Pg]:
         """The next page, or None after the last one."""
-        page: Optional[Page] = self._native.next_page(True)
+        page: Optional[_Pg] = self._native.next_page(True)
         self._consumed = None
         return page
 
-    def pages(self) -> Iterator[Page]:
+    def pages(self) -> Iterator[_Pg]:
         while True:
             page = self.next_page()
             if page is None:
                 return
             yield page
 
-    def __iter__(self) -> Iterator[Conversation]:
+    def __iter__(self) -> Iterator[_Item]:
         for page in self.pages():
             # Counted before each yield: a `break` leaves `after` just past that item.
-            for i, conv in enumerate(page.items):
+            for i, item in enumerate(page.items):
                 self._consumed = i + 1
-                yield conv
+                yield item
 
-    def to_list(self, limit: Optional[int] = None) -> List[Conversation]:
-        """Every conversation (or the first ``limit``) in a list."""
-        out: List[Conversation] = []
-        for conv in self:
+    def to_list(self, limit: Optional[int] = None) -> List[_Item]:
+        """Every item (or the first ``limit``) in a list."""
+        out: List[_Item] = []
+        for item in self:
             if limit is not None and len(out) >= limit:
                 break
-            out.append(conv)
+            out.append(item)
         return out
+
+
+class AsyncConversationPager(_AsyncPager[Page, Conversation]):
+    """``async for conv in pager`` (item by item) or ``async for page in pager.pages()``.
+    The next page is fetched while this one is handled; breaking out stops fetching."""
+
+
+class ConversationPager(_SyncPager[Page, Conversation]):
+    """``for conv in pager`` (item by item) or ``for page in pager.pages()``.
+    The next page is fetched while this one is handled; breaking out stops fetching."""

@@ -1,0 +1,256 @@
+//! Messages and the inbox export (issue 12) for JavaScript: the Message
+//! object, `client.messages()`, and `NativeExport`, the core's export behind
+//! a lock. The walk, dedupe, pacing and the resumable writer are the core's.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use messenger_handover::{self as core, ExportOptions, ExportStats, Folder, MessagesQuery, Platform};
+use napi::bindgen_prelude::PromiseRaw;
+use napi::Env;
+use napi_derive::napi;
+use serde_json::{Map, Value};
+
+use crate::cancel::{CancelToken, Canceller};
+use crate::client::{whole, NativeClient};
+use crate::convert::{Conversation, Participant};
+use crate::errors::{self, from_core, state, throw};
+use crate::pager::NativeMessagePager;
+
+/// A JavaScript number as the core's `u32`: not whole is refused by the
+/// core's words; out of range becomes a value the core still refuses.
+pub(crate) fn whole_u32(argument: &'static str, n: f64) -> errors::Result<u32> {
+    Ok(u32::try_from(whole(argument, n)?).unwrap_or(u32::MAX))
+}
+
+/// A message of a conversation: typed fields, and `raw` for the whole object.
+#[napi(object, use_nullable = true)]
+pub struct Message {
+    pub id: String,
+    pub created_time: Option<DateTime<Utc>>,
+    /// Graph's `from`.
+    pub sender: Option<Participant>,
+    /// Graph's `to`.
+    pub recipients: Vec<Participant>,
+    /// Graph's `message`.
+    pub text: Option<String>,
+    /// Graph's `attachments`, as sent.
+    pub attachments: Option<Value>,
+    pub raw: Map<String, Value>,
+}
+
+impl From<core::Message> for Message {
+    fn from(m: core::Message) -> Self {
+        Message {
+            id: m.id,
+            created_time: m.created_time,
+            sender: m.sender.map(Into::into),
+            recipients: m.recipients.into_iter().map(Into::into).collect(),
+            text: m.text,
+            attachments: m.attachments,
+            raw: m.raw,
+        }
+    }
+}
+
+/// One page of messages.
+#[napi(object, use_nullable = true)]
+pub struct MessagePage {
+    pub items: Vec<Message>,
+    /// This page's `after` cursor (kept even on the last page).
+    pub after: Option<String>,
+    /// Whether the Graph API announced a further page.
+    pub has_next: bool,
+    /// The cursor to resume after the last page handed out.
+    pub resume_after: Option<String>,
+}
+
+/// What to list from a conversation's messages; every field optional.
+#[napi(object)]
+pub struct MessagesOptions {
+    pub fields: Option<Vec<String>>,
+    pub page_size: Option<f64>,
+    pub after: Option<String>,
+}
+
+/// What to export; absent fields take DESIGN's defaults.
+#[napi(object)]
+pub struct ExportOptionsJs {
+    pub folders: Option<Vec<String>>,
+    pub platforms: Option<Vec<String>>,
+    pub fields: Option<Vec<String>>,
+    pub messages: Option<f64>,
+    pub since: Option<DateTime<Utc>>,
+    pub checkpoint: Option<String>,
+    /// Absent: the core's default (2 calls per second).
+    pub max_calls_per_second: Option<f64>,
+    /// True turns the pacing off (the wrapper's `maxCallsPerSecond: null`).
+    pub pacing_off: Option<bool>,
+    pub page_size: Option<f64>,
+}
+
+/// What an export did so far (earlier runs included when resumed).
+#[napi(object)]
+pub struct ExportStatsJs {
+    pub calls: f64,
+    pub pages: f64,
+    pub conversations: f64,
+    pub duplicates_dropped: f64,
+    pub time_waited_ms: f64,
+}
+
+impl From<&ExportStats> for ExportStatsJs {
+    fn from(s: &ExportStats) -> Self {
+        ExportStatsJs {
+            calls: s.calls as f64,
+            pages: s.pages as f64,
+            conversations: s.conversations as f64,
+            duplicates_dropped: s.duplicates_dropped as f64,
+            time_waited_ms: s.time_waited.as_secs_f64() * 1000.0,
+        }
+    }
+}
+
+#[napi]
+impl NativeClient {
+    /// A pager over a conversation's messages; arguments are checked now.
+    #[napi]
+    pub fn messages(
+        &self,
+        env: &Env,
+        conversation_id: String,
+        options: Option<MessagesOptions>,
+    ) -> napi::Result<NativeMessagePager> {
+        self.message_pager(conversation_id, options).map_err(|e| throw(env, e))
+    }
+
+    /// An export; arguments are checked now, nothing is sent yet.
+    #[napi]
+    pub fn export_conversations(&self, env: &Env, options: Option<ExportOptionsJs>) -> napi::Result<NativeExport> {
+        self.export(options).map_err(|e| throw(env, e))
+    }
+}
+
+impl NativeClient {
+    fn message_pager(
+        &self,
+        conversation_id: String,
+        options: Option<MessagesOptions>,
+    ) -> errors::Result<NativeMessagePager> {
+        let client = self.client()?;
+        let mut q = MessagesQuery::new();
+        if let Some(o) = options {
+            if let Some(f) = o.fields {
+                q = q.fields(f);
+            }
+            if let Some(n) = o.page_size {
+                q = q.page_size(whole("page_size", n)?);
+            }
+            if let Some(a) = o.after {
+                q = q.after(a);
+            }
+        }
+        client.messages(&conversation_id, q).map(NativeMessagePager::new).map_err(from_core)
+    }
+
+    fn export(&self, options: Option<ExportOptionsJs>) -> errors::Result<NativeExport> {
+        let client = self.client()?;
+        let mut o = ExportOptions::default();
+        if let Some(js) = options {
+            if let Some(list) = js.folders {
+                o.folders = list.iter().map(|f| f.parse::<Folder>()).collect::<Result<_, _>>().map_err(from_core)?;
+            }
+            if let Some(list) = js.platforms {
+                o.platforms =
+                    list.iter().map(|p| p.parse::<Platform>()).collect::<Result<_, _>>().map_err(from_core)?;
+            }
+            if let Some(f) = js.fields {
+                o.fields = f;
+            }
+            if let Some(n) = js.messages {
+                o.messages = whole_u32("messages", n)?;
+            }
+            o.since = js.since;
+            o.checkpoint = js.checkpoint.map(Into::into);
+            if let Some(rate) = js.max_calls_per_second {
+                o.max_calls_per_second = Some(rate);
+            }
+            if js.pacing_off == Some(true) {
+                o.max_calls_per_second = None;
+            }
+            if let Some(n) = js.page_size {
+                o.page_size = whole_u32("page_size", n)?;
+            }
+        }
+        let export = client.export_conversations(o).map_err(from_core)?;
+        let stats = export.stats();
+        Ok(NativeExport { export: Arc::new(tokio::sync::Mutex::new(Some(export))), stats: Arc::new(Mutex::new(stats)) })
+    }
+}
+
+/// The core's export: `next()` one conversation at a time, or `writeJsonl`
+/// (which takes it: an export is walked once).
+#[napi]
+pub struct NativeExport {
+    export: Arc<tokio::sync::Mutex<Option<core::Export>>>,
+    /// The stats after the last conversation handed out or page written.
+    stats: Arc<Mutex<ExportStats>>,
+}
+
+#[napi]
+impl NativeExport {
+    /// The next conversation, or `null` when every walk has ended. An aborted
+    /// read leaves the export where it was (the conversation is not lost).
+    #[napi]
+    pub fn next<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Option<Conversation>>> {
+        let (export, stats) = (self.export.clone(), self.stats.clone());
+        errors::spawn(
+            env,
+            Canceller::from_token(cancel).run(async move {
+                let mut guard = export.lock().await;
+                let Some(e) = guard.as_mut() else { return Ok(None) };
+                let conv = e.next().await.map_err(from_core);
+                *stats.lock().unwrap_or_else(PoisonError::into_inner) = e.stats();
+                Ok(conv?.map(Conversation::from))
+            }),
+        )
+    }
+
+    /// The stats so far (live during `writeJsonl`, updated after each page).
+    #[napi(getter)]
+    pub fn stats(&self) -> ExportStatsJs {
+        ExportStatsJs::from(&*self.stats.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The core's JSONL writer, resumable with a checkpoint. Aborting stops
+    /// it; what was committed stays, and a rerun continues from there.
+    #[napi]
+    pub fn write_jsonl<'env>(
+        &self,
+        env: &'env Env,
+        path: String,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, ExportStatsJs>> {
+        let export = self
+            .export
+            .try_lock()
+            .ok()
+            .and_then(|mut g| g.take())
+            .ok_or_else(|| throw(env, state("this export was already iterated or written")))?;
+        let stats = self.stats.clone();
+        errors::spawn(
+            env,
+            Canceller::from_token(cancel).run(async move {
+                let live = stats.clone();
+                let report = move |s: &ExportStats| *live.lock().unwrap_or_else(PoisonError::into_inner) = s.clone();
+                let done = export.write_jsonl_with_progress(path, report).await.map_err(from_core)?;
+                *stats.lock().unwrap_or_else(PoisonError::into_inner) = done.clone();
+                Ok(ExportStatsJs::from(&done))
+            }),
+        )
+    }
+}

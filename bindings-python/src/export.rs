@@ -1,0 +1,164 @@
+//! Messages and the inbox export (issue 12): module functions taking the
+//! `NativeClient`, and `NativeExport`, the core's export behind a lock.
+//! The walk, dedupe, pacing and the resumable writer are the core's; this
+//! file only converts arguments and results.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use messenger_handover::{self as core, ExportOptions, ExportStats, Folder, MessagesQuery, Platform};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+
+use crate::client::NativeClient;
+use crate::convert::json_to_py;
+use crate::errors::to_pyerr;
+use crate::models::Conversation;
+use crate::pager::NativeMessagePager;
+use crate::runtime::{from_tokio_thread, run, PendingCall};
+
+/// A Python int as the core's `u32`: one out of range becomes a value the
+/// core still refuses, with its own words (negative: `u32::MAX`).
+pub fn clamp_u32(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A pager over a conversation's messages; arguments are checked now.
+#[pyfunction]
+#[pyo3(signature = (client, conversation_id, *, fields=None, page_size=None, after=None))]
+pub fn messages(
+    py: Python<'_>,
+    client: &NativeClient,
+    conversation_id: String,
+    fields: Option<Vec<String>>,
+    page_size: Option<i64>,
+    after: Option<String>,
+) -> PyResult<NativeMessagePager> {
+    let c = client.core()?;
+    let mut q = MessagesQuery::new();
+    if let Some(f) = fields {
+        q = q.fields(f);
+    }
+    if let Some(n) = page_size {
+        q = q.page_size(n);
+    }
+    if let Some(a) = after {
+        q = q.after(a);
+    }
+    c.messages(&conversation_id, q).map(NativeMessagePager::new).map_err(|e| to_pyerr(py, e))
+}
+
+/// An export; arguments are checked now, nothing is sent yet.
+#[pyfunction]
+#[pyo3(signature = (client, *, folders=None, platforms=None, fields=None, messages=0, since=None,
+                    checkpoint=None, max_calls_per_second=None, page_size=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn export_conversations(
+    py: Python<'_>,
+    client: &NativeClient,
+    folders: Option<Vec<String>>,
+    platforms: Option<Vec<String>>,
+    fields: Option<Vec<String>>,
+    messages: i64,
+    since: Option<DateTime<Utc>>,
+    checkpoint: Option<PathBuf>,
+    max_calls_per_second: Option<f64>,
+    page_size: Option<i64>,
+) -> PyResult<NativeExport> {
+    let c = client.core()?;
+    let mut o = ExportOptions::default();
+    if let Some(list) = folders {
+        o.folders = list.iter().map(|f| f.parse::<Folder>()).collect::<Result<_, _>>().map_err(|e| to_pyerr(py, e))?;
+    }
+    if let Some(list) = platforms {
+        o.platforms =
+            list.iter().map(|p| p.parse::<Platform>()).collect::<Result<_, _>>().map_err(|e| to_pyerr(py, e))?;
+    }
+    if let Some(f) = fields {
+        o.fields = f;
+    }
+    o.messages = clamp_u32(messages);
+    o.since = since;
+    o.checkpoint = checkpoint;
+    // None: no pacing (the Python wrapper passes DESIGN's default itself).
+    o.max_calls_per_second = max_calls_per_second;
+    if let Some(n) = page_size {
+        o.page_size = clamp_u32(n);
+    }
+    let export = c.export_conversations(o).map_err(|e| to_pyerr(py, e))?;
+    let stats = export.stats();
+    Ok(NativeExport { export: Arc::new(tokio::sync::Mutex::new(Some(export))), stats: Arc::new(Mutex::new(stats)) })
+}
+
+fn stats_to_py(py: Python<'_>, stats: &ExportStats) -> PyResult<Py<PyAny>> {
+    json_to_py(py, &serde_json::to_value(stats).unwrap_or_default())
+}
+
+/// The core's export: `next()` one conversation at a time, or `write_jsonl`
+/// (which takes it: an export is walked once).
+#[pyclass(frozen, module = "messenger_handover._native")]
+pub struct NativeExport {
+    export: Arc<tokio::sync::Mutex<Option<core::Export>>>,
+    /// The stats after the last conversation handed out or page written.
+    stats: Arc<Mutex<ExportStats>>,
+}
+
+#[pymethods]
+impl NativeExport {
+    /// The next conversation, or None when every walk has ended.
+    fn next<'py>(&self, py: Python<'py>, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+        let (export, stats) = (self.export.clone(), self.stats.clone());
+        let fut = async move {
+            let mut guard = export.lock_owned().await;
+            let Some(e) = guard.as_mut() else { return Ok(None) };
+            let conv = e.next().await;
+            *stats.lock().unwrap_or_else(PoisonError::into_inner) = e.stats();
+            conv
+        };
+        run(py, blocking, fut, |py, conv| {
+            Ok(match conv {
+                Some(c) => Bound::new(py, Conversation::from(c))?.into_any().unbind(),
+                None => py.None(),
+            })
+        })
+    }
+
+    /// `{calls, pages, conversations, duplicates_dropped, time_waited}`.
+    #[getter]
+    fn stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        stats_to_py(py, &self.stats.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The core's JSONL writer (resumable with a checkpoint); `progress` is
+    /// called with the stats dict after every page written.
+    #[pyo3(signature = (path, progress=None))]
+    fn write_jsonl(&self, path: PathBuf, progress: Option<Py<PyAny>>) -> PyResult<PendingCall> {
+        let export = self
+            .export
+            .try_lock()
+            .ok()
+            .and_then(|mut g| g.take())
+            .ok_or_else(|| PyRuntimeError::new_err("this export was already iterated or written"))?;
+        let stats = self.stats.clone();
+        let fut = async move {
+            let report = |s: &ExportStats| {
+                *stats.lock().unwrap_or_else(PoisonError::into_inner) = s.clone();
+                if let Some(cb) = &progress {
+                    from_tokio_thread(|py| {
+                        // A failing progress bar must not stop the export.
+                        if let Err(e) = stats_to_py(py, s).and_then(|d| cb.call1(py, (d,))) {
+                            e.write_unraisable(py, None);
+                        }
+                    });
+                }
+            };
+            export.write_jsonl_with_progress(path, report).await
+        };
+        let stats = self.stats.clone();
+        Ok(PendingCall::new(fut, move |py, s| {
+            *stats.lock().unwrap_or_else(PoisonError::into_inner) = s.clone();
+            stats_to_py(py, &s)
+        }))
+    }
+}
