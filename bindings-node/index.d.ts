@@ -43,6 +43,8 @@ export interface ClientOptions {
   retryBaseDelayMs?: number
   /** Larger answers are refused; default 16 MiB. */
   maxResponseBytes?: number
+  /** Connections in flight at once; calls beyond it wait. Default 100. */
+  maxConnections?: number
 }
 
 export interface CallOptions {
@@ -80,6 +82,8 @@ export declare const DEFAULT_MAX_RETRY_WAIT_MS: 60000
 export declare const DEFAULT_RETRY_BASE_DELAY_MS: 250
 /** Larger answers are refused. */
 export declare const DEFAULT_MAX_RESPONSE_BYTES: 16777216
+/** Connections in flight per client; calls beyond it wait. */
+export declare const DEFAULT_MAX_CONNECTIONS: 100
 // END GENERATED
 
 export interface ConversationsOptions extends CallOptions {

@@ -202,6 +202,7 @@ const CLIENT_OPTIONS = [
   'maxRetryWaitMs',
   'retryBaseDelayMs',
   'maxResponseBytes',
+  'maxConnections',
 ]
 
 const CONVERSATIONS_OPTIONS = ['folder', 'platform', 'userId', 'tags', 'fields', 'pageSize', 'after', 'signal']
@@ -225,7 +226,7 @@ class Client {
     for (const k of ['pageId', 'appSecret', 'apiVersion', 'baseUrl']) {
       if (o[k] !== undefined) checkString(k, o[k])
     }
-    for (const k of ['timeoutMs', 'maxRetries', 'maxRetryWaitMs', 'retryBaseDelayMs', 'maxResponseBytes']) {
+    for (const k of ['timeoutMs', 'maxRetries', 'maxRetryWaitMs', 'retryBaseDelayMs', 'maxResponseBytes', 'maxConnections']) {
       if (o[k] !== undefined) checkNumber(k, o[k])
     }
     const settings = {}
@@ -378,6 +379,8 @@ const DEFAULT_MAX_RETRY_WAIT_MS = 60000
 const DEFAULT_RETRY_BASE_DELAY_MS = 250
 /** Larger answers are refused. */
 const DEFAULT_MAX_RESPONSE_BYTES = 16777216
+/** Connections in flight per client; calls beyond it wait. */
+const DEFAULT_MAX_CONNECTIONS = 100
 const CONSTANTS = {
   PAGE_INBOX_APP_ID,
   INSTAGRAM_INBOX_APP_ID,
@@ -389,6 +392,7 @@ const CONSTANTS = {
   DEFAULT_MAX_RETRY_WAIT_MS,
   DEFAULT_RETRY_BASE_DELAY_MS,
   DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
 }
 // END GENERATED
 

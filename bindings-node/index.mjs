@@ -29,6 +29,7 @@ export const {
   DEFAULT_MAX_RETRY_WAIT_MS,
   DEFAULT_RETRY_BASE_DELAY_MS,
   DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
   // END GENERATED
   verifySignature,
   verifySubscription,

@@ -135,6 +135,12 @@ export interface BusinessUseCaseUsage {
   estimatedTimeToRegainAccess: number
 }
 
+/**
+ * Refuses an empty webhook secret (`appSecret` or `verifyToken`) where a
+ * handler is made.
+ */
+export declare function checkWebhookSecret(argument: string, value: string): void
+
 /** Client settings; absent ones take DESIGN's defaults. */
 export interface ClientOptions {
   accessToken: string
@@ -147,6 +153,7 @@ export interface ClientOptions {
   maxRetryWaitMs?: number
   retryBaseDelayMs?: number
   maxResponseBytes?: number
+  maxConnections?: number
 }
 
 /** A conversation: typed fields, and `raw` for anything else requested. */
@@ -251,7 +258,10 @@ export interface UsageInfo {
   businessUseCase: Array<BusinessUseCaseUsage>
 }
 
-/** Checks `X-Hub-Signature-256` against the raw body, in constant time. */
+/**
+ * Checks `X-Hub-Signature-256` against the raw body, in constant time;
+ * an empty app secret is refused (the core's rule).
+ */
 export declare function verifySignature(appSecret: string, rawBody: Buffer | string, header?: string | undefined | null): boolean
 
 /** Answers the subscription handshake: the challenge to echo back. */

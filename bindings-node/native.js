@@ -840,6 +840,7 @@ module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeEmulator = nativeBinding.NativeEmulator
 module.exports.NativePager = nativeBinding.NativePager
 module.exports.NativeScriptedServer = nativeBinding.NativeScriptedServer
+module.exports.checkWebhookSecret = nativeBinding.checkWebhookSecret
 module.exports.nativeVersion = nativeBinding.nativeVersion
 module.exports.parseEvents = nativeBinding.parseEvents
 module.exports.signWebhookBody = nativeBinding.signWebhookBody

@@ -60,7 +60,7 @@ export type WebhookEvent =
   | StandbyEvent
   | OtherEvent
 
-/** Checks `X-Hub-Signature-256` in constant time; anything wrong is `false`. */
+/** Checks `X-Hub-Signature-256` in constant time; anything wrong is `false`. Throws on an empty `appSecret`. */
 export declare function verifySignature(
   appSecret: string,
   rawBody: RawBody,
@@ -68,7 +68,7 @@ export declare function verifySignature(
 ): boolean
 /** The `X-Hub-Signature-256` value for a body. */
 export declare function signWebhookBody(appSecret: string, rawBody: RawBody): string
-/** Answers the subscription handshake: the challenge, or a thrown WebhookError. */
+/** Answers the subscription handshake: the challenge, or a thrown WebhookError (TypeError for an empty `verifyToken`). */
 export declare function verifySubscription(
   params: URLSearchParams | URL | string | Map<string, string> | Record<string, string | string[] | undefined>,
   verifyToken: string,
@@ -83,8 +83,10 @@ export interface WebhookHandlerOptions {
   onEvent?: (event: WebhookEvent, req: IncomingMessage) => unknown
   onEvents?: (events: WebhookEvent[], req: IncomingMessage) => unknown
   onError?: (err: unknown, req: IncomingMessage) => void
-  /** Default 16 MiB. */
+  /** Larger bodies are answered 413. Default 16 MiB. */
   maxBodyBytes?: number
+  /** A body not received in full within this time is answered 408. Default 30 s. */
+  bodyTimeoutMs?: number
 }
 
 /** A `node:http` handler that is also Express-style middleware (needs the raw body). */

@@ -14,16 +14,27 @@ function toBody(name, rawBody) {
 
 /**
  * Checks `X-Hub-Signature-256: sha256=<hex>` against the raw body, in
- * constant time. A missing, malformed or wrong header is `false`.
+ * constant time. A missing, malformed or wrong header is `false`; an empty
+ * `appSecret` throws a TypeError (anyone could sign with it).
  */
 function verifySignature(appSecret, rawBody, header) {
-  if (typeof appSecret !== 'string' || appSecret === '') {
-    throw invalidArgument('appSecret', 'must be a non-empty string', { range: false })
-  }
+  if (typeof appSecret !== 'string') throw invalidArgument('appSecret', 'must be a string', { range: false })
   const body = toBody('rawBody', rawBody)
   if (Array.isArray(header)) header = header[0]
-  if (typeof header !== 'string') return false
-  return native.verifySignature(appSecret, body, header)
+  try {
+    return native.verifySignature(appSecret, body, typeof header === 'string' ? header : null)
+  } catch (e) {
+    throw fromNative(e)
+  }
+}
+
+/** The core's rule: an empty app secret or verify token is refused. */
+function checkSecret(name, value) {
+  try {
+    native.checkWebhookSecret(name, value)
+  } catch (e) {
+    throw fromNative(e)
+  }
 }
 
 /** The `X-Hub-Signature-256` value Meta would send for this body. */
@@ -87,7 +98,7 @@ function parseEvents(rawBody) {
   return events.map(dated)
 }
 
-function readRawBody(req, limit) {
+function readRawBody(req, limit, timeoutMs) {
   // Frameworks that already read it: express.raw() leaves a Buffer in
   // req.body; others keep req.rawBody.
   if (Buffer.isBuffer(req.rawBody)) return Promise.resolve(req.rawBody)
@@ -104,18 +115,54 @@ function readRawBody(req, limit) {
   return new Promise((resolve, reject) => {
     const chunks = []
     let size = 0
-    req.on('data', (c) => {
+    const finish = (err, body) => {
+      clearTimeout(timer)
+      req.removeListener('data', onData)
+      req.removeListener('end', onEnd)
+      req.removeListener('error', finish)
+      if (err) reject(err)
+      else resolve(body)
+    }
+    const tooLarge = () =>
+      finish(new WebhookError(`the body is larger than ${limit} bytes`, { kind: 'webhook', reason: 'too_large' }))
+    // A client that sends the headers and then trickles (or stalls) the
+    // body must not hold the handler and its buffers forever.
+    const timer = setTimeout(
+      () =>
+        finish(
+          new WebhookError(`the body did not arrive within ${timeoutMs} ms`, { kind: 'webhook', reason: 'body_timeout' }),
+        ),
+      timeoutMs,
+    )
+    const onData = (c) => {
       size += c.length
-      if (size > limit) {
-        reject(new WebhookError(`the body is larger than ${limit} bytes`, { kind: 'webhook', reason: 'too_large' }))
-        req.destroy()
-        return
-      }
+      if (size > limit) return tooLarge()
       chunks.push(c)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks)))
-    req.on('error', reject)
+    }
+    const onEnd = () => finish(null, Buffer.concat(chunks))
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', finish)
+    if (Number(req.headers['content-length']) > limit) tooLarge()
   })
+}
+
+/**
+ * Answers a body that was refused: 413 too large, 408 too slow. After a 413
+ * the rest of the body is read and discarded (Node does that once the
+ * answer is sent), so the client reads the answer instead of a reset while
+ * it is still writing; a body that still has not ended `drainMs` later
+ * loses its connection. A 408 closes the connection at once.
+ */
+function refuseBody(req, res, status, text, drainMs) {
+  if (drainMs === 0) res.setHeader('connection', 'close')
+  res.on('finish', () => {
+    const cut = setTimeout(() => {
+      if (!req.complete) req.destroy()
+    }, drainMs)
+    req.once('close', () => clearTimeout(cut))
+  })
+  send(res, status, text)
 }
 
 function send(res, status, text) {
@@ -136,12 +183,26 @@ function createWebhookHandler(options) {
   if (options === null || typeof options !== 'object') {
     throw invalidArgument('options', 'must be an object with appSecret and verifyToken', { range: false })
   }
-  const { appSecret, verifyToken, onEvent, onEvents, onError, maxBodyBytes = 16 * 1024 * 1024 } = options
-  if (typeof appSecret !== 'string' || appSecret === '') {
-    throw invalidArgument('appSecret', 'must be a non-empty string', { range: false })
+  const {
+    appSecret,
+    verifyToken,
+    onEvent,
+    onEvents,
+    onError,
+    maxBodyBytes = 16 * 1024 * 1024,
+    bodyTimeoutMs = 30_000,
+  } = options
+  if (typeof appSecret !== 'string') throw invalidArgument('appSecret', 'must be a string', { range: false })
+  checkSecret('appSecret', appSecret)
+  if (verifyToken !== undefined) {
+    if (typeof verifyToken !== 'string') throw invalidArgument('verifyToken', 'must be a string', { range: false })
+    checkSecret('verifyToken', verifyToken)
   }
-  if (verifyToken !== undefined && typeof verifyToken !== 'string') {
-    throw invalidArgument('verifyToken', 'must be a string', { range: false })
+  for (const [name, value] of [
+    ['maxBodyBytes', maxBodyBytes],
+    ['bodyTimeoutMs', bodyTimeoutMs],
+  ]) {
+    if (typeof value !== 'number' || !(value > 0)) throw invalidArgument(name, 'must be a positive number', { range: true })
   }
   if (onEvent !== undefined && typeof onEvent !== 'function') throw invalidArgument('onEvent', 'must be a function', { range: false })
   if (onEvents !== undefined && typeof onEvents !== 'function') throw invalidArgument('onEvents', 'must be a function', { range: false })
@@ -164,9 +225,22 @@ function createWebhookHandler(options) {
         res.setHeader('allow', 'GET, POST')
         return send(res, 405, 'method not allowed')
       }
-      const body = await readRawBody(req, maxBodyBytes)
+      let body
+      try {
+        body = await readRawBody(req, maxBodyBytes, bodyTimeoutMs)
+      } catch (e) {
+        if (e instanceof WebhookError && e.reason === 'too_large') {
+          return refuseBody(req, res, 413, e.message, bodyTimeoutMs)
+        }
+        if (e instanceof WebhookError && e.reason === 'body_timeout') {
+          return refuseBody(req, res, 408, e.message, 0)
+        }
+        throw e
+      }
+      // 403, as the Python WebhookHandler answers: the request is understood
+      // and refused (401 would ask for credentials the sender cannot give).
       if (!verifySignature(appSecret, body, req.headers['x-hub-signature-256'])) {
-        return send(res, 401, 'invalid signature')
+        return send(res, 403, 'invalid signature')
       }
       let events
       try {

@@ -28,6 +28,7 @@ pub struct ClientOptions {
     pub max_retry_wait_ms: Option<f64>,
     pub retry_base_delay_ms: Option<f64>,
     pub max_response_bytes: Option<f64>,
+    pub max_connections: Option<f64>,
 }
 
 /// What to list; every field optional.
@@ -86,6 +87,9 @@ impl NativeClient {
         }
         if let Some(v) = options.max_response_bytes {
             b = b.max_response_bytes(whole("max_response_bytes", v)?);
+        }
+        if let Some(v) = options.max_connections {
+            b = b.max_connections(whole("max_connections", v)?);
         }
         let client = b.build().map_err(from_core)?;
         Ok(NativeClient { client: RwLock::new(Some(client)) })

@@ -31,10 +31,28 @@ fn webhook_error(e: WebhookError) -> napi::Error {
     )
 }
 
-/// Checks `X-Hub-Signature-256` against the raw body, in constant time.
+/// Checks `X-Hub-Signature-256` against the raw body, in constant time;
+/// an empty app secret is refused (the core's rule).
 #[napi]
-pub fn verify_signature(app_secret: String, raw_body: Either<Buffer, String>, header: Option<String>) -> bool {
-    webhooks::verify_signature(&app_secret, bytes(&raw_body), header.as_deref())
+pub fn verify_signature(
+    app_secret: String,
+    raw_body: Either<Buffer, String>,
+    header: Option<String>,
+) -> napi::Result<bool> {
+    webhooks::check_secret("app_secret", &app_secret).map_err(crate::errors::from_core)?;
+    Ok(webhooks::verify_signature(&app_secret, bytes(&raw_body), header.as_deref()))
+}
+
+/// Refuses an empty webhook secret (`appSecret` or `verifyToken`) where a
+/// handler is made.
+#[napi]
+pub fn check_webhook_secret(argument: String, value: String) -> napi::Result<()> {
+    let argument = match argument.as_str() {
+        "appSecret" => "app_secret",
+        "verifyToken" => "verify_token",
+        _ => return Err(crate::errors::invalid("argument", "must be \"appSecret\" or \"verifyToken\"")),
+    };
+    webhooks::check_secret(argument, &value).map_err(crate::errors::from_core)
 }
 
 /// The `X-Hub-Signature-256` value for a body (for tests and emulators).
@@ -46,6 +64,7 @@ pub fn sign_webhook_body(app_secret: String, raw_body: Either<Buffer, String>) -
 /// Answers the subscription handshake: the challenge to echo back.
 #[napi]
 pub fn verify_subscription(params: HashMap<String, String>, verify_token: String) -> napi::Result<String> {
+    webhooks::check_secret("verify_token", &verify_token).map_err(crate::errors::from_core)?;
     webhooks::verify_subscription(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), &verify_token)
         .map_err(webhook_error)
 }

@@ -56,7 +56,7 @@ impl NativeClient {
     #[new]
     #[pyo3(signature = (access_token, *, page_id=None, app_secret=None, api_version=None, base_url=None,
                         timeout=None, max_retries=None, max_retry_wait=None, retry_base_delay=None,
-                        max_response_bytes=None))]
+                        max_response_bytes=None, max_connections=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -70,6 +70,7 @@ impl NativeClient {
         max_retry_wait: Option<f64>,
         retry_base_delay: Option<f64>,
         max_response_bytes: Option<i64>,
+        max_connections: Option<i64>,
     ) -> PyResult<Self> {
         let mut b = ClientBuilder::new(access_token);
         if let Some(v) = page_id {
@@ -99,6 +100,9 @@ impl NativeClient {
         }
         if let Some(v) = max_response_bytes {
             b = b.max_response_bytes(v);
+        }
+        if let Some(v) = max_connections {
+            b = b.max_connections(v);
         }
         // Building needs the runtime's reactor for nothing, but reqwest may
         // look for one: build inside it to be safe.

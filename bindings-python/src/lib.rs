@@ -29,6 +29,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let before_exit = wrap_pyfunction!(runtime::before_exit, m)?;
     m.py().import("atexit")?.call_method1("register", (before_exit,))?;
     m.add_function(wrap_pyfunction!(webhooks::verify_signature, m)?)?;
+    m.add_function(wrap_pyfunction!(webhooks::check_webhook_secret, m)?)?;
     m.add_function(wrap_pyfunction!(webhooks::sign, m)?)?;
     m.add_function(wrap_pyfunction!(webhooks::verify_subscription, m)?)?;
     m.add_function(wrap_pyfunction!(webhooks::parse_events, m)?)?;

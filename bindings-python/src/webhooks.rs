@@ -8,13 +8,28 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::convert::json_to_py;
+use crate::errors::to_pyerr;
 
-/// True when `header` is a valid `sha256=<hex>` signature of `raw_body`.
+/// True when `header` is a valid `sha256=<hex>` signature of `raw_body`;
+/// ValueError for an empty app secret (the core's rule).
 #[pyfunction]
 #[pyo3(signature = (app_secret, raw_body, header))]
-pub fn verify_signature(py: Python<'_>, app_secret: &str, raw_body: &[u8], header: Option<&str>) -> bool {
+pub fn verify_signature(py: Python<'_>, app_secret: &str, raw_body: &[u8], header: Option<&str>) -> PyResult<bool> {
+    webhooks::check_secret("app_secret", app_secret).map_err(|e| to_pyerr(py, e))?;
     let (secret, body, header) = (app_secret.to_owned(), raw_body.to_vec(), header.map(str::to_owned));
-    py.detach(move || webhooks::verify_signature(&secret, &body, header.as_deref()))
+    Ok(py.detach(move || webhooks::verify_signature(&secret, &body, header.as_deref())))
+}
+
+/// ValueError when a webhook secret (`app_secret` or `verify_token`) is
+/// empty: called where a handler is made.
+#[pyfunction]
+pub fn check_webhook_secret(py: Python<'_>, argument: &str, value: &str) -> PyResult<()> {
+    let argument = match argument {
+        "app_secret" => "app_secret",
+        "verify_token" => "verify_token",
+        _ => return Err(PyValueError::new_err("argument must be \"app_secret\" or \"verify_token\"")),
+    };
+    webhooks::check_secret(argument, value).map_err(|e| to_pyerr(py, e))
 }
 
 /// The `X-Hub-Signature-256` value for a body.
@@ -25,7 +40,8 @@ pub fn sign(app_secret: &str, raw_body: &[u8]) -> String {
 
 /// The challenge to echo back, or ValueError saying why not.
 #[pyfunction]
-pub fn verify_subscription(params: Vec<(String, String)>, verify_token: &str) -> PyResult<String> {
+pub fn verify_subscription(py: Python<'_>, params: Vec<(String, String)>, verify_token: &str) -> PyResult<String> {
+    webhooks::check_secret("verify_token", verify_token).map_err(|e| to_pyerr(py, e))?;
     webhooks::verify_subscription(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), verify_token)
         .map_err(|e| PyValueError::new_err(e.to_string()))
 }

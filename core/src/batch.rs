@@ -307,7 +307,10 @@ impl Client {
                 wait_ms = wait.as_millis() as u64,
                 "retrying batch operations"
             );
-            tokio::time::sleep(wait).await;
+            // close() wakes the wait: the last answers stand.
+            if self.inner.pause(wait).await.is_err() {
+                break;
+            }
             attempt += 1;
             pending = again;
         }

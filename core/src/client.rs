@@ -29,6 +29,8 @@ pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(250);
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+/// Connections in flight per client; calls beyond it wait for one.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
 
 /// A value of [`SHARED_CONSTANTS`].
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +82,11 @@ pub const SHARED_CONSTANTS: &[(&str, ConstantValue, &str)] = &[
         ConstantValue::Int(DEFAULT_MAX_RESPONSE_BYTES as u64),
         "Larger answers are refused.",
     ),
+    (
+        "DEFAULT_MAX_CONNECTIONS",
+        ConstantValue::Int(DEFAULT_MAX_CONNECTIONS as u64),
+        "Connections in flight per client; calls beyond it wait.",
+    ),
 ];
 
 /// A Messenger thread-control and conversations client for one Page.
@@ -119,6 +126,7 @@ pub struct ClientBuilder {
     max_retry_wait: Setting<Duration>,
     retry_base_delay: Setting<Duration>,
     max_response_bytes: i64,
+    max_connections: i64,
 }
 
 /// A duration as set: typed (Rust) or a number of seconds (the bindings),
@@ -167,6 +175,7 @@ impl ClientBuilder {
             max_retry_wait: Setting::Value(DEFAULT_MAX_RETRY_WAIT),
             retry_base_delay: Setting::Value(DEFAULT_RETRY_BASE_DELAY),
             max_response_bytes: wide(DEFAULT_MAX_RESPONSE_BYTES, false),
+            max_connections: wide(DEFAULT_MAX_CONNECTIONS, false),
         }
     }
 
@@ -243,6 +252,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The most connections this client (and its clones) has in flight at
+    /// once, default 100; calls beyond it wait for one to free up.
+    pub fn max_connections<N: TryInto<i64> + PartialOrd + Default + Copy>(mut self, n: N) -> Self {
+        self.max_connections = wide(n, n < N::default());
+        self
+    }
+
     pub fn build(self) -> Result<Client> {
         if self.access_token.expose().trim().is_empty() {
             return Err(Error::invalid("access_token", "must not be empty"));
@@ -259,19 +275,12 @@ impl ClientBuilder {
         let max_retry_wait = self.max_retry_wait.resolve("max_retry_wait")?;
         let retry_base_delay = self.retry_base_delay.resolve("retry_base_delay")?;
         let max_response_bytes = validate::max_response_bytes(self.max_response_bytes)?;
+        let max_connections = validate::max_connections(self.max_connections)?;
         let base = parse_base_url(&self.base_url)?;
         let page_url = base
             .join(&format!("{}/{}/", self.api_version, self.page_id))
             .map_err(|_| Error::invalid("base_url", "cannot be a base URL"))?;
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
-            .tcp_nodelay(true)
-            .user_agent(concat!("messenger-handover/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|_| Error::invalid("client", "cannot set up the HTTP client"))?;
+        let http = crate::transport::http_client(timeout, max_connections)?;
         let proof = self
             .app_secret
             .as_ref()
@@ -282,7 +291,8 @@ impl ClientBuilder {
             base_delay: retry_base_delay,
             max_delay: Duration::from_secs(30),
         };
-        let transport = Transport::new(http, page_url, self.access_token, proof, retry, max_response_bytes)?;
+        let transport =
+            Transport::new(http, page_url, self.access_token, proof, retry, max_response_bytes, max_connections)?;
         Ok(Client { inner: Arc::new(transport), page_id: self.page_id.into(), api_version: self.api_version.into() })
     }
 }
@@ -452,8 +462,9 @@ impl Client {
 }
 
 pub(crate) fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T> {
-    serde_json::from_slice(body)
-        .map_err(|e| Error::protocol(format!("the answer is not the expected JSON: {e}"), Some(200)))
+    serde_json::from_slice(body).map_err(|e| {
+        Error::protocol(format!("the answer is not the expected JSON: {}", crate::json::describe(&e)), Some(200))
+    })
 }
 
 /// A thread-control answer: `{"success": true}`; anything else is a failure.

@@ -24,7 +24,7 @@ fn offline_transport() -> Option<Transport> {
         base_delay: Duration::ZERO,
         max_delay: Duration::ZERO,
     };
-    Transport::new(http, url, Secret::new("fuzz-token-value".to_owned()), None, retry, 1 << 20).ok()
+    Transport::new(http, url, Secret::new("fuzz-token-value".to_owned()), None, retry, 1 << 20, 100).ok()
 }
 
 /// One fuzz input as a Graph answer: the first two bytes pick the status; the

@@ -1,34 +1,62 @@
 //! Lenient JSON readers for the wire quirks the Graph API is known for:
 //! ids and codes that arrive as numbers or as strings.
 
+use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum NumOrString {
-    Int(i64),
-    Float(f64),
-    Str(String),
-}
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 /// An id that may arrive as a JSON number or string; always a string out.
+///
+/// The number is read from its raw text, never through `f64`, so every digit
+/// of an id larger than 2^53 (or than u64) is kept. A fractional, negative
+/// or exponent-form number is not an id: refused, never rounded. Works with
+/// any serde_json deserializer (bytes or a `Value`; from a `Value` an
+/// integer past u64 has already become a float and is refused), not inside
+/// `#[serde(untagged)]` or `flatten`, which buffer numbers as floats.
 pub(crate) fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    match NumOrString::deserialize(d)? {
-        NumOrString::Int(n) => Ok(n.to_string()),
-        // Large ids as floats lose digits; print without a fraction at least.
-        NumOrString::Float(f) => Ok(format!("{f:.0}")),
-        NumOrString::Str(s) => Ok(s),
-    }
+    let raw = Box::<RawValue>::deserialize(d)?;
+    id_from_raw(raw.get()).map_err(D::Error::custom)
 }
 
 pub(crate) fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Option::<NumOrString>::deserialize(d).map(|o| {
-        o.map(|v| match v {
-            NumOrString::Int(n) => n.to_string(),
-            NumOrString::Float(f) => format!("{f:.0}"),
-            NumOrString::Str(s) => s,
-        })
-    })
+    let raw = Option::<Box<RawValue>>::deserialize(d)?;
+    raw.map(|r| id_from_raw(r.get()).map_err(D::Error::custom)).transpose()
+}
+
+/// An id held in a parsed `Value`: a string, or a whole non-negative number.
+/// `None` when absent or null.
+pub(crate) fn id_from_value(value: Option<&Value>) -> Result<Option<String>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(u) => Ok(Some(u.to_string())),
+            // Negative, fractional, or past u64 (already a float: digits lost).
+            None => Err(not_an_id(&n.to_string())),
+        },
+        Some(_) => Err("an id is neither a string nor a number".to_owned()),
+    }
+}
+
+fn id_from_raw(raw: &str) -> Result<String, String> {
+    let text = raw.trim();
+    if text.starts_with('"') {
+        return serde_json::from_str::<String>(text).map_err(|e| format!("an id is not a valid string: {e}"));
+    }
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(text.to_owned());
+    }
+    if text.starts_with('-') || text.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+        return Err(not_an_id(text));
+    }
+    Err("an id is neither a string nor a number".to_owned())
+}
+
+fn not_an_id(number: &str) -> String {
+    // A number from the response is no secret, but bound what is echoed.
+    let shown: String = number.chars().take(40).collect();
+    format!("an id must be a whole non-negative number, not {shown}")
 }
 
 /// A code that may arrive as a number or numeric string; anything else is `None`.
@@ -56,4 +84,79 @@ pub(crate) fn parse_time(value: &serde_json::Value) -> Option<chrono::DateTime<c
 
 pub(crate) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
     Ok(Option::<serde_json::Value>::deserialize(d)?.as_ref().and_then(parse_time))
+}
+
+/// A serde_json error as text that repeats nothing of the document: its
+/// data errors quote the offending value (`invalid type: string "..."`),
+/// and a response may have echoed the access token into any string.
+pub(crate) fn describe(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if !matches!(e.classify(), serde_json::error::Category::Data) || text.starts_with("missing field") {
+        // Syntax and EOF messages name a position only; a missing field is ours.
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut open: Option<char> = None;
+    for c in text.chars() {
+        match open {
+            Some(q) if c == q => {
+                out.push_str("...");
+                out.push(c);
+                open = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    open = Some(c);
+                }
+            }
+        }
+    }
+    if open.is_some() {
+        out.push_str("...");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    struct Owner {
+        #[serde(deserialize_with = "id_string")]
+        app_id: String,
+    }
+
+    fn app_id(json: &str) -> Result<String, String> {
+        serde_json::from_str::<Owner>(json).map(|o| o.app_id).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn ids_keep_every_digit() {
+        assert_eq!(app_id(r#"{"app_id":18446744073709551615}"#), Ok("18446744073709551615".to_owned()));
+        assert_eq!(app_id(r#"{"app_id":263902037430900123456789}"#), Ok("263902037430900123456789".to_owned()));
+        assert_eq!(app_id(r#"{"app_id":"007"}"#), Ok("007".to_owned()));
+        let from_value: Result<Owner, _> =
+            serde_json::from_value(serde_json::json!({"app_id": 18446744073709551615u64}));
+        assert_eq!(from_value.map(|o| o.app_id).ok(), Some("18446744073709551615".to_owned()));
+    }
+
+    #[test]
+    fn fractional_or_negative_ids_are_refused() {
+        for bad in ["1.5", "-5", "1e3", "true", "null", "{}"] {
+            assert!(app_id(&format!(r#"{{"app_id":{bad}}}"#)).is_err(), "{bad}");
+        }
+        assert!(id_from_value(Some(&serde_json::json!(1.5))).is_err());
+        assert!(id_from_value(Some(&serde_json::json!(-2))).is_err());
+        assert_eq!(id_from_value(Some(&serde_json::json!(7))), Ok(Some("7".to_owned())));
+    }
+
+    #[test]
+    fn describe_repeats_no_value() {
+        let e = serde_json::from_str::<Vec<u32>>(r#"["EAAGsecret"]"#).err();
+        let text = e.as_ref().map(describe).unwrap_or_default();
+        assert!(text.contains("invalid type") && !text.contains("EAAGsecret"), "{text}");
+    }
 }

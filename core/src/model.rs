@@ -69,10 +69,11 @@ impl Conversation {
         };
         drop_paging_urls(&mut raw);
         // The one reader of "an id that arrives as a number or a string".
-        let id = raw
-            .get("id")
-            .and_then(|v| crate::json::id_string(v).ok())
-            .ok_or_else(|| Error::protocol("a conversation has no id", None))?;
+        let id = match crate::json::id_from_value(raw.get("id")) {
+            Ok(Some(id)) => id,
+            Ok(None) => return Err(Error::protocol("a conversation has no id", None)),
+            Err(e) => return Err(Error::protocol(format!("a conversation's id: {e}"), None)),
+        };
         let str_field = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
         let people = |k: &str| -> Vec<Participant> {
             raw.get(k)

@@ -20,6 +20,8 @@ impl RetryPolicy {
     /// connection failed before the request left.
     pub fn should_retry(err: &Error, idempotent: bool) -> bool {
         match err {
+            // Closing the client ends its calls; retrying would outlive it.
+            Error::Transport { failure: TransportFailure::Closed, .. } => false,
             Error::Graph(g) if g.kind == ErrorKind::RateLimit => true,
             Error::Transport { failure: TransportFailure::Connect, .. } => true,
             _ if !idempotent => false,
@@ -71,6 +73,13 @@ mod tests {
         assert!(RetryPolicy::should_retry(&graph(ErrorKind::RateLimit), false));
         let refused = Error::Transport { failure: TransportFailure::Connect, message: String::new() };
         assert!(RetryPolicy::should_retry(&refused, false));
+    }
+
+    #[test]
+    fn closed_is_never_retried() {
+        let closed = Error::Transport { failure: TransportFailure::Closed, message: String::new() };
+        assert!(!RetryPolicy::should_retry(&closed, true));
+        assert!(!RetryPolicy::should_retry(&closed, false));
     }
 
     #[test]

@@ -22,6 +22,16 @@ impl Secret {
         }
         text.replace(&self.0, "[redacted]")
     }
+
+    /// The usage headers with their strings (ids, use-case types) redacted:
+    /// they come from the response and reach errors.
+    pub fn redact_usage(&self, mut usage: crate::usage::Usage) -> crate::usage::Usage {
+        for b in &mut usage.business_use_case {
+            b.id = self.redact(&b.id);
+            b.use_case = self.redact(&b.use_case);
+        }
+        usage
+    }
 }
 
 impl std::fmt::Debug for Secret {

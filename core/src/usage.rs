@@ -72,12 +72,17 @@ impl Usage {
         flat.chain(self.business_use_case.iter().map(|b| b.call_count)).fold(0.0, f64::max)
     }
 
-    /// The longest wait the Business Use Case header announces, if any.
+    /// The longest wait the Business Use Case header announces, if any
+    /// (`estimated_time_to_regain_access`, in minutes:
+    /// https://developers.facebook.com/docs/graph-api/overview/rate-limiting).
+    /// A wait too large for a `Duration` is `Duration::MAX`.
     pub fn regain_access_in(&self) -> Option<Duration> {
         let minutes = self.business_use_case.iter().map(|b| b.estimated_time_to_regain_access).fold(0.0, f64::max);
-        // try_from: absurd values from a broken proxy must not panic (found by fuzzing).
+        // try_from: absurd values from a broken proxy must not panic (found by
+        // fuzzing). One too large for a Duration is the longest wait, never
+        // none: it must fail the call at once, not let it retry straight away.
         if minutes > 0.0 {
-            Duration::try_from_secs_f64(minutes * 60.0).ok()
+            Some(Duration::try_from_secs_f64(minutes * 60.0).unwrap_or(Duration::MAX))
         } else {
             None
         }
@@ -114,7 +119,7 @@ mod tests {
             HeaderValue::from_static(r#"{"1":[{"estimated_time_to_regain_access":1e308}]}"#),
         );
         let u = Usage::from_headers(&h).unwrap_or_default();
-        assert_eq!(u.regain_access_in(), None);
+        assert_eq!(u.regain_access_in(), Some(Duration::MAX));
     }
 
     #[test]

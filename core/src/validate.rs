@@ -126,6 +126,15 @@ pub fn max_retries(value: i64) -> Result<u32> {
     }
 }
 
+/// Connections in flight per client: at least 1, at most what a tokio
+/// semaphore can count.
+pub fn max_connections(value: i64) -> Result<usize> {
+    match usize::try_from(value) {
+        Ok(n) if n >= 1 && n <= tokio::sync::Semaphore::MAX_PERMITS => Ok(n),
+        _ => Err(Error::out_of_range("max_connections", "must be at least 1")),
+    }
+}
+
 pub fn max_response_bytes(value: i64) -> Result<usize> {
     match usize::try_from(value) {
         Ok(n) if n >= 1 => Ok(n),

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Sha256;
 
+use crate::secret::Secret;
+
 /// A webhook request that cannot be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
@@ -20,9 +22,67 @@ pub enum WebhookError {
     Malformed(String),
 }
 
+/// Refuses an empty (or blank) app secret or verify token where a webhook
+/// verifier is made: with an empty app secret anyone can sign a body (an
+/// unset environment variable would accept forged events), with an empty
+/// verify token anyone can subscribe. `argument` names it in the error.
+pub fn check_secret(argument: &'static str, value: &str) -> crate::Result<()> {
+    if value.trim().is_empty() {
+        return Err(crate::Error::invalid(argument, "must not be empty (is its environment variable unset?)"));
+    }
+    Ok(())
+}
+
+/// A webhook endpoint's secrets, checked once when it is made: the app
+/// secret that signs deliveries and, for the GET handshake, the verify token.
+#[derive(Clone)]
+pub struct Verifier {
+    app_secret: Secret,
+    verify_token: Option<Secret>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// Refuses an empty app secret (`InvalidInput`).
+    pub fn new(app_secret: &str) -> crate::Result<Self> {
+        check_secret("app_secret", app_secret)?;
+        Ok(Verifier { app_secret: Secret::new(app_secret.to_owned()), verify_token: None })
+    }
+
+    /// Enables the subscription handshake; refuses an empty token.
+    pub fn with_verify_token(mut self, verify_token: &str) -> crate::Result<Self> {
+        check_secret("verify_token", verify_token)?;
+        self.verify_token = Some(Secret::new(verify_token.to_owned()));
+        Ok(self)
+    }
+
+    /// As [`verify_signature`], with this endpoint's app secret.
+    pub fn verify_signature(&self, raw_body: &[u8], header: Option<&str>) -> bool {
+        verify_signature(self.app_secret.expose(), raw_body, header)
+    }
+
+    /// As [`verify_subscription`]; refused when no verify token was given.
+    pub fn verify_subscription<'a, I>(&self, params: I) -> Result<String, WebhookError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let token = self.verify_token.as_ref().map(Secret::expose).unwrap_or("");
+        verify_subscription(params, token)
+    }
+}
+
 /// Checks `X-Hub-Signature-256: sha256=<hex>` against the raw body, in
-/// constant time. Anything missing, malformed or wrong is `false`.
+/// constant time. Anything missing, malformed or wrong is `false`, and so is
+/// every body when the app secret is empty: see [`check_secret`].
 pub fn verify_signature(app_secret: &str, raw_body: &[u8], header: Option<&str>) -> bool {
+    if check_secret("app_secret", app_secret).is_err() {
+        return false;
+    }
     let Some(hex_sig) = header.map(str::trim).and_then(|h| h.strip_prefix("sha256=")) else {
         return false;
     };
@@ -39,11 +99,15 @@ pub fn sign(app_secret: &str, raw_body: &[u8]) -> String {
 }
 
 /// Answers the GET handshake (`hub.mode=subscribe`, `hub.verify_token`,
-/// `hub.challenge`): the challenge to echo back, or why not.
+/// `hub.challenge`): the challenge to echo back, or why not. An empty
+/// `verify_token` answers no handshake (see [`check_secret`]).
 pub fn verify_subscription<'a, I>(params: I, verify_token: &str) -> Result<String, WebhookError>
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
+    if check_secret("verify_token", verify_token).is_err() {
+        return Err(WebhookError::Subscription("no verify token is configured".to_owned()));
+    }
     let (mut mode, mut token, mut challenge) = (None, None, None);
     for (k, v) in params {
         match k {
@@ -213,7 +277,7 @@ pub fn parse_events(raw_body: &[u8]) -> Result<Vec<Event>, WebhookError> {
             events.push(messaging_event(entry.id.as_deref(), raw)?);
         }
         for raw in entry.standby {
-            let context = context_of(entry.id.as_deref(), &raw);
+            let context = context_of(entry.id.as_deref(), &raw)?;
             // A standby copy is passive context: one that cannot be read as
             // its type is kept whole rather than failing the delivery.
             let inner = match messaging_event(entry.id.as_deref(), raw.clone()) {
@@ -226,24 +290,26 @@ pub fn parse_events(raw_body: &[u8]) -> Result<Vec<Event>, WebhookError> {
     Ok(events)
 }
 
-fn id_at(v: &Value, outer: &str) -> Option<String> {
-    match v.get(outer)?.get("id")? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+/// `raw[outer].id`: a fractional or negative number is refused, never rounded.
+fn id_at(v: &Value, outer: &str) -> Result<Option<String>, WebhookError> {
+    crate::json::id_from_value(v.get(outer).and_then(|o| o.get("id")))
+        .map_err(|e| WebhookError::Malformed(format!("{outer}.id: {e}")))
 }
 
-fn context_of(entry_id: Option<&str>, raw: &Value) -> EventContext {
-    EventContext {
-        page_id: entry_id.map(str::to_owned).or_else(|| id_at(raw, "recipient")).unwrap_or_default(),
-        psid: id_at(raw, "sender"),
+fn context_of(entry_id: Option<&str>, raw: &Value) -> Result<EventContext, WebhookError> {
+    let page_id = match entry_id {
+        Some(id) => id.to_owned(),
+        None => id_at(raw, "recipient")?.unwrap_or_default(),
+    };
+    Ok(EventContext {
+        page_id,
+        psid: id_at(raw, "sender")?,
         timestamp: raw.get("timestamp").and_then(Value::as_i64).and_then(|ms| Utc.timestamp_millis_opt(ms).single()),
-    }
+    })
 }
 
 fn messaging_event(entry_id: Option<&str>, raw: Value) -> Result<Event, WebhookError> {
-    let context = context_of(entry_id, &raw);
+    let context = context_of(entry_id, &raw)?;
     let handover = |key: &str| -> Result<Option<Handover>, WebhookError> {
         raw.get(key)
             .map(|v| Handover::deserialize(v).map_err(|e| WebhookError::Malformed(format!("{key}: {e}"))))
@@ -276,7 +342,7 @@ fn messaging_event(entry_id: Option<&str>, raw: Value) -> Result<Event, WebhookE
         let mut context = context;
         if m.is_echo {
             // An echo goes from the Page to the user: the user is the recipient.
-            context.psid = id_at(&raw, "recipient");
+            context.psid = id_at(&raw, "recipient")?;
         }
         return Ok(Event::Message {
             context,

@@ -45,6 +45,7 @@ class _Base:
         max_retry_wait: Union[float, timedelta, None] = None,
         retry_base_delay: Union[float, timedelta, None] = None,
         max_response_bytes: Optional[int] = None,
+        max_connections: Optional[int] = None,
     ) -> None:
         self._native = _ext.NativeClient(
             text(access_token, "access_token"),
@@ -57,6 +58,7 @@ class _Base:
             max_retry_wait=seconds_arg(max_retry_wait, "max_retry_wait"),
             retry_base_delay=seconds_arg(retry_base_delay, "retry_base_delay"),
             max_response_bytes=count(max_response_bytes, "max_response_bytes"),
+            max_connections=count(max_connections, "max_connections"),
         )
 
     @property

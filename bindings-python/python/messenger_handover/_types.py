@@ -59,6 +59,8 @@ DEFAULT_RETRY_BASE_DELAY: float = 0.25
 """The first backoff step. In seconds."""
 DEFAULT_MAX_RESPONSE_BYTES: int = 16777216
 """Larger answers are refused."""
+DEFAULT_MAX_CONNECTIONS: int = 100
+"""Connections in flight per client; calls beyond it wait."""
 # END GENERATED
 
 

@@ -140,7 +140,8 @@ def _bytes(raw_body: Union[bytes, bytearray, memoryview, str]) -> bytes:
 
 def verify_signature(app_secret: str, raw_body: Union[bytes, bytearray, memoryview, str], header: Optional[str]) -> bool:
     """True when ``header`` (``X-Hub-Signature-256``) is ``sha256=<hex>`` of the raw
-    body keyed by the app secret. Constant-time; anything missing or malformed is False."""
+    body keyed by the app secret. Constant-time; anything missing or malformed is False.
+    An empty ``app_secret`` raises ValueError: anyone could sign with it."""
     return _native.verify_signature(app_secret, _bytes(raw_body), header)
 
 
@@ -151,7 +152,8 @@ def sign(app_secret: str, raw_body: Union[bytes, bytearray, memoryview, str]) ->
 
 def verify_subscription(params: Union[Mapping[str, str], Iterable[Tuple[str, str]], str], verify_token: str) -> str:
     """Answers the GET handshake: returns ``hub.challenge`` to echo back, or raises
-    :class:`SubscriptionError`. ``params``: a mapping, pairs, or the raw query string."""
+    :class:`SubscriptionError`. ``params``: a mapping, pairs, or the raw query string.
+    An empty ``verify_token`` raises ValueError."""
     if isinstance(params, str):
         pairs = parse_qsl(params, keep_blank_values=True)
     elif isinstance(params, Mapping):
@@ -161,6 +163,8 @@ def verify_subscription(params: Union[Mapping[str, str], Iterable[Tuple[str, str
     try:
         return _native.verify_subscription(pairs, verify_token)
     except ValueError as e:
+        if getattr(e, "argument", None) is not None:
+            raise  # a bad verify_token, not a bad handshake
         raise SubscriptionError(str(e)) from None
 
 
@@ -196,14 +200,26 @@ class WebhookHandler:
     ``handle(method, query, headers, raw_body)`` returns a :class:`WebhookResponse`:
     GET answers the handshake (200 with the challenge, or 403), POST checks the
     signature (403 when wrong) and parses the events (400 when malformed).
+
+    An empty ``app_secret`` or ``verify_token`` raises ValueError here (an unset
+    environment variable must not accept forged events). The handler holds
+    secrets: it has no ``__dict__`` and refuses to be pickled or copied.
     """
 
+    __slots__ = ("_app_secret", "_verify_token")
+
     def __init__(self, app_secret: str, verify_token: Optional[str] = None) -> None:
+        _native.check_webhook_secret("app_secret", app_secret)
+        if verify_token is not None:
+            _native.check_webhook_secret("verify_token", verify_token)
         self._app_secret = app_secret
         self._verify_token = verify_token
 
     def __repr__(self) -> str:
         return "WebhookHandler(app_secret='<redacted>')"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError("WebhookHandler holds the app secret and is not picklable")
 
     def subscribe(self, params: Union[Mapping[str, str], Iterable[Tuple[str, str]], str]) -> str:
         """The challenge for a GET handshake, or :class:`SubscriptionError`."""
