@@ -12,6 +12,7 @@ pub mod client;
 pub mod convert;
 pub mod emulator;
 pub mod errors;
+pub mod observe;
 pub mod pager;
 pub mod scripted;
 pub mod webhooks;

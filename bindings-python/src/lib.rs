@@ -8,6 +8,7 @@ mod convert;
 mod emulator;
 mod errors;
 mod models;
+mod observe;
 mod pager;
 mod runtime;
 mod webhooks;
@@ -15,6 +16,9 @@ mod webhooks;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    observe::install();
+    m.add_function(wrap_pyfunction!(observe::_set_log_level, m)?)?;
+    m.add_function(wrap_pyfunction!(observe::run_cli, m)?)?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<pager::NativePager>()?;
     m.add_class::<models::ThreadOwner>()?;

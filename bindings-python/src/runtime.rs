@@ -34,7 +34,7 @@ static FINALIZING: AtomicBool = AtomicBool::new(false);
 
 /// Runs `f` with the GIL from a tokio thread, unless the interpreter is
 /// shutting down (then the result has nobody to go to anyway).
-fn from_tokio_thread<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+pub(crate) fn from_tokio_thread<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
     IN_PYTHON.fetch_add(1, SeqCst);
     let result = if FINALIZING.load(SeqCst) { None } else { Python::try_attach(f) };
     IN_PYTHON.fetch_sub(1, SeqCst);

@@ -23,6 +23,7 @@ from ._client import (
 )
 from ._native import App, Conversation, Page, Participant, ThreadOwner
 from ._native import __version__ as __version__
+from . import _logging  # noqa: F401  (tells the core the logger's level)
 from ._types import INSTAGRAM_INBOX_APP_ID, MAX_RETRIES_LIMIT, Folder, Platform
 __all__ = [
     "AsyncClient",
