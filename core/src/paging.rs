@@ -155,8 +155,6 @@ impl Client {
     }
 }
 
-/// Walks the conversations edge page by page or item by item.
-
 /// An item of a paged edge: built from its Graph JSON object, known by its id.
 pub trait PageItem: Sized + Send + 'static {
     fn from_json(value: Value) -> Result<Self>;

@@ -130,7 +130,7 @@ pub fn max_retries(value: i64) -> Result<u32> {
 /// semaphore can count.
 pub fn max_connections(value: i64) -> Result<usize> {
     match usize::try_from(value) {
-        Ok(n) if n >= 1 && n <= tokio::sync::Semaphore::MAX_PERMITS => Ok(n),
+        Ok(n) if (1..=tokio::sync::Semaphore::MAX_PERMITS).contains(&n) => Ok(n),
         _ => Err(Error::out_of_range("max_connections", "must be at least 1")),
     }
 }

@@ -34,7 +34,9 @@ async fn retried_call(emu: &Emulator) {
     client.thread_owner(PSID).await.unwrap();
 }
 
-fn capture(level: Option<Level>) -> (Bridge<impl Fn(Record) + Send + Sync + 'static>, Arc<Mutex<Vec<Record>>>) {
+type Seen = Arc<Mutex<Vec<Record>>>;
+
+fn capture(level: Option<Level>) -> (Bridge<impl Fn(Record) + Send + Sync + 'static>, Seen) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let bridge = Bridge::new(move |r: Record| sink.lock().unwrap().push(r));
