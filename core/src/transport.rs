@@ -230,19 +230,25 @@ impl Transport {
             graph.usage.total_time = tracing::field::Empty,
         );
         let id = observe::next_attempt_id();
+        // The start and end events name the request alike.
+        macro_rules! attempt_event {
+            ($name:literal, $level:expr, $($rest:tt)*) => {
+                tracing::event!(
+                    name: $name,
+                    target: observe::TARGET,
+                    $level,
+                    graph.attempt_id = id,
+                    http.request.method = method,
+                    url.path = path,
+                    server.address = host,
+                    server.port = port,
+                    http.request.resend_count = resend,
+                    $($rest)*
+                )
+            };
+        }
         let _enter = span.enter();
-        tracing::event!(
-            name: "http.attempt.start",
-            target: observe::TARGET,
-            tracing::Level::TRACE,
-            graph.attempt_id = id,
-            http.request.method = method,
-            url.path = path,
-            server.address = host,
-            server.port = port,
-            http.request.resend_count = resend,
-            "{method} {path}"
-        );
+        attempt_event!("http.attempt.start", tracing::Level::TRACE, "{method} {path}");
         drop(_enter);
         let started = Instant::now();
         let mut seen = Seen::default();
@@ -269,16 +275,9 @@ impl Transport {
         span.record("graph.usage.total_time", total_time);
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let _enter = span.enter();
-        tracing::event!(
-            name: "http.attempt.end",
-            target: observe::TARGET,
+        attempt_event!(
+            "http.attempt.end",
             tracing::Level::DEBUG,
-            graph.attempt_id = id,
-            http.request.method = method,
-            url.path = path,
-            server.address = host,
-            server.port = port,
-            http.request.resend_count = resend,
             http.response.status_code = seen.status,
             error.type = error_type,
             graph.fbtrace_id = seen.fbtrace_id.as_deref(),
