@@ -23,7 +23,7 @@ pub struct CoreEvent {
     pub kind: String,
     pub level: String,
     pub message: String,
-    pub attributes: Json,
+    pub attributes: serde_json::Value,
 }
 
 /// Weak: a pending event never keeps the process alive.

@@ -146,3 +146,19 @@ def test_console_script_runs_the_command_against_the_emulator() -> None:
         assert bad.stderr.count("\n") == 1 and "auth" in bad.stderr and "Traceback" not in bad.stderr
         for proc in (owner, passed, convs, bad):
             assert emu.primary.token not in proc.stdout + proc.stderr
+
+
+def test_console_script_ctrl_c_exits_without_a_traceback() -> None:
+    import signal
+
+    proc = subprocess.Popen([str(SCRIPT), "emulator"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        started = json.loads(proc.stdout.readline())
+        assert started["url"].startswith("http://127.0.0.1:")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode in (0, 130), (proc.returncode, err)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
