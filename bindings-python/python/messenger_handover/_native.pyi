@@ -23,6 +23,8 @@ __all__ = [
     "sign",
     "verify_subscription",
     "parse_events",
+    "_set_log_level",
+    "run_cli",
 ]
 
 __version__: str
