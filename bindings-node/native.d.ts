@@ -204,7 +204,7 @@ export interface CoreEvent {
   kind: string
   level: string
   message: string
-  attributes: Json
+  attributes: any
 }
 
 /** The version of the native addon (the crate version). */
