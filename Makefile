@@ -23,6 +23,7 @@ include mk/python.mk
 include mk/node.mk
 include mk/bench.mk
 include mk/soak.mk
+include mk/dist.mk
 
 demo: demo-rust demo-python demo-node
 
@@ -31,7 +32,7 @@ demo-rust:
 	@$(CARGO) run -q -p messenger-handover --example quickstart
 	@echo
 
-test: test-rust test-python test-node
+test: version-check test-rust test-python test-node
 
 test-rust: python-venv
 	$(CARGO) run -q -p xtask -- check

@@ -34,13 +34,41 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
 
+
+def release_dir() -> Path:
+    """Where `cargo build --release` put bench-server and the runners. The
+    Makefile names the host triple for every build (CARGO_BUILD_TARGET), which
+    moves them to target/<triple>/release; a bare `cargo build` uses
+    target/release. Prefer the Makefile's, else the newest build found."""
+    triple = os.environ.get("CARGO_BUILD_TARGET")
+    if triple and (TARGET / triple / "release" / "bench-server").exists():
+        return TARGET / triple / "release"
+    built = [d for d in [*TARGET.glob("*/release"), TARGET / "release"] if (d / "bench-server").exists()]
+    if built:
+        return max(built, key=lambda d: (d / "bench-server").stat().st_mtime)
+    return TARGET / triple / "release" if triple else TARGET / "release"
+
+
 WORKLOADS = {
     "thread_owner_conc": ("thread_owner, 64 in flight", "calls/s"),
     "thread_owner_seq": ("thread_owner, sequential", "calls/s"),
     "pass_conc": ("pass_thread_control (POST), 64 in flight", "calls/s"),
     "paging": ("paging 20,000 conversations, 100/page, 3 fields", "items/s"),
     "cold": ("cold start: process start + import + client + first call", "ms"),
+    # The same work against a second bench-server that holds every response
+    # back LATENCY_MS (the round trip to graph.facebook.com from a typical
+    # region): what counts there is requests in flight, prefetch, reuse.
+    "thread_owner_conc_50ms": ("thread_owner, 64 in flight, 50 ms round trip", "calls/s"),
+    "paging_50ms": ("paging, 100/page, 3 fields, 50 ms round trip", "items/s"),
 }
+LATENCY_MS = 50
+LATENCY_SUFFIX = "_50ms"
+
+
+def base_workload(w: str) -> str:
+    """The runners' name for a workload (they do not know about latency)."""
+    return w.removesuffix(LATENCY_SUFFIX)
+
 FIELDS = "id,updated_time,snippet"
 LOAD_AT_START = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -182,7 +210,7 @@ def build_clients(args) -> list[Client]:
     py, node = args.python, args.node
     P = BENCH / "python"
     N = BENCH / "node"
-    rel = TARGET / "release"
+    rel = release_dir()
     cs = [
         Client(PY_ASYNC, "python", [py, str(P / "mh_async.py")], ours=True),
         Client(PY_SYNC, "python", [py, str(P / "mh_sync.py")], ours=True),
@@ -194,12 +222,12 @@ def build_clients(args) -> list[Client]:
         Client("node: undici (raw)", "node", [node, str(N / "undici.mjs")]),
         Client("node: fetch (raw)", "node", [node, str(N / "fetch.mjs")]),
         Client("node: messaging-api-messenger", "node", [node, str(N / "messaging-api-messenger.mjs")],
-               workloads=("thread_owner_conc", "thread_owner_seq", "pass_conc", "cold")),
+               workloads=("thread_owner_conc", "thread_owner_seq", "pass_conc", "cold", "thread_owner_conc_50ms")),
         Client("node: facebook-nodejs-business-sdk", "node", [node, str(N / "facebook-nodejs-business-sdk.mjs")]),
         Client("node: bare node (baseline)", "node", [node, str(N / "bare.mjs")], baseline=True, workloads=("cold",)),
         Client(RUST_CORE, "floor", [str(rel / "rust-core")], ours=True),
         Client(RUST_FLOOR, "floor", [str(rel / "rust-floor")]),
-        Client(WRK, "floor", ["wrk"], workloads=("thread_owner_conc", "thread_owner_seq", "pass_conc")),
+        Client(WRK, "floor", ["wrk"], workloads=("thread_owner_conc", "thread_owner_seq", "pass_conc", "thread_owner_conc_50ms")),
     ]
     # What can run here? (a binding not built yet is reported, not fatal)
     pkg = os.environ.get("MH_NODE_PACKAGE") or str(ROOT / "bindings-node")
@@ -232,9 +260,10 @@ def build_clients(args) -> list[Client]:
 # ---- server ----------------------------------------------------------------------
 
 
-def start_server(args):
-    argv = [str(TARGET / "release" / "bench-server"), "--port", "0", "--conversations", str(args.conversations),
-            "--threads", str(args.server_threads)]
+def start_server(args, latency_ms: int = 0, conversations: int | None = None):
+    argv = [str(release_dir() / "bench-server"), "--port", "0",
+            "--conversations", str(conversations or args.conversations),
+            "--threads", str(args.server_threads), "--latency", str(latency_ms)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline() if proc.stdout else ""
     if not line:
@@ -248,11 +277,13 @@ def start_server(args):
 
 
 def run_one(c: Client, w: str, srv: dict, args) -> dict:
-    n = {"thread_owner_conc": args.n_conc, "pass_conc": args.n_conc, "thread_owner_seq": args.n_seq}.get(w, 1)
-    warm = {"thread_owner_conc": args.warmup, "pass_conc": args.warmup, "thread_owner_seq": args.warmup // 4}.get(w, 0)
+    n = {"thread_owner_conc": args.n_conc, "pass_conc": args.n_conc, "thread_owner_seq": args.n_seq,
+         "thread_owner_conc_50ms": args.n_conc}.get(w, 1)
+    warm = {"thread_owner_conc": args.warmup, "pass_conc": args.warmup, "thread_owner_seq": args.warmup // 4,
+            "thread_owner_conc_50ms": args.warmup}.get(w, 0)
     if c.name == WRK:
-        return run_wrk(w, srv, args)
-    common = ["--workload", w, "--url", srv["url"], "--token", srv["token"], "--page", srv["page_id"],
+        return {**run_wrk(base_workload(w), srv, args), "workload": w}
+    common = ["--workload", base_workload(w), "--url", srv["url"], "--token", srv["token"], "--page", srv["page_id"],
               "--n", str(n), "--concurrency", str(args.concurrency), "--fields", FIELDS,
               "--page-size", "100", "--warmup", str(warm)]
     reps = args.cold_reps if w == "cold" else 1
@@ -403,7 +434,11 @@ def tables(cs: list[Client], summ: dict, args) -> str:
             lines.append(f"| client | {unit} | p50 ms | p99 ms | speed-up of ours | % of floor | peak RSS MB |")
             lines.append("|---|---:|---:|---:|---:|---:|---:|")
         else:
-            n = f"{args.n_conc:,} calls, {args.concurrency} in flight" if w != "paging" else f"{args.conversations:,} items"
+            n = (f"{args.latency_conversations:,} items" if w == "paging_50ms"
+                 else f"{args.conversations:,} items" if w == "paging"
+                 else f"{args.n_conc:,} calls, {args.concurrency} in flight")
+            if w.endswith(LATENCY_SUFFIX):
+                n += f", every response held back {LATENCY_MS} ms by bench-server --latency"
             lines.append(f"{n}; median of {args.rounds} rounds (spread = (max-min)/median). "
                          "`speed-up` = project rate / peer rate (python rows vs `AsyncClient`).\n")
             lines.append(f"| client | {unit} | spread | speed-up of ours | % of floor | peak RSS MB |")
@@ -552,6 +587,8 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--warmup", type=int, default=200, help="untimed calls before each concurrent run (1/4 for sequential)")
     ap.add_argument("--conversations", type=int, default=20000)
+    ap.add_argument("--latency-conversations", type=int, default=10000,
+                    help=f"conversations paged at {LATENCY_MS} ms per round trip (100 per page)")
     ap.add_argument("--cold-reps", type=int, default=3, help="cold-start runs per client per round")
     ap.add_argument("--wrk-seconds", type=int, default=3)
     ap.add_argument("--server-threads", type=int, default=2)
@@ -569,6 +606,7 @@ def main() -> int:
     if args.quick:
         args.rounds, args.n_conc, args.n_seq, args.conversations, args.cold_reps, args.wrk_seconds = 1, 500, 200, 2000, 1, 1
         args.warmup = 50
+        args.latency_conversations = 1000
     workloads = args.workload or list(WORKLOADS)
     if args.render:
         return render(args)
@@ -581,6 +619,13 @@ def main() -> int:
     server, info = start_server(args)
     srv = {"url": info["url"], "page_id": info["page_id"], "token": info["apps"]["primary"]["token"]}
     print(f"bench-server at {srv['url']} ({args.conversations:,} conversations, {args.server_threads} threads)", file=sys.stderr)
+    servers, srv_lat = [server], srv
+    if any(w.endswith(LATENCY_SUFFIX) for w in workloads):
+        lat_server, lat_info = start_server(args, LATENCY_MS, args.latency_conversations)
+        servers.append(lat_server)
+        srv_lat = {"url": lat_info["url"], "page_id": lat_info["page_id"], "token": lat_info["apps"]["primary"]["token"]}
+        print(f"bench-server at {srv_lat['url']} ({args.latency_conversations:,} conversations, "
+              f"{LATENCY_MS} ms latency)", file=sys.stderr)
     try:
         runnable = [c for c in cs if not c.unavailable]
         for rnd in range(args.rounds):
@@ -592,7 +637,7 @@ def main() -> int:
                 for c in order:
                     if w not in c.workloads:
                         continue
-                    r = run_one(c, w, srv, args)
+                    r = run_one(c, w, srv_lat if w.endswith(LATENCY_SUFFIX) else srv, args)
                     c.runs.setdefault(w, []).append(r)
                     if "error" in r:
                         shown = f"ERROR {r['error']}"
@@ -612,11 +657,12 @@ def main() -> int:
                             shown += f", {r['errors']} ERRORS ({r.get('first_error', '')})"
                     print(f"[round {rnd + 1}/{args.rounds}] {w:<18} {c.name:<38} {shown}", file=sys.stderr, flush=True)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for server in servers:
+            server.terminate()
+            try:
+                server.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
     env = machine(args)
     env["elapsed_s"] = round(time.perf_counter() - started)
@@ -660,7 +706,8 @@ def report(cs: list[Client], args, env: dict) -> int:
         f"- Server: bench-server ({args.server_threads} worker threads), same machine; "
         f"{args.rounds} rounds, client order rotated each round; {args.n_conc:,} calls per concurrent workload "
         f"({args.concurrency} in flight, {args.warmup} untimed warm-up calls), {args.n_seq:,} sequential calls, "
-        f"{args.conversations:,} conversations; run took {elapsed:.0f} s",
+        f"{args.conversations:,} conversations; the `50 ms round trip` rows against a second bench-server started "
+        f"with `--latency {LATENCY_MS}` ({getattr(args, 'latency_conversations', 10000):,} conversations); run took {elapsed:.0f} s",
         "",
         "## Targets (issue 7)",
         "",

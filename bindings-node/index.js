@@ -191,6 +191,68 @@ class Conversations {
   }
 }
 
+// --------------------------------------------------------------------- batch
+
+/** Drops absent options, so an operation carries only what was given. */
+function compact(fields) {
+  const out = {}
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) out[k] = v
+  return out
+}
+
+function controlOp(op) {
+  return (psid, options) => {
+    checkString('psid', psid)
+    const { metadata } = readOptions('options', options, ['metadata'])
+    return compact({ op, psid, metadata })
+  }
+}
+
+/**
+ * Builders of `client.batch()` operations. Each returns the plain object the
+ * core reads (`{ op: 'thread_owner', psid }`), so a plain object in that form
+ * works as well; the core checks every argument when the batch is called.
+ */
+const batchOp = Object.freeze({
+  threadOwner(psid) {
+    checkString('psid', psid)
+    return { op: 'thread_owner', psid }
+  },
+  passThreadControl(psid, targetAppId, options) {
+    checkString('psid', psid)
+    checkString('targetAppId', targetAppId)
+    const { metadata } = readOptions('options', options, ['metadata'])
+    return compact({ op: 'pass_thread_control', psid, target_app_id: targetAppId, metadata })
+  },
+  /** To the Page Inbox, or the Instagram Inbox with `{ platform: 'instagram' }`. */
+  passThreadControlToPageInbox(psid, options) {
+    checkString('psid', psid)
+    const { metadata, platform } = readOptions('options', options, ['metadata', 'platform'])
+    checkOptionalString('platform', platform)
+    return compact({ op: 'pass_thread_control_to_page_inbox', psid, metadata, platform })
+  },
+  takeThreadControl: controlOp('take_thread_control'),
+  requestThreadControl: controlOp('request_thread_control'),
+  releaseThreadControl: controlOp('release_thread_control'),
+  extendThreadControl(psid, durationSeconds) {
+    checkString('psid', psid)
+    checkNumber('durationSeconds', durationSeconds)
+    return { op: 'extend_thread_control', psid, duration: durationSeconds }
+  },
+  secondaryReceivers() {
+    return { op: 'secondary_receivers' }
+  },
+  featureStatus() {
+    return { op: 'feature_status' }
+  },
+})
+
+/** One native batch item as `{ ok: true, value }` or `{ ok: false, error }`. */
+function settle(item) {
+  if (item.ok) return { ok: true, value: item.value ?? null }
+  return { ok: false, error: fromNative({ nativeError: item.error }) }
+}
+
 // -------------------------------------------------------------------- client
 
 const CLIENT_OPTIONS = [
@@ -287,9 +349,60 @@ class Client {
     return this.#control('passThreadControl', psid, [targetAppId], options)
   }
 
-  /** Hands the chat to the people answering in the Page Inbox. */
+  /**
+   * Hands the chat to the people answering in the Page Inbox, or with
+   * `{ platform: 'instagram' }` in the Instagram Inbox.
+   */
   async passThreadControlToPageInbox(psid, options) {
-    return this.#control('passThreadControlToPageInbox', psid, [], options)
+    checkString('psid', psid)
+    const { signal, metadata, platform } = readOptions('options', options, ['signal', 'metadata', 'platform'])
+    checkOptionalString('platform', platform)
+    await run(signal, (t) =>
+      this.#native.passThreadControlToPageInbox(psid, metadata ?? undefined, platform ?? undefined, t),
+    )
+  }
+
+  /** Whether Conversation Routing (`hopV2`) and multi-app messaging are on for the Page. */
+  async featureStatus(options) {
+    const { signal } = readOptions('options', options, ['signal'])
+    return run(signal, (t) => this.#native.featureStatus(t))
+  }
+
+  /**
+   * Runs many operations through Graph batch requests (50 per request,
+   * longer lists in concurrent requests). Resolves to one result per
+   * operation, in order: `{ ok: true, value }` or `{ ok: false, error }` (an
+   * instance of the error classes). Rejects only for a bad argument, before
+   * anything is sent.
+   */
+  async batch(operations, options) {
+    if (!Array.isArray(operations)) {
+      throw invalidArgument('operations', `must be an array of operations; received ${describe(operations)}`, {
+        range: false,
+      })
+    }
+    operations.forEach((op, i) => {
+      if (op === null || typeof op !== 'object' || Array.isArray(op)) {
+        throw invalidArgument('operations', `item ${i} must be an operation object; received ${describe(op)}`, {
+          range: false,
+        })
+      }
+    })
+    const { signal } = readOptions('options', options, ['signal'])
+    const ops = operations.map((op) => compact(op))
+    const items = await run(signal, (t) => this.#native.batch(ops, t))
+    return items.map(settle)
+  }
+
+  /**
+   * Who owns each thread, through batch requests: one result per PSID, in
+   * order, `{ ok: true, value: owner | null }` or `{ ok: false, error }`.
+   */
+  async threadOwners(psids, options) {
+    checkStringArray('psids', psids)
+    const { signal } = readOptions('options', options, ['signal'])
+    const items = await run(signal, (t) => this.#native.threadOwners(psids, t))
+    return items.map(settle)
   }
 
   async takeThreadControl(psid, options) {
@@ -401,6 +514,7 @@ const CONSTANTS = {
 module.exports = {
   Client,
   Conversations,
+  batchOp,
   ...CONSTANTS,
   version: native.nativeVersion(),
   ...errors.CLASSES,

@@ -29,7 +29,18 @@ export declare class NativeClient {
   get lastUsage(): UsageInfo | null
   threadOwner(psid: string, cancel?: CancelToken | undefined | null): Promise<ThreadOwner | undefined | null>
   passThreadControl(psid: string, targetAppId: string, metadata?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
-  passThreadControlToPageInbox(psid: string, metadata?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
+  /**
+   * `platform`: absent or `messenger` for the Page Inbox, `instagram` for
+   * the Instagram Inbox.
+   */
+  passThreadControlToPageInbox(psid: string, metadata?: string | undefined | null, platform?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
+  featureStatus(cancel?: CancelToken | undefined | null): Promise<FeatureStatus>
+  /**
+   * `operations`: plain objects in the core's form (`batchOp.*` builds
+   * them); checked before anything is sent.
+   */
+  batch(operations: Array<any>, cancel?: CancelToken | undefined | null): Promise<Array<BatchItem>>
+  threadOwners(psids: Array<string>, cancel?: CancelToken | undefined | null): Promise<Array<BatchItem>>
   takeThreadControl(psid: string, metadata?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
   requestThreadControl(psid: string, metadata?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
   releaseThreadControl(psid: string, metadata?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<undefined>
@@ -124,6 +135,20 @@ export interface AppCredentials {
   secret: string
 }
 
+/**
+ * One result of a batch operation: `value` when `ok`, else `error` (the
+ * typed failure `errors.js` turns into its class).
+ */
+export interface BatchItem {
+  ok: boolean
+  /**
+   * An owner (null for an idle thread, and for a thread-control call),
+   * the apps, or the feature status.
+   */
+  value: ThreadOwner | Array<App> | FeatureStatus | null
+  error: NativeError | null
+}
+
 /** One entry of `X-Business-Use-Case-Usage`. */
 export interface BusinessUseCaseUsage {
   id: string
@@ -168,6 +193,8 @@ export interface Conversation {
   senders: Array<Participant>
   canReply: boolean | null
   isSubscribed: boolean | null
+  /** Whether this app controls the thread (Conversation Routing). */
+  isOwner: boolean | null
   scopedThreadKey: string | null
   folder: string | null
   raw: Record<string, any>
@@ -196,22 +223,36 @@ export interface ConversationsOptions {
 }
 
 /**
- * One event of the core: `kind` is `http.attempt.start`, `http.attempt.end`,
- * `http.retry` or `http.throttle_wait`; `attributes` the OpenTelemetry
- * names and `graph.*`.
+ * Which messaging features are on for the Page (`messaging_feature_status`):
+ * Conversation Routing (`hopV2`) and multi-app messaging per platform.
  */
-export interface CoreEvent {
-  kind: string
-  level: string
+export interface FeatureStatus {
+  hopV2: boolean
+  msgrMultiApp: boolean
+  igMultiApp: boolean
+}
+
+/** A failure, as `errors.js` receives it. */
+export interface NativeError {
+  /**
+   * What failed: `core` (a class of the core's table, named by `class`),
+   * `invalid_input` (a bad argument), `aborted`, `state` (a closed client,
+   * a stopped server) or `io` (a test server could not start).
+   */
+  tag: 'core' | 'invalid_input' | 'aborted' | 'state' | 'io'
+  /** For `core`: the class, as `Error::class_name` names it. */
+  class?: string
   message: string
-  attributes: any
+  /** For `invalid_input`: the argument, in the core's snake_case. */
+  argument?: string
+  /** For `invalid_input`: `type`, `value` or `range`. */
+  problem?: 'type' | 'value' | 'range'
+  /** For `core`: the class's attributes (camelCase), as the core's table names them. */
+  fields: Record<string, any>
 }
 
 /** The version of the native addon (the crate version). */
 export declare function nativeVersion(): string
-
-/** Installs the bridge, once per process, delivering to `sink`. */
-export declare function observe(sink: (arg: CoreEvent) => void): void
 
 /** Every event of every entry of a webhook batch, in order. */
 export declare function parseEvents(rawBody: Buffer | string): Array<Record<string, unknown>>
@@ -234,21 +275,12 @@ export interface RecordedRequest {
   body: string
 }
 
-/**
- * `runCli(argv)`: the `messenger-handover` command on this thread (the
- * package's `bin` has nothing else to do); returns the exit code.
- */
-export declare function runCli(argv: Array<string>): number
-
 /** One canned answer. */
 export interface ScriptedReply {
   status: number
   headers?: Record<string, string>
   body?: string
 }
-
-/** 0: nothing; 2: retries and waits; 4: and each attempt's end; 5: and its start. */
-export declare function setObserveLevel(level: number): void
 
 /** The `X-Hub-Signature-256` value for a body (for tests and emulators). */
 export declare function signWebhookBody(appSecret: string, rawBody: Buffer | string): string

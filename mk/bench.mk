@@ -47,18 +47,23 @@ bench-python: $(BENCH_PY)
 # hand-written index.js), with the output sent to bench/.mh-node/ so that the
 # binding's own debug builds in bindings-node/ neither clobber it nor get
 # clobbered. run.py loads bindings-node/index.js with NAPI_RS_NATIVE_LIBRARY_PATH
-# pointing at this release .node. Then the Node peers from bench/package-lock.json.
-bench-node:
-	cd bindings-node && { npm ci --no-audit --no-fund || { [ -x node_modules/.bin/napi ] && \
-	  echo "bench: npm ci failed in bindings-node (lock file out of sync?); building with its existing node_modules"; }; } \
-	  && $(BENCH_NICE) npm run build -- --release --output-dir $(BENCH_DIR)/.mh-node
-	cd $(BENCH_DIR) && npm ci --no-audit --no-fund
+# pointing at this release .node. bindings-node's dependencies come from
+# node-deps (mk/node.mk: `npm ci`, or `npm install` from the lock when npm ci
+# refuses it, as it does from a fresh clone); then the Node peers here, the same way.
+bench-node: node-deps
+	cd bindings-node && $(BENCH_NICE) npm run build -- --release --output-dir $(BENCH_DIR)/.mh-node
+	cd $(BENCH_DIR) && { npm ci --no-audit --no-fund --loglevel=error || \
+	  { echo "bench: npm ci refused bench/package-lock.json; npm install from it instead"; \
+	    npm install --no-audit --no-fund --loglevel=error; }; }
 
 # bench-server, the raw-reqwest floor and the Rust-core runner. Not a workspace
 # member: `cargo test --workspace` never sees it. If the core does not build,
 # the floor and the server still do (the rust-core row is then skipped).
+# The Makefile's CARGO_BUILD_TARGET puts them in $(CARGO_TARGET_DIR)/<triple>/release,
+# where run.py looks first.
+BENCH_RELEASE := $(CARGO_TARGET_DIR)/$(if $(CARGO_BUILD_TARGET),$(CARGO_BUILD_TARGET)/)release
 bench-rust:
 	cd $(BENCH_DIR)/rust-floor && { $(BENCH_NICE) $(CARGO) build -q --release --features core || \
 	  { echo "bench: rust-core runner not built (core failed to build); continuing without it"; \
-	    rm -f $(CARGO_TARGET_DIR)/release/rust-core; \
+	    rm -f $(BENCH_RELEASE)/rust-core; \
 	    $(BENCH_NICE) $(CARGO) build -q --release; }; }

@@ -32,11 +32,12 @@ $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package.json $(wildcard
 	else npm install --no-audit --no-fund --loglevel=error; fi
 	@touch $@
 
-# Debug build; the .node lands in bindings-node/, the loader is native.js,
+# Debug build; the .node lands in bindings-node/, the generated loader is
+# native-loader.js (native.js wraps it with a clearer error),
 # and the generated types go to .napi-gen/ to be compared with the
 # committed native.d.ts.
 node-build: node-deps
-	cd $(NODE_DIR) && $(NAPI) build --platform --js native.js --dts .napi-gen/native.d.ts
+	cd $(NODE_DIR) && $(NAPI) build --platform --js native-loader.js --dts .napi-gen/native.d.ts
 
 node-dts-check: node-build
 	@if diff -u $(NODE_DIR)/native.d.ts $(NODE_GEN)/native.d.ts; then \

@@ -43,7 +43,7 @@ impl Canceller {
     }
 
     /// Runs `fut` unless the token trips first; then `fut` is dropped.
-    pub async fn run<T>(self, fut: impl Future<Output = napi::Result<T>>) -> napi::Result<T> {
+    pub async fn run<T>(self, fut: impl Future<Output = crate::errors::Result<T>>) -> crate::errors::Result<T> {
         match self.0 {
             Some(token) => tokio::select! {
                 biased;

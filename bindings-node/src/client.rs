@@ -3,7 +3,7 @@
 
 use std::sync::{PoisonError, RwLock};
 
-use messenger_handover::{validate, Client, ConversationsQuery, Folder, Platform};
+use messenger_handover::{validate, BatchOp, Client, ConversationsQuery, Folder, Platform};
 use std::future::Future;
 
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
@@ -11,8 +11,8 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::convert::{App, Native, ThreadOwner, UsageInfo};
-use crate::errors::{from_core, state};
+use crate::convert::{App, BatchItem, FeatureStatus, Native, ThreadOwner, UsageInfo};
+use crate::errors::{self, from_core, state, throw};
 use crate::pager::NativePager;
 
 /// Client settings; absent ones take DESIGN's defaults.
@@ -45,7 +45,7 @@ pub struct ConversationsOptions {
 
 /// JavaScript numbers are floats: the core says whether one is whole (and
 /// then checks its range), so no rule is spelled out here.
-fn whole(argument: &'static str, n: f64) -> napi::Result<i64> {
+fn whole(argument: &'static str, n: f64) -> errors::Result<i64> {
     validate::whole(argument, n).map_err(from_core)
 }
 
@@ -58,7 +58,11 @@ pub struct NativeClient {
 #[napi]
 impl NativeClient {
     #[napi(constructor)]
-    pub fn new(options: ClientOptions) -> napi::Result<Self> {
+    pub fn new(env: &Env, options: ClientOptions) -> napi::Result<Self> {
+        Self::build(options).map_err(|e| throw(env, e))
+    }
+
+    fn build(options: ClientOptions) -> errors::Result<Self> {
         let mut b = Client::builder(options.access_token);
         if let Some(v) = options.page_id {
             b = b.page_id(v);
@@ -95,7 +99,7 @@ impl NativeClient {
         Ok(NativeClient { client: RwLock::new(Some(client)) })
     }
 
-    fn client(&self) -> napi::Result<Client> {
+    fn client(&self) -> errors::Result<Client> {
         self.client.read().unwrap_or_else(PoisonError::into_inner).clone().ok_or_else(|| state("the client is closed"))
     }
 
@@ -112,8 +116,9 @@ impl NativeClient {
         T: Send + 'static,
         R: From<Native<T>> + ToNapiValue + Send + 'static,
     {
-        let fut = op(self.client()?);
-        env.spawn_future(
+        let fut = op(self.client().map_err(|e| throw(env, e))?);
+        errors::spawn(
+            env,
             Canceller::from_token(cancel).run(async move { fut.await.map(|v| R::from(Native(v))).map_err(from_core) }),
         )
     }
@@ -181,19 +186,61 @@ impl NativeClient {
         })
     }
 
+    /// `platform`: absent or `messenger` for the Page Inbox, `instagram` for
+    /// the Instagram Inbox.
     #[napi]
     pub fn pass_thread_control_to_page_inbox<'env>(
         &self,
         env: &'env Env,
         psid: String,
         metadata: Option<String>,
+        platform: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        self.call(
-            env,
-            cancel,
-            move |c| async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await },
-        )
+        let platform = platform.map(|p| p.parse::<Platform>()).transpose().map_err(|e| throw(env, from_core(e)))?;
+        self.call(env, cancel, move |c| async move {
+            match platform {
+                Some(p) => c.pass_thread_control_to_inbox(&psid, metadata.as_deref(), p).await,
+                None => c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await,
+            }
+        })
+    }
+
+    #[napi]
+    pub fn feature_status<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, FeatureStatus>> {
+        self.call(env, cancel, move |c| async move { c.feature_status().await })
+    }
+
+    /// `operations`: plain objects in the core's form (`batchOp.*` builds
+    /// them); checked before anything is sent.
+    #[napi]
+    pub fn batch<'env>(
+        &self,
+        env: &'env Env,
+        operations: Vec<serde_json::Value>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<BatchItem>>> {
+        let ops = operations
+            .into_iter()
+            .enumerate()
+            .map(|(i, op)| BatchOp::from_json(i, op))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| throw(env, from_core(e)))?;
+        self.call(env, cancel, move |c| async move { c.batch(ops).await })
+    }
+
+    #[napi]
+    pub fn thread_owners<'env>(
+        &self,
+        env: &'env Env,
+        psids: Vec<String>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<BatchItem>>> {
+        self.call(env, cancel, move |c| async move { c.thread_owners(psids).await })
     }
 
     #[napi]
@@ -253,7 +300,11 @@ impl NativeClient {
 
     /// A pager; arguments are checked now, nothing is sent until the first page.
     #[napi]
-    pub fn conversations(&self, options: Option<ConversationsOptions>) -> napi::Result<NativePager> {
+    pub fn conversations(&self, env: &Env, options: Option<ConversationsOptions>) -> napi::Result<NativePager> {
+        self.pager(options).map_err(|e| throw(env, e))
+    }
+
+    fn pager(&self, options: Option<ConversationsOptions>) -> errors::Result<NativePager> {
         let client = self.client()?;
         let mut q = ConversationsQuery::new();
         if let Some(o) = options {

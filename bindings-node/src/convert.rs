@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use messenger_handover as core;
+use napi::bindgen_prelude::Either3;
 use napi_derive::napi;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -33,6 +34,72 @@ impl From<core::App> for App {
     }
 }
 
+/// Which messaging features are on for the Page (`messaging_feature_status`):
+/// Conversation Routing (`hopV2`) and multi-app messaging per platform.
+#[napi(object)]
+pub struct FeatureStatus {
+    pub hop_v2: bool,
+    pub msgr_multi_app: bool,
+    pub ig_multi_app: bool,
+}
+
+impl From<core::FeatureStatus> for FeatureStatus {
+    fn from(s: core::FeatureStatus) -> Self {
+        FeatureStatus { hop_v2: s.hop_v2, msgr_multi_app: s.msgr_multi_app, ig_multi_app: s.ig_multi_app }
+    }
+}
+
+/// The value of one successful batch operation (spelled out in `BatchItem`
+/// too: napi's generated types do not follow an alias).
+type BatchValue = Option<Either3<ThreadOwner, Vec<App>, FeatureStatus>>;
+
+/// One result of a batch operation: `value` when `ok`, else `error` (the
+/// typed failure `errors.js` turns into its class).
+#[napi(object, use_nullable = true)]
+pub struct BatchItem {
+    pub ok: bool,
+    /// An owner (null for an idle thread, and for a thread-control call),
+    /// the apps, or the feature status.
+    pub value: Option<Either3<ThreadOwner, Vec<App>, FeatureStatus>>,
+    pub error: Option<crate::errors::NativeError>,
+}
+
+fn item<T>(r: core::Result<T>, value: impl FnOnce(T) -> BatchValue) -> BatchItem {
+    match r {
+        Ok(v) => BatchItem { ok: true, value: value(v), error: None },
+        Err(e) => BatchItem { ok: false, value: None, error: Some(*crate::errors::from_core(e)) },
+    }
+}
+
+impl From<Native<Vec<core::Result<core::BatchValue>>>> for Vec<BatchItem> {
+    fn from(n: Native<Vec<core::Result<core::BatchValue>>>) -> Self {
+        n.0.into_iter()
+            .map(|r| {
+                item(r, |v| match v {
+                    core::BatchValue::ThreadOwner(o) => o.map(|o| Either3::A(o.into())),
+                    core::BatchValue::Done => None,
+                    core::BatchValue::SecondaryReceivers(apps) => {
+                        Some(Either3::B(apps.into_iter().map(App::from).collect()))
+                    }
+                    core::BatchValue::FeatureStatus(s) => Some(Either3::C(s.into())),
+                })
+            })
+            .collect()
+    }
+}
+
+impl From<Native<Vec<core::Result<Option<core::ThreadOwner>>>>> for Vec<BatchItem> {
+    fn from(n: Native<Vec<core::Result<Option<core::ThreadOwner>>>>) -> Self {
+        n.0.into_iter().map(|r| item(r, |o| o.map(|o| Either3::A(o.into())))).collect()
+    }
+}
+
+impl From<Native<core::FeatureStatus>> for FeatureStatus {
+    fn from(n: Native<core::FeatureStatus>) -> Self {
+        n.0.into()
+    }
+}
+
 /// A person (or the Page) in a conversation.
 #[napi(object, use_nullable = true)]
 pub struct Participant {
@@ -60,6 +127,8 @@ pub struct Conversation {
     pub senders: Vec<Participant>,
     pub can_reply: Option<bool>,
     pub is_subscribed: Option<bool>,
+    /// Whether this app controls the thread (Conversation Routing).
+    pub is_owner: Option<bool>,
     pub scoped_thread_key: Option<String>,
     pub folder: Option<String>,
     pub raw: Map<String, Value>,
@@ -78,6 +147,7 @@ impl From<core::Conversation> for Conversation {
             senders: c.senders.into_iter().map(Into::into).collect(),
             can_reply: c.can_reply,
             is_subscribed: c.is_subscribed,
+            is_owner: c.is_owner,
             scoped_thread_key: c.scoped_thread_key,
             folder: c.folder,
             raw: c.raw,

@@ -44,25 +44,28 @@ impl NativePager {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Option<ConversationPage>>> {
         let (pager, position, closed) = (self.pager.clone(), self.position.clone(), self.closed.clone());
-        env.spawn_future(Canceller::from_token(cancel).run(async move {
-            let mut guard = pager.lock().await;
-            if closed.load(Ordering::SeqCst) {
-                guard.take();
-            }
-            let Some(p) = guard.as_mut() else { return Ok(None) };
-            let page = p.next_page().await.map_err(from_core)?;
-            let resume_after = p.after();
-            p.position().clone_into(&mut position.lock().unwrap_or_else(PoisonError::into_inner));
-            if p.is_finished() || closed.load(Ordering::SeqCst) {
-                guard.take();
-            }
-            Ok(page.map(|page| ConversationPage {
-                items: page.items.into_iter().map(Conversation::from).collect(),
-                after: page.after,
-                has_next: page.has_next,
-                resume_after,
-            }))
-        }))
+        crate::errors::spawn(
+            env,
+            Canceller::from_token(cancel).run(async move {
+                let mut guard = pager.lock().await;
+                if closed.load(Ordering::SeqCst) {
+                    guard.take();
+                }
+                let Some(p) = guard.as_mut() else { return Ok(None) };
+                let page = p.next_page().await.map_err(from_core)?;
+                let resume_after = p.after();
+                p.position().clone_into(&mut position.lock().unwrap_or_else(PoisonError::into_inner));
+                if p.is_finished() || closed.load(Ordering::SeqCst) {
+                    guard.take();
+                }
+                Ok(page.map(|page| ConversationPage {
+                    items: page.items.into_iter().map(Conversation::from).collect(),
+                    after: page.after,
+                    has_next: page.has_next,
+                    resume_after,
+                }))
+            }),
+        )
     }
 
     /// The resume point after every item of the last page handed out (or the

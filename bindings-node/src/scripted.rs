@@ -9,7 +9,7 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
 
-use crate::errors::{io, state};
+use crate::errors::{invalid, io, spawn, state, throw};
 
 /// A request as the scripted server received it.
 #[napi(object)]
@@ -39,7 +39,7 @@ pub struct NativeScriptedServer {
 
 #[napi]
 pub fn start_scripted_server(env: &Env) -> napi::Result<PromiseRaw<'_, NativeScriptedServer>> {
-    env.spawn_future(async move {
+    spawn(env, async move {
         let server = ScriptedServer::start().await.map_err(io)?;
         Ok(NativeScriptedServer { url: server.url().to_owned(), server: RwLock::new(Some(Arc::new(server))) })
     })
@@ -47,12 +47,12 @@ pub fn start_scripted_server(env: &Env) -> napi::Result<PromiseRaw<'_, NativeScr
 
 #[napi]
 impl NativeScriptedServer {
-    fn get(&self) -> napi::Result<Arc<ScriptedServer>> {
+    fn get(&self, env: &Env) -> napi::Result<Arc<ScriptedServer>> {
         self.server
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-            .ok_or_else(|| state("the scripted server is stopped"))
+            .ok_or_else(|| throw(env, state("the scripted server is stopped")))
     }
 
     #[napi(getter)]
@@ -61,9 +61,9 @@ impl NativeScriptedServer {
     }
 
     #[napi]
-    pub fn push_response(&self, reply: ScriptedReply) -> napi::Result<()> {
-        let status = u16::try_from(reply.status).map_err(|_| crate::errors::invalid("status", "must be 100-999"))?;
-        self.get()?.push_response(ScriptedResponse {
+    pub fn push_response(&self, env: &Env, reply: ScriptedReply) -> napi::Result<()> {
+        let status = u16::try_from(reply.status).map_err(|_| throw(env, invalid("status", "must be 100-999")))?;
+        self.get(env)?.push_response(ScriptedResponse {
             status,
             headers: reply.headers.unwrap_or_default(),
             body: reply.body.unwrap_or_default(),
@@ -72,9 +72,9 @@ impl NativeScriptedServer {
     }
 
     #[napi]
-    pub fn requests(&self) -> napi::Result<Vec<RecordedRequest>> {
+    pub fn requests(&self, env: &Env) -> napi::Result<Vec<RecordedRequest>> {
         Ok(self
-            .get()?
+            .get(env)?
             .requests()
             .into_iter()
             .map(|r| RecordedRequest {
@@ -88,15 +88,15 @@ impl NativeScriptedServer {
     }
 
     #[napi]
-    pub fn clear(&self) -> napi::Result<()> {
-        self.get()?.clear();
+    pub fn clear(&self, env: &Env) -> napi::Result<()> {
+        self.get(env)?.clear();
         Ok(())
     }
 
     #[napi]
     pub fn stop<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
         let taken = self.server.write().unwrap_or_else(PoisonError::into_inner).take();
-        env.spawn_future(async move {
+        spawn(env, async move {
             if let Some(Ok(server)) = taken.map(Arc::try_unwrap) {
                 server.shutdown().await;
             }

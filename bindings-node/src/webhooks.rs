@@ -6,8 +6,11 @@ use std::collections::HashMap;
 
 use messenger_handover::webhooks::{self, Event, EventContext, WebhookError};
 use napi::bindgen_prelude::{Buffer, Either};
+use napi::Env;
 use napi_derive::napi;
 use serde_json::{json, Map, Value};
+
+use crate::errors::{from_core, invalid, throw, webhook};
 
 fn bytes(body: &Either<Buffer, String>) -> &[u8] {
     match body {
@@ -16,43 +19,37 @@ fn bytes(body: &Either<Buffer, String>) -> &[u8] {
     }
 }
 
-fn webhook_error(e: WebhookError) -> napi::Error {
-    let kind = match e {
+fn webhook_error(env: &Env, e: WebhookError) -> napi::Error {
+    let reason = match e {
         WebhookError::Subscription(_) => "subscription",
         WebhookError::Malformed(_) => "malformed",
     };
-    napi::Error::new(
-        napi::Status::GenericFailure,
-        format!(
-            "{}{}",
-            crate::errors::PAYLOAD_PREFIX,
-            json!({ "kind": "webhook", "reason": kind, "message": e.to_string() })
-        ),
-    )
+    throw(env, webhook(reason, e.to_string()))
 }
 
 /// Checks `X-Hub-Signature-256` against the raw body, in constant time;
 /// an empty app secret is refused (the core's rule).
 #[napi]
 pub fn verify_signature(
+    env: &Env,
     app_secret: String,
     raw_body: Either<Buffer, String>,
     header: Option<String>,
 ) -> napi::Result<bool> {
-    webhooks::check_secret("app_secret", &app_secret).map_err(crate::errors::from_core)?;
+    webhooks::check_secret("app_secret", &app_secret).map_err(|e| throw(env, from_core(e)))?;
     Ok(webhooks::verify_signature(&app_secret, bytes(&raw_body), header.as_deref()))
 }
 
 /// Refuses an empty webhook secret (`appSecret` or `verifyToken`) where a
 /// handler is made.
 #[napi]
-pub fn check_webhook_secret(argument: String, value: String) -> napi::Result<()> {
+pub fn check_webhook_secret(env: &Env, argument: String, value: String) -> napi::Result<()> {
     let argument = match argument.as_str() {
         "appSecret" => "app_secret",
         "verifyToken" => "verify_token",
-        _ => return Err(crate::errors::invalid("argument", "must be \"appSecret\" or \"verifyToken\"")),
+        _ => return Err(throw(env, invalid("argument", "must be \"appSecret\" or \"verifyToken\""))),
     };
-    webhooks::check_secret(argument, &value).map_err(crate::errors::from_core)
+    webhooks::check_secret(argument, &value).map_err(|e| throw(env, from_core(e)))
 }
 
 /// The `X-Hub-Signature-256` value for a body (for tests and emulators).
@@ -63,10 +60,10 @@ pub fn sign_webhook_body(app_secret: String, raw_body: Either<Buffer, String>) -
 
 /// Answers the subscription handshake: the challenge to echo back.
 #[napi]
-pub fn verify_subscription(params: HashMap<String, String>, verify_token: String) -> napi::Result<String> {
-    webhooks::check_secret("verify_token", &verify_token).map_err(crate::errors::from_core)?;
+pub fn verify_subscription(env: &Env, params: HashMap<String, String>, verify_token: String) -> napi::Result<String> {
+    webhooks::check_secret("verify_token", &verify_token).map_err(|e| throw(env, from_core(e)))?;
     webhooks::verify_subscription(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), &verify_token)
-        .map_err(webhook_error)
+        .map_err(|e| webhook_error(env, e))
 }
 
 fn context(c: &EventContext, ty: &str) -> Map<String, Value> {
@@ -108,8 +105,8 @@ fn to_js(event: Event) -> Value {
 
 /// Every event of every entry of a webhook batch, in order.
 #[napi(ts_return_type = "Array<Record<string, unknown>>")]
-pub fn parse_events(raw_body: Either<Buffer, String>) -> napi::Result<Vec<Value>> {
+pub fn parse_events(env: &Env, raw_body: Either<Buffer, String>) -> napi::Result<Vec<Value>> {
     webhooks::parse_events(bytes(&raw_body))
         .map(|events| events.into_iter().map(to_js).collect())
-        .map_err(webhook_error)
+        .map_err(|e| webhook_error(env, e))
 }

@@ -4,19 +4,60 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use messenger_handover::{self as core, ClientBuilder, ConversationsQuery, Folder, Platform};
+use messenger_handover::{self as core, BatchOp, BatchValue, ClientBuilder, ConversationsQuery, Folder, Platform};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use crate::convert::json_to_py;
+use crate::convert::{json_to_py, py_to_json};
 use crate::errors::to_pyerr;
-use crate::models::{App, ThreadOwner};
+use crate::models::{App, FeatureStatus, ThreadOwner};
 use crate::pager::NativePager;
 use crate::runtime::PendingCall;
 
 fn none(py: Python<'_>, _: ()) -> PyResult<Py<PyAny>> {
     Ok(py.None())
+}
+
+fn owner(py: Python<'_>, owner: Option<core::ThreadOwner>) -> PyResult<Py<PyAny>> {
+    Ok(match owner {
+        Some(o) => Bound::new(py, ThreadOwner::from(o))?.into_any().unbind(),
+        None => py.None(),
+    })
+}
+
+fn apps(py: Python<'_>, apps: Vec<core::App>) -> PyResult<Py<PyAny>> {
+    let list = PyList::empty(py);
+    for a in apps {
+        list.append(App::from(a))?;
+    }
+    Ok(list.into_any().unbind())
+}
+
+/// One result per operation, in order: its value, or its exception instance
+/// (returned in the list, not raised: one failure never hides the others).
+fn results<T>(
+    py: Python<'_>,
+    results: Vec<core::Result<T>>,
+    value: impl Fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let list = PyList::empty(py);
+    for r in results {
+        match r {
+            Ok(v) => list.append(value(py, v)?)?,
+            Err(e) => list.append(to_pyerr(py, e).into_value(py))?,
+        }
+    }
+    Ok(list.into_any().unbind())
+}
+
+fn batch_value(py: Python<'_>, value: BatchValue) -> PyResult<Py<PyAny>> {
+    match value {
+        BatchValue::ThreadOwner(o) => owner(py, o),
+        BatchValue::Done => Ok(py.None()),
+        BatchValue::SecondaryReceivers(list) => apps(py, list),
+        BatchValue::FeatureStatus(s) => Ok(Bound::new(py, FeatureStatus::from(s))?.into_any().unbind()),
+    }
 }
 
 enum Slot {
@@ -165,12 +206,7 @@ impl NativeClient {
 
     fn thread_owner(&self, psid: String) -> PyResult<PendingCall> {
         let c = self.core()?;
-        Ok(PendingCall::new(async move { c.thread_owner(&psid).await }, |py, owner| {
-            Ok(match owner {
-                Some(o) => Bound::new(py, ThreadOwner::from(o))?.into_any().unbind(),
-                None => py.None(),
-            })
-        }))
+        Ok(PendingCall::new(async move { c.thread_owner(&psid).await }, owner))
     }
 
     fn pass_thread_control(
@@ -186,9 +222,48 @@ impl NativeClient {
         ))
     }
 
-    fn pass_thread_control_to_page_inbox(&self, psid: String, metadata: Option<String>) -> PyResult<PendingCall> {
+    /// `platform`: None or "messenger" for the Page Inbox, "instagram" for
+    /// the Instagram Inbox.
+    fn pass_thread_control_to_page_inbox(
+        &self,
+        py: Python<'_>,
+        psid: String,
+        metadata: Option<String>,
+        platform: Option<String>,
+    ) -> PyResult<PendingCall> {
         let c = self.core()?;
-        Ok(PendingCall::new(async move { c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await }, none))
+        let platform = platform.map(|p| p.parse::<Platform>()).transpose().map_err(|e| to_pyerr(py, e))?;
+        let fut = async move {
+            match platform {
+                Some(p) => c.pass_thread_control_to_inbox(&psid, metadata.as_deref(), p).await,
+                None => c.pass_thread_control_to_page_inbox(&psid, metadata.as_deref()).await,
+            }
+        };
+        Ok(PendingCall::new(fut, none))
+    }
+
+    fn feature_status(&self) -> PyResult<PendingCall> {
+        let c = self.core()?;
+        Ok(PendingCall::new(async move { c.feature_status().await }, |py, s| {
+            Ok(Bound::new(py, FeatureStatus::from(s))?.into_any().unbind())
+        }))
+    }
+
+    /// `operations`: plain dicts in the core's form (`BatchOp.to_dict()`);
+    /// checked now, nothing sent until the call runs.
+    fn batch(&self, py: Python<'_>, operations: Vec<Bound<'_, PyAny>>) -> PyResult<PendingCall> {
+        let c = self.core()?;
+        let ops = operations
+            .iter()
+            .enumerate()
+            .map(|(i, op)| BatchOp::from_json(i, py_to_json(op, "operations")?).map_err(|e| to_pyerr(py, e)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PendingCall::new(async move { c.batch(ops).await }, |py, r| results(py, r, batch_value)))
+    }
+
+    fn thread_owners(&self, psids: Vec<String>) -> PyResult<PendingCall> {
+        let c = self.core()?;
+        Ok(PendingCall::new(async move { c.thread_owners(psids).await }, |py, r| results(py, r, owner)))
     }
 
     fn take_thread_control(&self, psid: String, metadata: Option<String>) -> PyResult<PendingCall> {
@@ -219,13 +294,7 @@ impl NativeClient {
 
     fn secondary_receivers(&self) -> PyResult<PendingCall> {
         let c = self.core()?;
-        Ok(PendingCall::new(async move { c.secondary_receivers().await }, |py, apps| {
-            let list = PyList::empty(py);
-            for a in apps {
-                list.append(App::from(a))?;
-            }
-            Ok(list.into_any().unbind())
-        }))
+        Ok(PendingCall::new(async move { c.secondary_receivers().await }, apps))
     }
 
     /// A pager; arguments are checked now, nothing is sent yet.

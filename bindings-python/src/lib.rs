@@ -23,6 +23,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pager::NativePager>()?;
     m.add_class::<models::ThreadOwner>()?;
     m.add_class::<models::App>()?;
+    m.add_class::<models::FeatureStatus>()?;
     m.add_class::<models::Participant>()?;
     m.add_class::<models::Conversation>()?;
     m.add_class::<models::Page>()?;

@@ -120,6 +120,57 @@ impl From<core::App> for App {
     }
 }
 
+/// Which messaging features are on for the Page (`messaging_feature_status`):
+/// Conversation Routing (`hop_v2`) and multi-app messaging per platform.
+#[pyclass(frozen, eq, hash, module = "messenger_handover._native")]
+#[derive(Clone, PartialEq, Hash)]
+pub struct FeatureStatus {
+    #[pyo3(get)]
+    hop_v2: bool,
+    #[pyo3(get)]
+    msgr_multi_app: bool,
+    #[pyo3(get)]
+    ig_multi_app: bool,
+}
+
+#[pymethods]
+impl FeatureStatus {
+    #[new]
+    #[pyo3(signature = (hop_v2=false, msgr_multi_app=false, ig_multi_app=false))]
+    fn new(hop_v2: bool, msgr_multi_app: bool, ig_multi_app: bool) -> Self {
+        FeatureStatus { hop_v2, msgr_multi_app, ig_multi_app }
+    }
+
+    fn __repr__(&self) -> String {
+        let b = |v: bool| if v { "True" } else { "False" };
+        format!(
+            "FeatureStatus(hop_v2={}, msgr_multi_app={}, ig_multi_app={})",
+            b(self.hop_v2),
+            b(self.msgr_multi_app),
+            b(self.ig_multi_app)
+        )
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> Reduced<'py, (bool, bool, bool)> {
+        let me = slf.get();
+        Ok((slf.get_type().into_any(), (me.hop_v2, me.msgr_multi_app, me.ig_multi_app)))
+    }
+
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("hop_v2", self.hop_v2)?;
+        d.set_item("msgr_multi_app", self.msgr_multi_app)?;
+        d.set_item("ig_multi_app", self.ig_multi_app)?;
+        Ok(d)
+    }
+}
+
+impl From<core::FeatureStatus> for FeatureStatus {
+    fn from(s: core::FeatureStatus) -> Self {
+        FeatureStatus { hop_v2: s.hop_v2, msgr_multi_app: s.msgr_multi_app, ig_multi_app: s.ig_multi_app }
+    }
+}
+
 /// A person (or the Page) taking part in a conversation.
 #[pyclass(frozen, eq, hash, module = "messenger_handover._native")]
 #[derive(Clone, PartialEq, Hash)]
@@ -241,6 +292,11 @@ impl Conversation {
     fn is_subscribed(&self) -> Option<bool> {
         self.inner.is_subscribed
     }
+    /// Whether this app controls the thread (Conversation Routing).
+    #[getter]
+    fn is_owner(&self) -> Option<bool> {
+        self.inner.is_owner
+    }
     #[getter]
     fn scoped_thread_key(&self) -> Option<&str> {
         self.inner.scoped_thread_key.as_deref()
@@ -282,6 +338,7 @@ impl Conversation {
         d.set_item("senders", people_dicts(py, &c.senders)?)?;
         d.set_item("can_reply", c.can_reply)?;
         d.set_item("is_subscribed", c.is_subscribed)?;
+        d.set_item("is_owner", c.is_owner)?;
         d.set_item("scoped_thread_key", &c.scoped_thread_key)?;
         d.set_item("folder", &c.folder)?;
         Ok(d)

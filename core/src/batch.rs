@@ -129,6 +129,38 @@ impl BatchOp {
         BatchOp::FeatureStatus
     }
 
+    /// One operation from plain data, as Python and Node pass it (see the
+    /// type's docs); `index` is its position, named in the error. A
+    /// `duration` may be any whole number of seconds (a JavaScript number,
+    /// a Python float from a timedelta). The message never repeats a value
+    /// given, only the keys and names expected.
+    pub fn from_json(index: usize, mut value: Value) -> Result<Self> {
+        let Some(fields) = value.as_object_mut() else {
+            return Err(Error::wrong_type(
+                "operations",
+                format!("batch operation {index} must be an object like {{\"op\": \"thread_owner\", \"psid\": ...}}"),
+            ));
+        };
+        if let Some(Value::Number(n)) = fields.get("duration") {
+            if !n.is_u64() {
+                let secs = validate::duration_secs(n.as_f64().unwrap_or(f64::NAN))?.as_secs();
+                fields.insert("duration".into(), Value::from(secs));
+            }
+        }
+        serde_json::from_value(value).map_err(|e| {
+            let text = e.to_string();
+            // serde names the value it refused ("unknown variant `x`", "invalid
+            // type: string \"x\""): keep only what was expected.
+            let said = match text.split_once(", expected") {
+                Some((_, expected)) if !text.starts_with("missing field") => {
+                    format!("unexpected value, expected{expected}")
+                }
+                _ => text,
+            };
+            Error::invalid("operations", format!("batch operation {index} is not a valid operation: {said}"))
+        })
+    }
+
     /// Whether the Graph API may run it again without harm (a read).
     pub fn is_read(&self) -> bool {
         matches!(self, BatchOp::ThreadOwner { .. } | BatchOp::SecondaryReceivers | BatchOp::FeatureStatus)
@@ -401,6 +433,18 @@ mod tests {
         assert_eq!(op.ok(), Some(BatchOp::pass_thread_control_to_page_inbox("1", None, Some(Platform::Instagram))));
         let op: std::result::Result<BatchOp, _> = serde_json::from_value(json!({"op": "feature_status"}));
         assert_eq!(op.ok(), Some(BatchOp::FeatureStatus));
+        let op = BatchOp::from_json(0, json!({"op": "extend_thread_control", "psid": "1", "duration": 60.0}));
+        assert_eq!(op.ok(), Some(BatchOp::ExtendThreadControl { psid: "1".into(), duration: 60 }));
+        let err = |i, v| BatchOp::from_json(i, v).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = err(3, json!({"op": "EAAG-secret", "psid": "1"}));
+        assert!(e.contains("batch operation 3") && e.contains("thread_owner") && !e.contains("EAAG"), "{e}");
+        let e = err(0, json!({"op": "thread_owner"}));
+        assert!(e.contains("psid"), "{e}");
+        let e = err(0, json!({"op": "thread_owner", "psid": 1}));
+        assert!(e.contains("expected a string"), "{e}");
+        let e = BatchOp::from_json(0, json!({"op": "extend_thread_control", "psid": "1", "duration": 1.5}));
+        assert_eq!(e.err().and_then(|e| e.input_problem()).map(|p| p.0), Some("duration"));
+        assert!(BatchOp::from_json(0, json!("thread_owner")).is_err());
         assert!(BatchOp::thread_owner("1").is_read());
         assert!(!BatchOp::take_thread_control("1", None).is_read());
         assert_eq!(

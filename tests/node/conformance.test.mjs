@@ -294,3 +294,102 @@ test('invalid-input vectors: the same rule and words as in Rust and Python', asy
     })
   }
 })
+
+// ------------------------------------------------ tests/conformance/batch/*.json
+
+const BATCH_DIR = join(DIR, 'batch')
+const batchFiles = readdirSync(BATCH_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+
+/** `relative_url` as path plus decoded query; a body as its decoded form fields. */
+function splitRelative(url) {
+  const [path, query = ''] = url.split(/\?(.*)/s)
+  return [path, Object.fromEntries(new URLSearchParams(query))]
+}
+
+function checkBatchRequest(i, want, got) {
+  const what = `request ${i}`
+  assert.equal(got.method, want.method ?? 'POST', what)
+  assert.equal(got.path, want.path ?? '/', what)
+  assert.deepEqual(Object.fromEntries(got.query), want.query ?? {}, what)
+  for (const [name, value] of Object.entries(want.headers ?? {})) {
+    assert.equal(got.headers[name.toLowerCase()], value, `${what}: header ${name}`)
+  }
+  const form = Object.fromEntries(new URLSearchParams(got.body))
+  const sent = JSON.parse(form.batch)
+  delete form.batch
+  assert.deepEqual(form, want.form ?? {}, what)
+  assert.equal(sent.length, want.batch.length, what)
+  want.batch.forEach((w, j) => {
+    const g = sent[j]
+    assert.deepEqual(Object.keys(g).filter((k) => !['method', 'relative_url', 'body'].includes(k)), [], `${what} op ${j}`)
+    assert.equal(g.method, w.method, `${what} op ${j}`)
+    assert.deepEqual(splitRelative(g.relative_url), splitRelative(w.relative_url), `${what} op ${j}`)
+    const body = g.body === undefined || g.body === null ? null : Object.fromEntries(new URLSearchParams(g.body))
+    assert.deepEqual(body, w.body, `${what} op ${j}`)
+  })
+}
+
+/** A batch value in the README's plain shape (snake_case, ISO times as ms). */
+function plainValue(v) {
+  if (v === null) return null
+  if (Array.isArray(v)) return v
+  if ('appId' in v) return { app_id: v.appId, expiration: iso(v.expiration) }
+  return { hop_v2: v.hopV2, msgr_multi_app: v.msgrMultiApp, ig_multi_app: v.igMultiApp }
+}
+
+function wantValue(w) {
+  return w !== null && typeof w === 'object' && 'app_id' in w ? { ...w, expiration: iso(w.expiration) } : w
+}
+
+test('there are batch vectors', () => {
+  assert.ok(batchFiles.length >= 10, `only ${batchFiles.length} vectors in ${BATCH_DIR}`)
+})
+
+for (const file of batchFiles) {
+  test(`conformance: batch/${file.replace(/\.json$/, '')}`, { timeout: 30_000 }, async () => {
+    const v = JSON.parse(readFileSync(join(BATCH_DIR, file), 'utf8'))
+    const server = await ScriptedServer.start()
+    try {
+      for (const r of queued(v)) server.pushResponse(r)
+      const client = makeClient(v, server.url)
+      let results
+      let err
+      try {
+        results =
+          v.call.op === 'batch'
+            ? await client.batch(v.call.args.operations)
+            : await client.threadOwners(v.call.args.psids)
+      } catch (e) {
+        err = e
+      }
+      client.close()
+      const requests = server.requests()
+      assert.equal(requests.length, v.requests.length, `${requests.length} request(s) instead of ${v.requests.length}`)
+      v.requests.forEach((want, i) => checkBatchRequest(i, want, requests[i]))
+      for (const r of requests) {
+        assert.ok(!r.path.includes(TOKEN) && !r.body.includes(TOKEN) && !r.query.some(([, x]) => x.includes(TOKEN)))
+      }
+      if ('error' in v.expect) {
+        assert.ok(err, `expected an error, got ${JSON.stringify(results)}`)
+        checkError(v.expect.error, err)
+        return
+      }
+      assert.ok(!err, `unexpected error ${err}`)
+      assert.equal(results.length, v.expect.results.length)
+      v.expect.results.forEach((want, i) => {
+        const got = results[i]
+        if ('error' in want) {
+          assert.equal(got.ok, false, `result ${i}: ${JSON.stringify(got)}`)
+          checkError(want.error, got.error)
+        } else {
+          assert.equal(got.ok, true, `result ${i}: ${got.error}`)
+          assert.deepEqual(plainValue(got.value), wantValue(want.value), `result ${i}`)
+        }
+      })
+    } finally {
+      await server.stop()
+    }
+  })
+}

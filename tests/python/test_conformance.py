@@ -8,6 +8,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -361,3 +362,110 @@ def test_invalid_input_vector(vector: Dict[str, Any]) -> None:
         assert getattr(err, "argument", None) == vector["argument"]
     if vector.get("not_echoed"):
         assert value not in str(err)
+
+
+# ------------------------------------------------ tests/conformance/batch/*.json
+
+BATCH_VECTORS = sorted((ROOT / "batch").glob("*.json"))
+
+
+def test_the_batch_vectors_load() -> None:
+    assert len(BATCH_VECTORS) >= 10, f"only {len(BATCH_VECTORS)} vectors in {ROOT / 'batch'}"
+
+
+def _split_relative(url: str) -> Any:
+    path, _, query = url.partition("?")
+    return path, dict(parse_qsl(query, keep_blank_values=True))
+
+
+def _check_batch_request(i: int, want: Dict[str, Any], got: Dict[str, Any]) -> None:
+    what = f"request {i}"
+    assert (got["method"], got["path"]) == (want.get("method", "POST"), want.get("path", "/")), what
+    assert dict(got["query"]) == want.get("query", {}), what
+    for name, value in (want.get("headers") or {}).items():
+        assert got["headers"].get(name.lower()) == value, f"{what}: header {name}"
+    form = dict(parse_qsl(got["body"], keep_blank_values=True))
+    sent = json.loads(form.pop("batch"))
+    assert form == want.get("form", {}), what
+    assert len(sent) == len(want["batch"]), what
+    for j, (w, g) in enumerate(zip(want["batch"], sent)):
+        assert set(g) <= {"method", "relative_url", "body"}, f"{what} op {j}: extra keys {set(g)}"
+        assert g["method"] == w["method"], f"{what} op {j}"
+        assert _split_relative(g["relative_url"]) == _split_relative(w["relative_url"]), f"{what} op {j}"
+        body = None if g.get("body") is None else dict(parse_qsl(g["body"], keep_blank_values=True))
+        assert body == w["body"], f"{what} op {j}"
+
+
+def _check_batch_value(i: int, want: Any, got: Any) -> None:
+    assert not isinstance(got, BaseException), f"result {i}: {got!r} instead of value {want}"
+    if isinstance(want, dict) and "app_id" in want:
+        assert got is not None and got.app_id == want["app_id"], f"result {i}: {got!r}"
+        assert got.expiration == instant(want["expiration"]), f"result {i}: {got!r}"
+    elif isinstance(want, dict):
+        assert got.to_dict() == want, f"result {i}: {got!r}"
+    elif isinstance(want, list):
+        assert [a.to_dict() for a in got] == want, f"result {i}: {got!r}"
+    else:
+        assert got is None and want is None, f"result {i}: {got!r}"
+
+
+def _check_batch_error(want: Dict[str, Any], err: BaseException) -> None:
+    check_error(want, err)
+    if "hint" in want:
+        assert getattr(err, "hint", None) == want["hint"], repr(err)
+
+
+def _check_batch_outcome(vector: Dict[str, Any], server: ScriptedServer, outcome: Any, error: Any) -> None:
+    seen = server.requests()
+    assert len(seen) == len(vector["requests"]), f"{len(seen)} request(s) instead of {len(vector['requests'])}: {seen}"
+    for i, (want, got) in enumerate(zip(vector["requests"], seen)):
+        _check_batch_request(i, want, got)
+    for r in seen:
+        assert TOKEN not in r["path"] + r["body"] and all(TOKEN not in v for _, v in r["query"])
+    expect = vector["expect"]
+    if "error" in expect:
+        assert error is not None, f"expected {expect['error']}, got {outcome!r}"
+        _check_batch_error(expect["error"], error)
+        return
+    assert error is None, repr(error)
+    assert len(outcome) == len(expect["results"])
+    for i, (want, got) in enumerate(zip(expect["results"], outcome)):
+        if "error" in want:
+            assert isinstance(got, BaseException), f"result {i}: {got!r} instead of error {want['error']}"
+            _check_batch_error(want["error"], got)
+        else:
+            _check_batch_value(i, want["value"], got)
+
+
+def _batch_call(client: Any, call: Dict[str, Any]) -> Any:
+    """The vector's call on either client (an awaitable on the AsyncClient)."""
+    args = call["args"]
+    return client.batch(args["operations"]) if call["op"] == "batch" else client.thread_owners(args["psids"])
+
+
+@pytest.mark.parametrize("path", BATCH_VECTORS, ids=[p.stem for p in BATCH_VECTORS])
+def test_batch_vector_sync(server: ScriptedServer, path: Path) -> None:
+    vector = load(path)
+    queue(server, vector)
+    outcome: Any = None
+    error: Optional[BaseException] = None
+    try:
+        with Client(TOKEN, **make_kwargs(vector, server.url)) as client:
+            outcome = _batch_call(client, vector["call"])
+    except (HandoverError, ValueError, TypeError) as e:
+        error = e
+    _check_batch_outcome(vector, server, outcome, error)
+
+
+@pytest.mark.parametrize("path", BATCH_VECTORS, ids=[p.stem for p in BATCH_VECTORS])
+async def test_batch_vector_async(server: ScriptedServer, path: Path) -> None:
+    vector = load(path)
+    queue(server, vector)
+    outcome: Any = None
+    error: Optional[BaseException] = None
+    try:
+        async with AsyncClient(TOKEN, **make_kwargs(vector, server.url)) as client:
+            outcome = await _batch_call(client, vector["call"])
+    except (HandoverError, ValueError, TypeError) as e:
+        error = e
+    _check_batch_outcome(vector, server, outcome, error)

@@ -200,7 +200,7 @@ async def test_simulate_message_async_reaches_the_webhook(emulator: Emulator, re
     handler = WebhookHandler(app_secret=emulator.page_inbox.secret)
     body, headers = receiver.deliveries[0]
     events = handler.events(body, {k.lower(): v for k, v in headers.items()}["x-hub-signature-256"])
-    assert any(isinstance(e, Standby) and e.psid == "556" and e.event["message"]["text"] == "from asyncio" for e in events)
+    assert any(isinstance(e, Standby) and e.psid == "556" and isinstance(e.event, Message) and e.event.text == "from asyncio" for e in events)
 
 
 def test_webhook_handler_subscribe() -> None:

@@ -14,14 +14,17 @@ Rust core.
 from __future__ import annotations
 
 from . import errors
+from ._batch import BatchOp
 from ._client import (
     PAGE_INBOX_APP_ID,
     AsyncClient,
     AsyncConversationPager,
+    BatchResult,
     Client,
     ConversationPager,
+    OwnerResult,
 )
-from ._native import App, Conversation, Page, Participant, ThreadOwner
+from ._native import App, Conversation, FeatureStatus, Page, Participant, ThreadOwner
 from ._native import __version__ as __version__
 from . import _logging  # noqa: F401  (tells the core the logger's level)
 from ._types import INSTAGRAM_INBOX_APP_ID, MAX_RETRIES_LIMIT, Folder, Platform
@@ -32,6 +35,10 @@ __all__ = [
     "ConversationPager",
     "ThreadOwner",
     "App",
+    "FeatureStatus",
+    "BatchOp",
+    "BatchResult",
+    "OwnerResult",
     "Conversation",
     "Participant",
     "Page",

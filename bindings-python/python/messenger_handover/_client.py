@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, AsyncIterator, Dict, Iterable, Iterator, List, Optional, Type, Union
+from typing import Any, AsyncIterator, Dict, Iterable, Iterator, List, Mapping, Optional, Type, Union
 
 from . import _native as _ext
-from ._native import App, Conversation, Page, ThreadOwner
+from ._batch import BatchOp
+from ._native import App, Conversation, FeatureStatus, Page, ThreadOwner
 from ._types import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
@@ -26,7 +27,44 @@ from ._types import (
     whole_seconds,
 )
 
-__all__ = ["AsyncClient", "Client", "AsyncConversationPager", "ConversationPager", "PAGE_INBOX_APP_ID"]
+__all__ = [
+    "AsyncClient",
+    "Client",
+    "AsyncConversationPager",
+    "ConversationPager",
+    "PAGE_INBOX_APP_ID",
+    "BatchResult",
+    "OwnerResult",
+]
+
+BatchResult = Union[ThreadOwner, List[App], FeatureStatus, None, Exception]
+"""One result of :meth:`Client.batch`: the operation's value (a ThreadOwner or
+None for ``thread_owner``, None for a thread-control call, a list of App, a
+FeatureStatus) or, when it failed, its exception instance (a HandoverError
+subclass), returned in the list rather than raised."""
+
+OwnerResult = Union[ThreadOwner, None, Exception]
+"""One result of :meth:`Client.thread_owners`: the owner, None (idle), or the
+exception instance for that PSID."""
+
+
+def _operations(ops: Iterable[Union[BatchOp, Mapping[str, Any]]]) -> List[Any]:
+    if isinstance(ops, (str, bytes, Mapping)):
+        raise TypeError(f"operations must be a list of BatchOp, not a single {type(ops).__name__}")
+    out: List[Any] = []
+    for op in ops:
+        if isinstance(op, BatchOp):
+            out.append(op.to_dict())
+        elif isinstance(op, Mapping):
+            out.append(dict(op))
+        else:
+            raise TypeError(f"operations must hold BatchOp or dict items, not {type(op).__name__}")
+    return out
+
+
+def _psids(psids: Iterable[str]) -> List[str]:
+    out = str_list(psids, "psids")
+    return [] if out is None else out
 
 
 class _Base:
@@ -150,9 +188,33 @@ class AsyncClient(_Base):
         """Passes the thread to another app (``target_app_id``: digits only)."""
         await self._native.pass_thread_control(text(psid, "psid"), text(target_app_id, "target_app_id"), opt_text(metadata, "metadata"))
 
-    async def pass_thread_control_to_page_inbox(self, psid: str, metadata: Optional[str] = None) -> None:
-        """Hands the chat to the people answering in the Page Inbox."""
-        await self._native.pass_thread_control_to_page_inbox(text(psid, "psid"), opt_text(metadata, "metadata"))
+    async def pass_thread_control_to_page_inbox(
+        self, psid: str, metadata: Optional[str] = None, platform: Union[Platform, str, None] = None
+    ) -> None:
+        """Hands the chat to the people answering in the Page Inbox, or with
+        ``platform="instagram"`` in the Instagram Inbox."""
+        await self._native.pass_thread_control_to_page_inbox(
+            text(psid, "psid"), opt_text(metadata, "metadata"), enum_value(platform, Platform, "platform")
+        )
+
+    async def feature_status(self) -> FeatureStatus:
+        """Whether Conversation Routing (``hop_v2``) and multi-app messaging are on for the Page."""
+        status: FeatureStatus = await self._native.feature_status()
+        return status
+
+    async def batch(self, operations: Iterable[Union[BatchOp, Mapping[str, Any]]]) -> List[BatchResult]:
+        """Runs many operations through Graph batch requests (50 per request,
+        longer lists in concurrent requests). Returns one result per operation,
+        in order: its value, or its exception instance (not raised). Raises only
+        for a bad argument, before anything is sent."""
+        results: List[BatchResult] = await self._native.batch(_operations(operations))
+        return results
+
+    async def thread_owners(self, psids: Iterable[str]) -> List[OwnerResult]:
+        """Who owns each thread, one result per PSID in order, through batch
+        requests: a ThreadOwner, None (idle), or that PSID's exception instance."""
+        results: List[OwnerResult] = await self._native.thread_owners(_psids(psids))
+        return results
 
     async def take_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
         await self._native.take_thread_control(text(psid, "psid"), opt_text(metadata, "metadata"))
@@ -220,9 +282,37 @@ class Client(_Base):
         """Passes the thread to another app (``target_app_id``: digits only)."""
         self._native.pass_thread_control(text(psid, "psid"), text(target_app_id, "target_app_id"), opt_text(metadata, "metadata")).wait()
 
-    def pass_thread_control_to_page_inbox(self, psid: str, metadata: Optional[str] = None) -> None:
-        """Hands the chat to the people answering in the Page Inbox."""
-        self._native.pass_thread_control_to_page_inbox(text(psid, "psid"), opt_text(metadata, "metadata")).wait()
+    def pass_thread_control_to_page_inbox(
+        self, psid: str, metadata: Optional[str] = None, platform: Union[Platform, str, None] = None
+    ) -> None:
+        """Hands the chat to the people answering in the Page Inbox, or with
+        ``platform="instagram"`` in the Instagram Inbox."""
+        self._native.pass_thread_control_to_page_inbox(
+            text(psid, "psid"), opt_text(metadata, "metadata"), enum_value(platform, Platform, "platform")
+        ).wait()
+
+    def feature_status(self) -> FeatureStatus:
+        """Whether Conversation Routing (``hop_v2``) and multi-app messaging are on for the Page."""
+        status: FeatureStatus = self._native.feature_status().wait()
+        return status
+
+    def batch(self, operations: Iterable[Union[BatchOp, Mapping[str, Any]]]) -> List[BatchResult]:
+        """Runs many operations through Graph batch requests (50 per request,
+        longer lists in concurrent requests). Returns one result per operation,
+        in order: its value, or its exception instance (not raised). Raises only
+        for a bad argument, before anything is sent::
+
+            results = client.batch([BatchOp.thread_owner(psid) for psid in psids])
+            failed = [r for r in results if isinstance(r, Exception)]
+        """
+        results: List[BatchResult] = self._native.batch(_operations(operations)).wait()
+        return results
+
+    def thread_owners(self, psids: Iterable[str]) -> List[OwnerResult]:
+        """Who owns each thread, one result per PSID in order, through batch
+        requests: a ThreadOwner, None (idle), or that PSID's exception instance."""
+        results: List[OwnerResult] = self._native.thread_owners(_psids(psids)).wait()
+        return results
 
     def take_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
         self._native.take_thread_control(text(psid, "psid"), opt_text(metadata, "metadata")).wait()

@@ -9,11 +9,17 @@
 //! so the numbers measure the clients. The token is accepted as
 //! `Authorization: Bearer` or as the `access_token` query parameter.
 //! Prints one JSON line like `graph-emulator` does, then serves until killed.
+//!
+//! `--latency MS` holds every response back MS milliseconds: the round trip to
+//! graph.facebook.com from a typical region is ~50 ms, and at that latency what
+//! counts is how many requests a client keeps in flight, whether it prefetches
+//! the next page and whether it reuses connections, not its per-call CPU.
 
 use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -279,6 +285,7 @@ fn main() {
     let mut port: u16 = 0;
     let mut n: usize = 20_000;
     let mut threads: usize = 2;
+    let mut latency = Duration::ZERO;
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut it = argv.iter();
     while let Some(k) = it.next() {
@@ -287,8 +294,16 @@ fn main() {
             "--port" => port = v.parse().unwrap_or(0),
             "--conversations" => n = v.parse().unwrap_or(n),
             "--threads" => threads = v.parse().unwrap_or(threads).max(1),
+            // "50" or "50ms"
+            "--latency" => match v.trim_end_matches("ms").parse() {
+                Ok(ms) => latency = Duration::from_millis(ms),
+                Err(_) => {
+                    eprintln!("bench-server: --latency takes milliseconds (50 or 50ms), not {v:?}");
+                    std::process::exit(2);
+                }
+            },
             _ => {
-                eprintln!("usage: bench-server [--port N] [--conversations N] [--threads N]");
+                eprintln!("usage: bench-server [--port N] [--conversations N] [--threads N] [--latency MS]");
                 std::process::exit(2);
             }
         }
@@ -309,7 +324,8 @@ fn main() {
             .collect();
         println!(
             "{}",
-            serde_json::json!({"url": format!("http://{addr}"), "page_id": PAGE_ID, "apps": apps, "conversations": n})
+            serde_json::json!({"url": format!("http://{addr}"), "page_id": PAGE_ID, "apps": apps, "conversations": n,
+                "latency_ms": latency.as_millis()})
         );
         let srv = Arc::new(http1::Builder::new());
         loop {
@@ -317,7 +333,15 @@ fn main() {
             let _ = stream.set_nodelay(true);
             let srv = srv.clone();
             tokio::spawn(async move {
-                let _ = srv.serve_connection(TokioIo::new(stream), service_fn(handle)).await;
+                let svc = service_fn(move |req| async move {
+                    // The request was read; the response goes out `latency` later,
+                    // so every call (and every page) costs one simulated round trip.
+                    if !latency.is_zero() {
+                        tokio::time::sleep(latency).await;
+                    }
+                    handle(req).await
+                });
+                let _ = srv.serve_connection(TokioIo::new(stream), svc).await;
             });
         }
     });
