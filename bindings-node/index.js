@@ -152,9 +152,13 @@ class Conversations {
   /** The next page (`{ items, after, hasNext }`), or null after the last. */
   async nextPage(options) {
     const { signal = this.#signal } = readOptions('options', options, ['signal'])
-    const page = await run(signal, (token) => this.#pager.nextPage(token))
+    const json = await run(signal, (token) => this.#pager.nextPage(token))
     this.#consumed = null
-    if (page === null || page === undefined) return null
+    if (json === null || json === undefined) return null
+    // The page crosses as one JSON text: one JSON.parse is far cheaper than
+    // building every item property by property through N-API.
+    const page = JSON.parse(json)
+    for (const item of page.items) if (item.updatedTime !== null) item.updatedTime = new Date(item.updatedTime)
     return { items: page.items, after: page.after, hasNext: page.hasNext }
   }
 

@@ -95,10 +95,11 @@ export declare class NativeEmulator {
 /** Pages of conversations, with the next one prefetched. */
 export declare class NativePager {
   /**
-   * The next page, or `null` after the last one. An aborted read leaves
-   * the pager where it was.
+   * The next page as JSON text (a `ConversationPage`; index.js parses
+   * it), or `null` after the last one. An aborted read leaves the pager
+   * where it was.
    */
-  nextPage(cancel?: CancelToken | undefined | null): Promise<ConversationPage | undefined | null>
+  nextPage(cancel?: CancelToken | undefined | null): Promise<string | undefined | null>
   /**
    * The resume point after every item of the last page handed out (or the
    * one it started from).
@@ -181,7 +182,10 @@ export interface ClientOptions {
   maxConnections?: number
 }
 
-/** A conversation: typed fields, and `raw` for anything else requested. */
+/**
+ * A conversation: typed fields, and `raw` for anything else requested.
+ * The type index.d.ts names; values cross as `PageJson` text.
+ */
 export interface Conversation {
   id: string
   updatedTime: Date | null
@@ -200,7 +204,7 @@ export interface Conversation {
   raw: Record<string, any>
 }
 
-/** One page of conversations. */
+/** One page of conversations (the type of `PageJson`'s text). */
 export interface ConversationPage {
   items: Array<Conversation>
   /** This page's `after` cursor (kept even on the last page). */
@@ -272,7 +276,7 @@ export declare function observe(sink: (arg: CoreEvent) => void): void
 /** Every event of every entry of a webhook batch, in order. */
 export declare function parseEvents(rawBody: Buffer | string): Array<Record<string, unknown>>
 
-/** A person (or the Page) in a conversation. */
+/** A person (or the Page) in a conversation (a type for index.d.ts). */
 export interface Participant {
   id: string
   name: string | null

@@ -10,7 +10,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::convert::{Conversation, ConversationPage};
+use crate::convert::PageJson;
 use crate::errors::from_core;
 
 /// Pages of conversations, with the next one prefetched.
@@ -35,14 +35,15 @@ impl NativePager {
 
 #[napi]
 impl NativePager {
-    /// The next page, or `null` after the last one. An aborted read leaves
-    /// the pager where it was.
+    /// The next page as JSON text (a `ConversationPage`; index.js parses
+    /// it), or `null` after the last one. An aborted read leaves the pager
+    /// where it was.
     #[napi]
     pub fn next_page<'env>(
         &self,
         env: &'env Env,
         cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, Option<ConversationPage>>> {
+    ) -> napi::Result<PromiseRaw<'env, Option<String>>> {
         let (pager, position, closed) = (self.pager.clone(), self.position.clone(), self.closed.clone());
         crate::errors::spawn(
             env,
@@ -58,12 +59,9 @@ impl NativePager {
                 if p.is_finished() || closed.load(Ordering::SeqCst) {
                     guard.take();
                 }
-                Ok(page.map(|page| ConversationPage {
-                    items: page.items.into_iter().map(Conversation::from).collect(),
-                    after: page.after,
-                    has_next: page.has_next,
-                    resume_after,
-                }))
+                page.map(|page| serde_json::to_string(&PageJson::new(&page, resume_after.as_deref())))
+                    .transpose()
+                    .map_err(|e| crate::errors::state(format!("cannot hand the page over: {e}")))
             }),
         )
     }

@@ -1,19 +1,25 @@
 //! The one tokio runtime of the process, and the two ways Python waits on it:
-//! an asyncio future (resolved from a tokio thread with
-//! `loop.call_soon_threadsafe`, aborting the task when the future is
-//! cancelled) and a blocking wait that releases the GIL and wakes for Ctrl-C.
+//! an asyncio future (finished calls are queued in the loop's mailbox and
+//! resolved in batches on the loop's thread; cancelling the future aborts the
+//! task) and a blocking wait that releases the GIL and wakes for Ctrl-C.
 
 use std::future::Future;
+#[cfg(unix)]
+use std::io::{Read, Write};
+#[cfg(unix)]
+use std::os::unix::io::AsRawFd;
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc::{sync_channel, RecvTimeoutError};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyCFunction;
 use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::task::AbortHandle;
 
@@ -111,13 +117,16 @@ where
     }
 }
 
-/// What a finished task hands back to Python: built with the GIL held on
-/// the tokio thread, delivered on the loop's thread.
+/// What a finished task hands back to Python: its value or exception, built
+/// with the GIL held on the loop's thread.
 pub type Delivered = Result<Py<PyAny>, PyErr>;
+type Deliver = Box<dyn for<'py> FnOnce(Python<'py>) -> Delivered + Send>;
 
 /// Runs `fut` on the runtime and returns an asyncio future of its result,
 /// bound to the running loop. `convert` turns the output into a Python
-/// value (or exception) with the GIL held. Cancelling the asyncio future
+/// value (or exception); it runs on the loop's thread, in a batch with every
+/// other call that finished meanwhile (see `Mailbox`), so a tokio thread
+/// never takes the GIL to hand a result over. Cancelling the asyncio future
 /// aborts the tokio task, which drops the HTTP request at once.
 pub fn spawn_future<'py, F, T, C>(py: Python<'py>, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
 where
@@ -126,55 +135,185 @@ where
     C: for<'a> FnOnce(Python<'a>, T) -> Delivered + Send + 'static,
 {
     let event_loop = get_running_loop(py)?;
-    let py_future = event_loop.call_method0("create_future")?;
-    let loop_ref = event_loop.unbind();
+    let mailbox = mailbox_for(&event_loop)?;
+    let py_future = event_loop.call_method0(intern!(py, "create_future"))?;
     let future_ref = py_future.clone().unbind();
     let task = handle()?.spawn(async move {
         let output = fut.await;
-        // During interpreter shutdown there is nobody left to tell.
-        from_tokio_thread(|py| {
-            let delivered = convert(py, output);
-            let (ok, value) = match delivered {
-                Ok(v) => (true, v),
-                Err(e) => (false, e.into_value(py).into_any()),
-            };
-            if let Ok(resolver) = resolver(py) {
-                // Fails only when the loop is closed: the result has no taker.
-                let _ = loop_ref.bind(py).call_method1("call_soon_threadsafe", (resolver, future_ref, ok, value));
-            }
-        });
+        mailbox.post(Finished { future: future_ref, deliver: Box::new(move |py| convert(py, output)) });
     });
     let canceller = Bound::new(py, AbortOnCancel { handle: task.abort_handle() })?;
-    py_future.call_method1("add_done_callback", (canceller,))?;
+    py_future.call_method1(intern!(py, "add_done_callback"), (canceller,))?;
     Ok(py_future)
+}
+
+/// A call that finished on the runtime, waiting for its loop's thread.
+struct Finished {
+    future: Py<PyAny>,
+    deliver: Deliver,
+}
+
+/// How a mailbox tells its loop that calls finished.
+enum Wake {
+    /// The write end of a socket pair whose read end the loop watches
+    /// (`loop.add_reader`): one byte, no GIL.
+    #[cfg(unix)]
+    Socket { writer: UnixStream, reader: UnixStream },
+    /// Loops without `add_reader` (Windows' proactor loop, a loop object that
+    /// cannot be weakly referenced): one `call_soon_threadsafe` per batch,
+    /// the GIL taken once per batch instead of once per call. Holds the loop,
+    /// or a weak reference to it when the mailbox is remembered beside it.
+    Threadsafe { event_loop: Py<PyAny>, weak: bool },
+}
+
+/// The finished calls of one event loop. Tokio threads push into `queue` and
+/// wake the loop only when it was empty; the loop's thread takes the whole
+/// queue in one wake-up and resolves every future in it.
+struct Mailbox {
+    queue: Mutex<Vec<Finished>>,
+    wake: Wake,
+    /// The process that made it: a forked child makes its own (the socket
+    /// pair would be shared with the parent).
+    pid: u32,
+}
+
+impl Mailbox {
+    fn post(self: &Arc<Self>, finished: Finished) {
+        let was_empty = {
+            let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            queue.push(finished);
+            queue.len() == 1
+        };
+        if !was_empty {
+            return; // a wake-up is already on its way and will take this one too
+        }
+        match &self.wake {
+            #[cfg(unix)]
+            Wake::Socket { writer, .. } => {
+                // WouldBlock means the buffer is full of wake-ups already.
+                let _ = (&*writer).write(&[1]);
+            }
+            Wake::Threadsafe { event_loop, weak } => {
+                let mailbox = self.clone();
+                // During interpreter shutdown there is nobody left to tell; a
+                // closed or collected loop has no taker either.
+                from_tokio_thread(|py| -> PyResult<()> {
+                    let event_loop = if *weak { event_loop.bind(py).call0()? } else { event_loop.bind(py).clone() };
+                    let drain = Bound::new(py, Drain { mailbox })?;
+                    event_loop.call_method1(intern!(py, "call_soon_threadsafe"), (drain,))?;
+                    Ok(())
+                });
+            }
+        }
+    }
+
+    /// Runs on the loop's thread: resolves every finished call.
+    fn drain(&self, py: Python<'_>) {
+        // Empty the socket before taking the queue: a call posted after the
+        // take then leaves a byte behind and wakes the loop again.
+        #[cfg(unix)]
+        if let Wake::Socket { reader, .. } = &self.wake {
+            let mut buf = [0u8; 256];
+            while matches!((&*reader).read(&mut buf), Ok(n) if n > 0) {}
+        }
+        let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));
+        for finished in batch {
+            if let Err(e) = resolve(py, finished) {
+                e.write_unraisable(py, None);
+            }
+        }
+    }
+}
+
+/// Sets the future's result or exception unless it was cancelled meanwhile.
+fn resolve(py: Python<'_>, finished: Finished) -> PyResult<()> {
+    let future = finished.future.bind(py);
+    if future.call_method0(intern!(py, "done"))?.is_truthy()? {
+        return Ok(());
+    }
+    match (finished.deliver)(py) {
+        Ok(value) => future.call_method1(intern!(py, "set_result"), (value,))?,
+        Err(e) => future.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
+    };
+    Ok(())
+}
+
+/// The loop's callback (reader or `call_soon_threadsafe`) that drains a mailbox.
+#[pyclass(frozen, module = "messenger_handover._native")]
+pub struct Drain {
+    mailbox: Arc<Mailbox>,
+}
+
+#[pymethods]
+impl Drain {
+    fn __call__(&self, py: Python<'_>) {
+        self.mailbox.drain(py);
+    }
+}
+
+/// The mailbox of `event_loop`, made and registered on first use. Kept in a
+/// `WeakKeyDictionary` keyed by the loop, so it goes with the loop.
+fn mailbox_for(event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Mailbox>> {
+    static MAILBOXES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let py = event_loop.py();
+    let pid = std::process::id();
+    let mailboxes = MAILBOXES.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        Ok(py.import("weakref")?.getattr("WeakKeyDictionary")?.call0()?.unbind())
+    })?;
+    let mailboxes = mailboxes.bind(py);
+    let known = mailboxes.call_method1(intern!(py, "get"), (event_loop,));
+    if let Ok(known) = &known {
+        if let Ok(drain) = known.cast::<Drain>() {
+            let mailbox = &drain.get().mailbox;
+            if mailbox.pid == pid {
+                return Ok(mailbox.clone());
+            }
+            // Inherited across a fork: stop watching the parent's socket.
+            #[cfg(unix)]
+            if let Wake::Socket { reader, .. } = &mailbox.wake {
+                let _ = event_loop.call_method1("remove_reader", (reader.as_raw_fd(),));
+            }
+        }
+    }
+    let queue = Mutex::new(Vec::new());
+    if known.is_err() {
+        // Not weakly referenceable: a mailbox for this one call.
+        let wake = Wake::Threadsafe { event_loop: event_loop.clone().unbind(), weak: false };
+        return Ok(Arc::new(Mailbox { queue, wake, pid }));
+    }
+    #[cfg(unix)]
+    if let Ok((writer, reader)) = UnixStream::pair() {
+        if writer.set_nonblocking(true).is_ok() && reader.set_nonblocking(true).is_ok() {
+            let fd = reader.as_raw_fd();
+            let mailbox = Arc::new(Mailbox { queue, wake: Wake::Socket { writer, reader }, pid });
+            let drain = Bound::new(py, Drain { mailbox: mailbox.clone() })?;
+            if event_loop.call_method1("add_reader", (fd, &drain)).is_ok() {
+                mailboxes.set_item(event_loop, drain)?;
+                return Ok(mailbox);
+            }
+            return remember_threadsafe(mailboxes, event_loop, pid);
+        }
+    }
+    remember_threadsafe(mailboxes, event_loop, pid)
+}
+
+fn remember_threadsafe(
+    mailboxes: &Bound<'_, PyAny>,
+    event_loop: &Bound<'_, PyAny>,
+    pid: u32,
+) -> PyResult<Arc<Mailbox>> {
+    // A weak reference: a strong one in the value would keep the key alive.
+    let py = event_loop.py();
+    let weak = py.import("weakref")?.getattr("ref")?.call1((event_loop,))?.unbind();
+    let wake = Wake::Threadsafe { event_loop: weak, weak: true };
+    let mailbox = Arc::new(Mailbox { queue: Mutex::new(Vec::new()), wake, pid });
+    mailboxes.set_item(event_loop, Bound::new(py, Drain { mailbox: mailbox.clone() })?)?;
+    Ok(mailbox)
 }
 
 fn get_running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     GET_RUNNING_LOOP.import(py, "asyncio", "get_running_loop")?.call0()
-}
-
-/// `_resolve(future, ok, value)`: sets the result or exception unless the
-/// future was cancelled meanwhile. Runs on the loop's thread.
-fn resolver(py: Python<'_>) -> PyResult<&Bound<'_, PyCFunction>> {
-    static RESOLVER: PyOnceLock<Py<PyCFunction>> = PyOnceLock::new();
-    RESOLVER
-        .get_or_try_init(py, || {
-            PyCFunction::new_closure(py, Some(c"_resolve"), None, |args, _kwargs| -> PyResult<()> {
-                let (future, ok, value): (Bound<'_, PyAny>, bool, Bound<'_, PyAny>) = args.extract()?;
-                if future.call_method0("done")?.is_truthy()? {
-                    return Ok(());
-                }
-                if ok {
-                    future.call_method1("set_result", (value,))?;
-                } else {
-                    future.call_method1("set_exception", (value,))?;
-                }
-                Ok(())
-            })
-            .map(Bound::unbind)
-        })
-        .map(|f| f.bind(py))
 }
 
 /// Done-callback of an asyncio future: aborts the tokio task when the

@@ -122,6 +122,21 @@ test('conversations carry typed camelCase fields and raw', async () => {
   assert.equal(q.fields, fields.join(','))
 })
 
+test('fields not asked for are null, not missing, and the time keeps its instant', async () => {
+  const pager = bot.conversations({ pageSize: 2, fields: ['id'] })
+  const page = await pager.nextPage()
+  pager.close()
+  const c = page.items[0]
+  assert.equal(c.updatedTime, null)
+  assert.equal(c.messageCount, null)
+  assert.equal(c.snippet, null)
+  assert.deepEqual(c.participants, [])
+  assert.deepEqual(Object.keys(c.raw), ['id'])
+  const full = await bot.conversations({ pageSize: 1, fields: ['id', 'updated_time'] }).nextPage()
+  const item = full.items[0]
+  assert.equal(item.updatedTime.getTime(), Date.parse(item.raw.updated_time))
+})
+
 test('nextPage returns null after the last page, and keeps returning null', async () => {
   const pager = bot.conversations({ folder: 'spam', pageSize: 100 })
   const page = await pager.nextPage()

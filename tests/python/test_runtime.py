@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from messenger_handover import ThreadOwner
+from messenger_handover import AsyncClient, ThreadOwner
 from messenger_handover.testing import Emulator
 
 PSID = "1234567890"
@@ -158,3 +158,44 @@ def test_interpreter_exit_with_calls_in_flight() -> None:
     """, timeout=20)
     assert proc.returncode == 0, proc.stderr
     assert "exiting" in proc.stdout
+
+
+def test_loop_without_add_reader(emulator: Emulator) -> None:
+    # Windows' proactor loop has no add_reader: completions then come by one
+    # call_soon_threadsafe per batch.
+    class NoReader(asyncio.SelectorEventLoop):
+        def add_reader(self, *args: object) -> None:  # type: ignore[override]
+            raise NotImplementedError
+
+    async def go() -> list:
+        async with emulator.async_client() as client:
+            return await asyncio.wait_for(
+                asyncio.gather(*(client.thread_owner(str(20_000 + i)) for i in range(50))), 30
+            )
+
+    loop = NoReader()
+    try:
+        owners = loop.run_until_complete(go())
+    finally:
+        loop.close()
+    assert len(owners) == 50 and all(isinstance(o, ThreadOwner) for o in owners)
+
+
+def test_two_loops_on_one_thread(emulator: Emulator) -> None:
+    # Each loop has its own mailbox: results go to the loop that awaits them,
+    # whichever loop ran last on this thread.
+    loops = [asyncio.new_event_loop(), asyncio.new_event_loop()]
+    clients = [emulator.async_client(), emulator.async_client()]
+    try:
+        for round_ in range(3):
+            for loop, client in zip(loops, clients):
+
+                async def go(client: AsyncClient = client) -> list:
+                    calls = (client.thread_owner(str(30_000 + round_ * 10 + i)) for i in range(10))
+                    return await asyncio.wait_for(asyncio.gather(*calls), 30)
+
+                owners = loop.run_until_complete(go())
+                assert len(owners) == 10 and all(isinstance(o, ThreadOwner) for o in owners)
+    finally:
+        for loop in loops:
+            loop.close()
