@@ -8,6 +8,7 @@ const { inspect } = require('node:util')
 const native = require('./native.js')
 const errors = require('./errors.js')
 const webhooks = require('./webhooks.js')
+const diagnostics = require('./diagnostics.js')
 
 const { fromNative, invalidArgument, abortError } = errors
 
@@ -75,6 +76,7 @@ function readOptions(name, value, allowed) {
  * rejects with an AbortError straight away.
  */
 function run(signal, start) {
+  diagnostics.sync()
   if (signal === undefined || signal === null) {
     let p
     try {

@@ -273,6 +273,18 @@ export interface ConversationsOptions {
   messages?: number
 }
 
+/**
+ * One event of the core: `kind` is `http.attempt.start`, `http.attempt.end`,
+ * `http.retry` or `http.throttle_wait`; `attributes` the OpenTelemetry
+ * names and `graph.*`.
+ */
+export interface CoreEvent {
+  kind: string
+  level: string
+  message: string
+  attributes: any
+}
+
 /** What to export; absent fields take DESIGN's defaults. */
 export interface ExportOptionsJs {
   folders?: Array<string>
@@ -362,6 +374,9 @@ export interface NativeError {
 /** The version of the native addon (the crate version). */
 export declare function nativeVersion(): string
 
+/** Installs the bridge, once per process, delivering to `sink`. */
+export declare function observe(sink: (arg: CoreEvent) => void): void
+
 /** Every event of every entry of a webhook batch, in order. */
 export declare function parseEvents(rawBody: Buffer | string): Array<Record<string, unknown>>
 
@@ -383,12 +398,21 @@ export interface RecordedRequest {
   body: string
 }
 
+/**
+ * `runCli(argv)`: the `messenger-handover` command on this thread (the
+ * package's `bin` has nothing else to do); returns the exit code.
+ */
+export declare function runCli(argv: Array<string>): number
+
 /** One canned answer. */
 export interface ScriptedReply {
   status: number
   headers?: Record<string, string>
   body?: string
 }
+
+/** 0: nothing; 2: retries and waits; 4: and each attempt's end; 5: and its start. */
+export declare function setObserveLevel(level: number): void
 
 /** The `X-Hub-Signature-256` value for a body (for tests and emulators). */
 export declare function signWebhookBody(appSecret: string, rawBody: Buffer | string): string

@@ -13,6 +13,7 @@ pub mod convert;
 pub mod emulator;
 pub mod errors;
 pub mod export;
+pub mod observe;
 pub mod pager;
 pub mod scripted;
 pub mod webhooks;

@@ -9,6 +9,7 @@ mod emulator;
 mod errors;
 mod export;
 mod models;
+mod observe;
 mod pager;
 mod runtime;
 mod webhooks;
@@ -16,6 +17,9 @@ mod webhooks;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    observe::install();
+    m.add_function(wrap_pyfunction!(observe::_set_log_level, m)?)?;
+    m.add_function(wrap_pyfunction!(observe::run_cli, m)?)?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<pager::NativePager>()?;
     // Messages and the inbox export (issue 12).

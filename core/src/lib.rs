@@ -31,6 +31,7 @@ pub mod fuzzing;
 mod json;
 mod messages;
 mod model;
+pub mod observe;
 mod pacing;
 mod paging;
 mod retry;

@@ -10,7 +10,10 @@ use reqwest::Method;
 use tokio::sync::{watch, Semaphore};
 use url::Url;
 
+use tracing::Instrument;
+
 use crate::error::{Error, ErrorKind, GraphError, GraphErrorBody, Result, TransportFailure};
+use crate::observe;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::usage::Usage;
@@ -40,6 +43,17 @@ pub(crate) struct Transport {
     /// throttle wait, so none outlives the client.
     closed: watch::Sender<bool>,
 }
+
+/// What an attempt learnt of the answer before it became a body or an error.
+#[derive(Default)]
+struct Seen {
+    status: Option<u16>,
+    usage: Option<Usage>,
+    fbtrace_id: Option<String>,
+}
+
+/// The Graph API names every answer's trace in this header, errors or not.
+const FB_TRACE_ID: &str = "x-fb-trace-id";
 
 /// A call to make: one edge of the Page, its query and JSON body.
 pub(crate) struct Call<'a> {
@@ -140,7 +154,7 @@ impl Transport {
         let mut attempt: u32 = 0;
         loop {
             self.wait_out_throttle().await?;
-            let err = match self.send_once(call).await {
+            let err = match self.attempt(call, attempt).await {
                 Ok(body) => return Ok(body),
                 Err(err) => err,
             };
@@ -155,7 +169,21 @@ impl Transport {
                 return Err(err);
             }
             let wait = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
-            tracing::debug!(edge = call.edge, attempt, kind = %err.kind(), wait_ms = wait.as_millis() as u64, "retrying");
+            let wait_ms = wait.as_millis() as u64;
+            tracing::event!(
+                name: "http.retry",
+                target: observe::TARGET,
+                tracing::Level::WARN,
+                http.request.method = call.method.as_str(),
+                url.path = self.path_of(call).as_deref().unwrap_or(""),
+                error.type = err.kind().as_str(),
+                http.request.resend_count = attempt + 1,
+                graph.wait_ms = wait_ms,
+                "retrying {} {} in {wait_ms} ms after a {} error",
+                call.method,
+                self.path_of(call).as_deref().unwrap_or(""),
+                err.kind().as_str(),
+            );
             self.pause(wait).await?;
             attempt += 1;
         }
@@ -165,7 +193,104 @@ impl Transport {
     /// themselves (a batch retries item by item).
     pub(crate) async fn execute_once(&self, call: &Call<'_>) -> Result<Vec<u8>> {
         self.wait_out_throttle().await?;
-        self.send_once(call).await
+        self.attempt(call, 0).await
+    }
+
+    /// The path a call goes to, without the query: what the attempt's span
+    /// and events name (the query may hold the appsecret_proof).
+    fn path_of(&self, call: &Call<'_>) -> Option<String> {
+        self.url_for(call).ok().map(|u| u.path().to_owned())
+    }
+
+    /// One HTTP attempt inside its span (see `observe`); `resend` is how many
+    /// times this call was sent before.
+    async fn attempt(&self, call: &Call<'_>, resend: u32) -> Result<Vec<u8>> {
+        let url = self.url_for(call)?;
+        let method = call.method.as_str();
+        let path = url.path();
+        let host = url.host_str().unwrap_or("");
+        let port = url.port_or_known_default();
+        // OpenTelemetry sets the resend count only on a resend.
+        let resend = (resend > 0).then_some(resend);
+        let span = tracing::debug_span!(
+            target: observe::TARGET,
+            observe::SPAN,
+            otel.name = method,
+            otel.kind = "client",
+            http.request.method = method,
+            url.path = path,
+            server.address = host,
+            server.port = port,
+            http.request.resend_count = resend,
+            http.response.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+            graph.fbtrace_id = tracing::field::Empty,
+            graph.usage.call_count = tracing::field::Empty,
+            graph.usage.total_cputime = tracing::field::Empty,
+            graph.usage.total_time = tracing::field::Empty,
+        );
+        let id = observe::next_attempt_id();
+        // The start and end events name the request alike.
+        macro_rules! attempt_event {
+            ($name:literal, $level:expr, $($rest:tt)*) => {
+                tracing::event!(
+                    name: $name,
+                    target: observe::TARGET,
+                    $level,
+                    graph.attempt_id = id,
+                    http.request.method = method,
+                    url.path = path,
+                    server.address = host,
+                    server.port = port,
+                    http.request.resend_count = resend,
+                    $($rest)*
+                )
+            };
+        }
+        let _enter = span.enter();
+        attempt_event!("http.attempt.start", tracing::Level::TRACE, "{method} {path}");
+        drop(_enter);
+        let started = Instant::now();
+        let mut seen = Seen::default();
+        let result = self.send_once(call, url.clone(), &mut seen).instrument(span.clone()).await;
+        if let Err(err) = &result {
+            let graph = err.graph();
+            seen.status = seen.status.or_else(|| graph.map(|g| g.http_status).filter(|s| *s > 0));
+            seen.fbtrace_id = graph.and_then(|g| g.fbtrace_id.clone()).or(seen.fbtrace_id);
+        }
+        let error_type = result.as_ref().err().map(|e| e.kind().as_str());
+        let figure = |f: fn(&crate::usage::UsageFigures) -> f64, b: fn(&crate::usage::BusinessUseCaseUsage) -> f64| {
+            seen.usage.as_ref().map(|u| {
+                u.app.iter().chain(u.page.iter()).map(f).chain(u.business_use_case.iter().map(b)).fold(0.0, f64::max)
+            })
+        };
+        let call_count = figure(|u| u.call_count, |b| b.call_count);
+        let cputime = figure(|u| u.total_cputime, |b| b.total_cputime);
+        let total_time = figure(|u| u.total_time, |b| b.total_time);
+        span.record("http.response.status_code", seen.status);
+        span.record("error.type", error_type);
+        span.record("graph.fbtrace_id", seen.fbtrace_id.as_deref());
+        span.record("graph.usage.call_count", call_count);
+        span.record("graph.usage.total_cputime", cputime);
+        span.record("graph.usage.total_time", total_time);
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let _enter = span.enter();
+        attempt_event!(
+            "http.attempt.end",
+            tracing::Level::DEBUG,
+            http.response.status_code = seen.status,
+            error.type = error_type,
+            graph.fbtrace_id = seen.fbtrace_id.as_deref(),
+            graph.usage.call_count = call_count,
+            graph.usage.total_cputime = cputime,
+            graph.usage.total_time = total_time,
+            graph.duration_ms = elapsed_ms,
+            "{method} {path} -> {}{} in {elapsed_ms} ms{}",
+            seen.status.map_or_else(|| "no answer".to_owned(), |s| s.to_string()),
+            error_type.map(|k| format!(" ({k})")).unwrap_or_default(),
+            seen.fbtrace_id.as_deref().map(|t| format!(" fbtrace_id={t}")).unwrap_or_default(),
+        );
+        result
     }
 
     pub(crate) async fn wait_out_throttle(&self) -> Result<()> {
@@ -179,7 +304,15 @@ impl Transport {
         if wait > self.retry.max_retry_wait {
             return Err(client_throttle_error(wait, self.last_usage()));
         }
-        tracing::debug!(wait_ms = wait.as_millis() as u64, "usage at the limit: waiting before sending");
+        let wait_ms = wait.as_millis() as u64;
+        tracing::event!(
+            name: "http.throttle_wait",
+            target: observe::TARGET,
+            tracing::Level::WARN,
+            graph.wait_ms = wait_ms,
+            graph.usage.call_count = self.last_usage().map(|u| u.max_call_count()),
+            "usage at the limit: waiting {wait_ms} ms before sending"
+        );
         self.pause(wait).await
     }
 
@@ -216,8 +349,7 @@ impl Transport {
         Ok(url)
     }
 
-    async fn send_once(&self, call: &Call<'_>) -> Result<Vec<u8>> {
-        let url = self.url_for(call)?;
+    async fn send_once(&self, call: &Call<'_>, url: Url, seen: &mut Seen) -> Result<Vec<u8>> {
         // Held until the body is read: the connection is busy until then.
         let _connection = self.connections.acquire().await.map_err(|_| closed_error())?;
         let http =
@@ -230,6 +362,9 @@ impl Transport {
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
         let usage = Usage::from_headers(response.headers());
+        seen.status = Some(status.as_u16());
+        seen.usage = usage.clone();
+        seen.fbtrace_id = response.headers().get(FB_TRACE_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let retry_after_header = retry_after(response.headers());
         let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         if let Some(u) = &usage {
@@ -252,7 +387,6 @@ impl Transport {
             ),
             ReadError::Http(e) => self.transport_error(e),
         })?;
-        tracing::debug!(method = %call.method, edge = call.edge, status = status.as_u16(), bytes = body.len(), "graph call");
         if status.is_success() {
             return Ok(body);
         }

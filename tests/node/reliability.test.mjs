@@ -328,9 +328,12 @@ test('debug output of a child process (RUST_LOG=trace, NODE_DEBUG) carries no se
       await emu.stop();
     })();
   `,
-    { RUST_LOG: 'trace', NODE_DEBUG: 'net,http,stream' },
+    { RUST_LOG: 'trace', NODE_DEBUG: 'net,http,stream,messenger-handover' },
   )
   assert.equal(code, 0, err)
+  // The scan means something only if the package's own lines were there.
+  assert.match(err, /MESSENGER-HANDOVER \d+: GET \/.* -> 503 \(server\)/)
+  assert.match(err, /MESSENGER-HANDOVER \d+: retrying GET /)
   const [token, secret] = out.trim().split(/\s+/).slice(-2)
   assert.ok(token.startsWith('EAAG') && secret.length >= 16)
   assert.ok(!err.includes(token) && !err.includes(secret), 'no secret on stderr')

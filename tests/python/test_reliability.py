@@ -298,7 +298,10 @@ def test_no_string_the_package_produces_carries_a_secret(emulator: Emulator, cap
             again = pickle.loads(blob)
             texts += [str(again), repr(vars(again))]
     texts += [json.dumps(r) for r in emulator.request_log()]
-    texts += [r.getMessage() for r in caplog.records]
+    # The scan means something only if the core's own records were captured.
+    core = [r for r in caplog.records if r.name == "messenger_handover"]
+    assert any(r.levelno == logging.DEBUG for r in core) and any(r.levelno == logging.WARNING for r in core)
+    texts += [r.getMessage() for r in caplog.records] + [repr(vars(r)) for r in core]
     texts.append(caplog.text)
     for s in (token, secret):
         for t in texts:
@@ -333,6 +336,7 @@ def test_debug_logging_of_a_subprocess_carries_no_secret() -> None:
     assert proc.returncode == 0, proc.stderr
     token, secret = proc.stdout.split()[-2:]
     assert token not in proc.stderr and secret not in proc.stderr
+    assert ":messenger_handover:" in proc.stderr and "-> 503 (server)" in proc.stderr, "the core's records were there"
 
 
 def test_plain_http_to_a_non_loopback_host_is_refused_before_connecting() -> None:

@@ -27,6 +27,7 @@ from ._client import (
 from ._export import AsyncMessagePager, Export, MessagePager
 from ._native import App, Conversation, FeatureStatus, Message, MessagePage, Page, Participant, ThreadOwner
 from ._native import __version__ as __version__
+from . import _logging  # noqa: F401  (tells the core the logger's level)
 from ._types import INSTAGRAM_INBOX_APP_ID, MAX_RETRIES_LIMIT, Folder, Platform
 __all__ = [
     "AsyncClient",

@@ -32,6 +32,8 @@ __all__ = [
     "messages",
     "export_conversations",
     "DEFAULT_EXPORT_CALLS_PER_SECOND",
+    "_set_log_level",
+    "run_cli",
 ]
 
 __version__: str
@@ -367,3 +369,5 @@ def export_conversations(
     max_calls_per_second: float | None = None,
     page_size: int | None = None,
 ) -> NativeExport: ...
+def _set_log_level(levelno: int) -> None: ...
+def run_cli(argv: list[str]) -> int: ...
