@@ -252,7 +252,7 @@ async fn no_error_kind_log_line_or_url_carries_a_secret() {
 
     // Every log line, at trace level, from this crate, reqwest, hyper and the emulator.
     let lines = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
-    assert!(lines.contains("graph call"), "the client's debug lines were captured");
+    assert!(lines.contains("http.client.request"), "the client's per-attempt span and lines were captured");
     assert!(lines.contains("retrying"), "retry lines were captured");
     assert!(lines.contains("hyper_util") || lines.contains("reqwest"), "the HTTP stack's lines were captured");
     texts.push(("trace log".into(), lines));
