@@ -47,7 +47,7 @@ mkdirSync(rootOut, { recursive: true })
 const files = root.files.filter((f) => !f.endsWith('.node'))
 for (const f of files) {
   if (f === 'CHANGELOG.md') continue
-  cpSync(join(nodeDir, f), join(rootOut, f))
+  cpSync(join(nodeDir, f), join(rootOut, f), { recursive: true })
 }
 cpSync(join(repo, 'LICENSE'), join(rootOut, 'LICENSE'))
 cpSync(join(repo, 'CHANGELOG.md'), join(rootOut, 'CHANGELOG.md'))
