@@ -80,14 +80,16 @@ def test_field_expansion_inlines_the_newest_messages(emulator: Emulator) -> None
             assert [m.id for m in conv.messages] == paged[: min(3, conv.message_count or 0)]
         custom = list(client.conversations(fields=["id", "updated_time", "messages.limit(2){id,message}"]))
         assert all(len(c.messages) <= 2 and all(m.text for m in c.messages) for c in custom)
-        emulator.clear_request_log()
+    # The refusals run against an emulator of their own: the pagers above may
+    # leave a prefetch in flight that reaches the shared emulator's log later.
+    with Emulator(conversations=1) as quiet, quiet.client() as client:
         with pytest.raises(ValueError, match="fields"):
             client.conversations(fields=["id", "messages.limit(2){id,message"])
         with pytest.raises(ValueError, match="messages"):
             client.conversations(messages=21)  # Graph details only the 20 newest
         with pytest.raises(ValueError, match="conversation_id"):
             client.messages("../me")
-        assert emulator.request_log() == [], "refused before anything is sent"
+        assert quiet.request_log() == [], "refused before anything is sent"
 
 
 # ---------------------------------------------------------------- the walk
