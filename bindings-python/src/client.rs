@@ -281,12 +281,12 @@ impl NativeClient {
         Ok(PendingCall::new(async move { c.release_thread_control(&psid, metadata.as_deref()).await }, none))
     }
 
-    /// `seconds` as given (an int or a timedelta's seconds); the core checks
-    /// that it is whole and in range.
-    fn extend_thread_control(&self, psid: String, seconds: f64) -> PyResult<PendingCall> {
+    /// `duration_seconds` as given (an int or a timedelta's seconds); the
+    /// core checks that it is whole and in range.
+    fn extend_thread_control(&self, psid: String, duration_seconds: f64) -> PyResult<PendingCall> {
         let c = self.core()?;
         let fut = async move {
-            let duration = messenger_handover::validate::duration_secs(seconds)?;
+            let duration = messenger_handover::validate::duration_secs(duration_seconds)?;
             c.extend_thread_control(&psid, duration).await
         };
         Ok(PendingCall::new(fut, none))

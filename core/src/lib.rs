@@ -37,6 +37,7 @@ mod paging;
 mod retry;
 pub mod routing;
 mod secret;
+pub mod surface;
 mod transport;
 mod usage;
 pub mod validate;

@@ -2,7 +2,7 @@
 
 use crate::config::{AppRole, FeatureStatus, RateLimitConfig};
 use crate::faults::FaultSpec;
-use crate::handler::respond;
+use crate::response::respond;
 use crate::server::Body;
 use crate::state::Shared;
 use bytes::Bytes;

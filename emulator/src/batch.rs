@@ -8,7 +8,7 @@
 
 use crate::error::GraphError;
 use crate::faults::FaultAction;
-use crate::handler::{answer, form_value, parse_params, valid_version, Answer, GraphRequest};
+use crate::request::{answer, form_value, parse_params, valid_version, Answer, GraphRequest};
 use crate::state::{LoggedRequest, Shared};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -155,7 +155,7 @@ async fn operation(
         }
         Some(FaultAction::GraphError { status, error, headers }) => {
             let code = error.get("code").and_then(Value::as_i64);
-            let status = status.unwrap_or(crate::handler::graph_error_status(code));
+            let status = status.unwrap_or(crate::request::graph_error_status(code));
             entry.status = status;
             entry.error_code = code;
             log(entry);

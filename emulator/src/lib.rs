@@ -45,6 +45,8 @@ mod fields;
 mod graph;
 mod handler;
 mod ratelimit;
+mod request;
+mod response;
 pub mod scripted;
 mod server;
 mod state;

@@ -1,6 +1,6 @@
 //! A tiny strict server for the shared conformance vectors: records requests, serves queued answers.
 
-use crate::handler::respond;
+use crate::response::respond;
 use crate::server::{self, Body, ServerHandle};
 
 /// Generous: scripted tests send whole requests at once.

@@ -5,6 +5,7 @@ iteration, DataFrames, Arrow tables and a progress bar."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -14,24 +15,16 @@ from datetime import datetime
 from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Union
 
 from . import _native as _ext
-from ._client import _AsyncPager, _SyncPager
-from ._native import Conversation, Message, MessagePage
+# The message pagers live beside the conversation pagers (the clients'
+# generated methods name them); re-exported here where they were first.
+from ._client import AsyncMessagePager, MessagePager
+from ._native import Conversation, Message
 
 __all__ = ["MessagePager", "AsyncMessagePager", "Export", "ExportStats"]
 
 ExportStats = Dict[str, Any]
 """``{"calls", "pages", "conversations", "duplicates_dropped", "time_waited"}``
 (``time_waited`` in seconds), cumulative across resumed runs."""
-
-
-class AsyncMessagePager(_AsyncPager[MessagePage, Message]):
-    """``async for msg in pager`` (newest first) or ``async for page in pager.pages()``;
-    ``after`` resumes exactly where a loop stopped."""
-
-
-class MessagePager(_SyncPager[MessagePage, Message]):
-    """``for msg in pager`` (newest first) or ``for page in pager.pages()``;
-    ``after`` resumes exactly where a loop stopped."""
 
 
 def _require(module: str, extra: str) -> Any:
@@ -189,34 +182,30 @@ class Export:
         if bar is not None:
             self._show(bar, self.stats)
 
-    def __iter__(self) -> Iterator[Conversation]:
+    @contextlib.contextmanager
+    def _bar(self) -> Iterator[Any]:
+        """The progress bar of one walk (or None), closed however the walk ends."""
         bar = _progress_bar(self._progress)
         try:
-            while True:
-                conv = self._native.next(True)
-                if conv is None:
-                    return
-                self._tick(bar)
-                yield conv
+            yield bar
         finally:
             if bar is not None:
                 bar.close()
+
+    def __iter__(self) -> Iterator[Conversation]:
+        with self._bar() as bar:
+            while (conv := self._native.next(True)) is not None:
+                self._tick(bar)
+                yield conv
 
     def __aiter__(self) -> AsyncIterator[Conversation]:
         return self._aiter()
 
     async def _aiter(self) -> AsyncIterator[Conversation]:
-        bar = _progress_bar(self._progress)
-        try:
-            while True:
-                conv = await self._native.next(False)
-                if conv is None:
-                    return
+        with self._bar() as bar:
+            while (conv := await self._native.next(False)) is not None:
                 self._tick(bar)
                 yield conv
-        finally:
-            if bar is not None:
-                bar.close()
 
     def to_list(self) -> List[Conversation]:
         """Every conversation, in a list."""
@@ -227,25 +216,17 @@ class Export:
         ``folder`` and ``platform``) and returns the stats. With ``checkpoint=``
         an interrupted run started again with the same arguments continues where
         it stopped: no line twice, none lost, never a partial line."""
-        bar = _progress_bar(self._progress)
-        try:
+        with self._bar() as bar:
             stats: ExportStats = self._native.write_jsonl(os.fspath(path), self._on_page(bar)).wait()
             self._tick(bar)
             return stats
-        finally:
-            if bar is not None:
-                bar.close()
 
     async def awrite_jsonl(self, path: Union[str, "os.PathLike[str]"]) -> ExportStats:
         """:meth:`write_jsonl` as an awaitable."""
-        bar = _progress_bar(self._progress)
-        try:
+        with self._bar() as bar:
             stats: ExportStats = await self._native.write_jsonl(os.fspath(path), self._on_page(bar))
             self._tick(bar)
             return stats
-        finally:
-            if bar is not None:
-                bar.close()
 
     @staticmethod
     def _on_page(bar: Any) -> Any:
