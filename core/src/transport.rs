@@ -399,7 +399,14 @@ impl Transport {
             .regain_access_in()
             .or_else(|| (usage.business_use_case.iter().any(|b| b.call_count >= 100.0)).then_some(FULL_USAGE_PAUSE));
         let now = Instant::now();
-        *lock(&self.throttled_until) = pause.map(|p| now + p.min(LONGEST_PAUSE));
+        let mut until = lock(&self.throttled_until);
+        // Only ever lengthen a throttle still running: responses to calls sent
+        // together arrive in any order, and a success processed after a
+        // throttling answer (its usage read before the limit was hit) must not
+        // lift the pause the later answer asked for.
+        let current = until.filter(|u| *u > now);
+        let asked = pause.map(|p| now + p.min(LONGEST_PAUSE));
+        *until = current.max(asked);
     }
 
     fn transport_error(&self, err: reqwest::Error) -> Error {
