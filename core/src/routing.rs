@@ -56,8 +56,17 @@ pub struct ThreadControlHint {
 
 const ANOTHER_APP_HOLDS: &str =
     "another app controls this thread: call thread_owner to see which, or request_thread_control to ask for it";
-const NOT_THE_OWNER: &str =
-    "only the app that controls the thread may pass, release or extend it: check thread_owner before passing";
+// 100/2534037: Meta's error-code page
+// (<https://developers.facebook.com/docs/messenger-platform/error-codes>) does
+// not list the subcode. What Meta documents around it: under Conversation
+// Routing only the app in control of a thread acts on it, and extending
+// control is a Conversation Routing call
+// (<https://developers.facebook.com/docs/messenger-platform/conversation-routing/>,
+// "Thread Control"). Apps meet the subcode when they act on a thread they do
+// not control, and the emulator answers it to extend on a Page without
+// Conversation Routing: the hint names both, thread_owner first.
+const NOT_THE_OWNER: &str = "this app does not control the thread (or, for extend, the Page lacks Conversation \
+     Routing): check thread_owner and feature_status first";
 const TAKE_NEEDS_DEFAULT_APP: &str = "take_thread_control needs Conversation Routing with a default app for the \
      Page; without one, pass the thread or use request_thread_control";
 const ROLE_REFUSED: &str = "this app's role on the Page does not allow that call: under Conversation Routing only \
@@ -145,6 +154,7 @@ mod tests {
         assert_eq!(thread_control_hint(10, Some(2018300)), Some(ANOTHER_APP_HOLDS));
         assert_eq!(thread_control_hint(100, Some(2018171)), Some(ROLE_REFUSED));
         assert_eq!(thread_control_hint(100, Some(2018321)), Some(STATE_REFUSED));
+        assert_eq!(thread_control_hint(100, Some(2534037)), Some(NOT_THE_OWNER));
         assert_eq!(thread_control_hint(10, None), None);
         assert_eq!(thread_control_hint(100, None), None);
     }
