@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use messenger_handover::{self as core, ExportOptions, ExportStats, Folder, MessagesQuery, Platform};
 use napi::bindgen_prelude::{Function, PromiseRaw};
 use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::Status;
 use napi::Env;
+use napi::Status;
 use napi_derive::napi;
 use serde_json::{Map, Value};
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::fault;
 use messenger_handover::observe::{Bridge, Record, Value, ATTEMPT_END, ATTEMPT_START, RETRY};
-use messenger_handover::{hmac_sha256_hex, BatchOp, Client};
+use messenger_handover::{hmac_sha256_hex, BatchOp, Client, ConversationsQuery};
 use messenger_handover_emulator::{Emulator, EmulatorConfig};
 use serde_json::json;
 use tracing::Level;
@@ -150,10 +150,7 @@ async fn a_retried_batch_counts_its_resends_and_emits_the_retry_event() {
         &emu,
         json!({"match": {"method": "POST", "in_batch": false}, "action": {"type": "status", "status": 503, "body": UNAVAILABLE}}),
     );
-    fault(
-        &emu,
-        json!({"match": {"batch_index": 1}, "action": {"type": "status", "status": 503, "body": UNAVAILABLE}}),
-    );
+    fault(&emu, json!({"match": {"batch_index": 1}, "action": {"type": "status", "status": 503, "body": UNAVAILABLE}}));
     let client = Client::builder(&emu.apps().primary.token)
         .base_url(emu.url())
         .page_id(emu.page_id())
@@ -195,6 +192,38 @@ async fn a_retried_batch_counts_its_resends_and_emits_the_retry_event() {
     assert!(retries[1].message.ends_with("(1 batch operation)"), "{}", retries[1].message);
     let all = format!("{records:?}");
     assert!(!all.contains(&emu.apps().primary.token) && !all.contains("2222"), "{all}");
+    emu.shutdown().await;
+}
+
+/// The pager prefetches the next page in a task of its own: its attempt
+/// reports to the caller's subscriber, a scoped one too (the Node binding
+/// scopes one per JavaScript environment). On a multi-thread runtime the task
+/// runs on a worker thread, where the caller's scoped default is not set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prefetch_reports_to_the_callers_scoped_subscriber() {
+    let emu = Emulator::start(EmulatorConfig { conversations: 30, ..EmulatorConfig::default() }).await.unwrap();
+    let client = common::bot(&emu);
+    let (bridge, seen) = capture(Some(Level::DEBUG));
+    let items = {
+        let _guard = tracing::subscriber::set_default(bridge);
+        let mut pager = client.conversations(ConversationsQuery::new().page_size(10)).unwrap();
+        let mut n = 0;
+        while pager.next_item().await.unwrap().is_some() {
+            n += 1;
+        }
+        n
+    };
+    assert!(items > 10, "{items}");
+    let sent = common::seen(&emu, "GET", "/conversations");
+    assert!(sent >= 2, "{sent}");
+    let ends = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.kind == ATTEMPT_END)
+        .filter(|r| text(r, "url.path").is_some_and(|p| p.ends_with("/conversations")))
+        .count();
+    assert_eq!(ends, sent, "one attempt record per request the emulator saw, prefetches included");
     emu.shutdown().await;
 }
 
