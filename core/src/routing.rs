@@ -58,13 +58,14 @@ const ANOTHER_APP_HOLDS: &str =
     "another app controls this thread: call thread_owner to see which, or request_thread_control to ask for it";
 // 100/2534037: Meta's error-code page
 // (<https://developers.facebook.com/docs/messenger-platform/error-codes>) does
-// not list the subcode. What Meta documents around it: under Conversation
-// Routing only the app in control of a thread acts on it, and extending
-// control is a Conversation Routing call
-// (<https://developers.facebook.com/docs/messenger-platform/conversation-routing/>,
-// "Thread Control"). Apps meet the subcode when they act on a thread they do
-// not control, and the emulator answers it to extend on a Page without
-// Conversation Routing: the hint names both, thread_owner first.
+// not list the subcode, nor do the thread-control references. What Meta does
+// document: the app in control of a conversation is the one that acts on it
+// (<https://developers.facebook.com/docs/messenger-platform/handover-protocol/conversation-control>),
+// and a Page under Conversation Routing keeps only some Handover Protocol
+// calls (<https://developers.facebook.com/docs/messenger-platform/conversation-routing/>).
+// Integrations in the field meet 2534037 when acting on a thread another app
+// controls; the emulator also answers it to extend on a Page without
+// Conversation Routing. The hint names both, the documented reading first.
 const NOT_THE_OWNER: &str = "this app does not control the thread (or, for extend, the Page lacks Conversation \
      Routing): check thread_owner and feature_status first";
 const TAKE_NEEDS_DEFAULT_APP: &str = "take_thread_control needs Conversation Routing with a default app for the \
