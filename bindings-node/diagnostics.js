@@ -11,6 +11,11 @@
 // order (start, then error if it failed, then end) on the event loop. Nothing
 // is produced, and the core pays one atomic load, while nobody subscribes and
 // NODE_DEBUG does not name us: `sync()` (before every call) tells the core.
+//
+// Per environment: this module loads once in the main thread and once in each
+// worker_threads Worker that requires the package, and registers that
+// environment's sink; a client's calls publish to the channel (and print to
+// the NODE_DEBUG) of the thread that made the call.
 
 const dc = require('node:diagnostics_channel')
 const { debuglog } = require('node:util')

@@ -302,7 +302,8 @@ class Export {
   #native
   #signal
   #onProgress
-  #pages = -1
+  /** The stats last handed to onProgress. */
+  #delivered = null
 
   constructor(nativeExport, signal, onProgress) {
     this.#native = nativeExport
@@ -315,20 +316,25 @@ class Export {
     return this.#native.stats
   }
 
-  #progress(force = false) {
+  /**
+   * Hands `stats` to onProgress when a page was added since the last call
+   * (or, `final`, when anything differs from what it last got).
+   */
+  #progress(stats, final = false) {
     if (!this.#onProgress) return
-    const stats = this.#native.stats
-    if (force || stats.pages !== this.#pages) {
-      this.#pages = stats.pages
-      this.#onProgress(stats)
+    const last = this.#delivered
+    if (last !== null && (final ? Object.keys(stats).every((k) => last[k] === stats[k]) : last.pages === stats.pages)) {
+      return
     }
+    this.#delivered = stats
+    this.#onProgress(stats)
   }
 
   /** The next conversation, or null when every walk has ended. */
   async next(options) {
     const { signal = this.#signal } = readOptions('options', options, ['signal'])
     const conv = await run(signal, (token) => this.#native.next(token))
-    this.#progress()
+    this.#progress(this.#native.stats)
     return conv ?? null
   }
 
@@ -352,18 +358,23 @@ class Export {
    * and `platform`); resolves to the stats. With `checkpoint`, a run that was
    * killed or aborted continues where it stopped when started again with the
    * same options: no line twice, none lost, never a partial line.
+   * onProgress gets the stats the core pushes after each page it wrote (pages
+   * written faster than the event loop runs coalesce into one call with the
+   * latest), then the final stats if they differ.
    */
   async writeJsonl(path, options) {
     checkString('path', path)
     const { signal = this.#signal } = readOptions('options', options, ['signal'])
-    // The core reports pages to `stats`; this relays them to onProgress.
-    const timer = this.#onProgress ? setInterval(() => this.#progress(), 100) : null
+    let settled = false
+    // A push still queued when the write settles is stale: the final call covers it.
+    const push = this.#onProgress ? (stats) => settled || this.#progress(stats) : undefined
     try {
-      const stats = await run(signal, (token) => this.#native.writeJsonl(path, token))
-      this.#progress(true)
+      const stats = await run(signal, (token) => this.#native.writeJsonl(path, token, push))
+      settled = true
+      this.#progress(stats, true)
       return stats
     } finally {
-      if (timer) clearInterval(timer)
+      settled = true
     }
   }
 

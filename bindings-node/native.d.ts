@@ -111,8 +111,14 @@ export declare class NativeExport {
   /**
    * The core's JSONL writer, resumable with a checkpoint. Aborting stops
    * it; what was committed stays, and a rerun continues from there.
+   *
+   * `on_progress` gets the stats pushed by the core after each page it
+   * wrote, on the event loop as it happens. At most one call waits in the
+   * queue: pages written faster than the event loop takes them coalesce
+   * into one call with the latest stats, so a quick export never piles up
+   * progress calls behind it.
    */
-  writeJsonl(path: string, cancel?: CancelToken | undefined | null): Promise<ExportStatsJs>
+  writeJsonl(path: string, cancel?: CancelToken | undefined | null, onProgress?: ((arg: ExportStatsJs) => void) | undefined | null): Promise<ExportStatsJs>
 }
 
 /** Pages of a conversation's messages, with the next one prefetched. */
@@ -374,7 +380,10 @@ export interface NativeError {
 /** The version of the native addon (the crate version). */
 export declare function nativeVersion(): string
 
-/** Installs the bridge, once per process, delivering to `sink`. */
+/**
+ * Installs the bridge of the calling environment (once per environment),
+ * delivering to `sink` on that environment's event loop.
+ */
 export declare function observe(sink: (arg: CoreEvent) => void): void
 
 /** Every event of every entry of a webhook batch, in order. */
@@ -411,7 +420,10 @@ export interface ScriptedReply {
   body?: string
 }
 
-/** 0: nothing; 2: retries and waits; 4: and each attempt's end; 5: and its start. */
+/**
+ * 0: nothing; 2: retries and waits; 4: and each attempt's end; 5: and its start.
+ * For the calling environment only.
+ */
 export declare function setObserveLevel(level: number): void
 
 /** The `X-Hub-Signature-256` value for a body (for tests and emulators). */

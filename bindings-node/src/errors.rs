@@ -66,6 +66,8 @@ where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = Result<T>> + Send + 'static,
 {
+    // Under this environment's bridge: a worker's calls report to the worker.
+    let fut = crate::observe::scoped(fut);
     env.spawn_future_with_callback(async move { Ok(fut.await) }, |env, r| r.map_err(|e| throw(env, e)))
 }
 

@@ -6,8 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use messenger_handover::{self as core, ExportOptions, ExportStats, Folder, MessagesQuery, Platform};
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{Function, PromiseRaw};
+use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
+use napi::Status;
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
@@ -228,12 +230,19 @@ impl NativeExport {
 
     /// The core's JSONL writer, resumable with a checkpoint. Aborting stops
     /// it; what was committed stays, and a rerun continues from there.
+    ///
+    /// `on_progress` gets the stats pushed by the core after each page it
+    /// wrote, on the event loop as it happens. At most one call waits in the
+    /// queue: pages written faster than the event loop takes them coalesce
+    /// into one call with the latest stats, so a quick export never piles up
+    /// progress calls behind it.
     #[napi]
     pub fn write_jsonl<'env>(
         &self,
         env: &'env Env,
         path: String,
         cancel: Option<&CancelToken>,
+        on_progress: Option<Function<ExportStatsJs, ()>>,
     ) -> napi::Result<PromiseRaw<'env, ExportStatsJs>> {
         let export = self
             .export
@@ -242,15 +251,54 @@ impl NativeExport {
             .and_then(|mut g| g.take())
             .ok_or_else(|| throw(env, state("this export was already iterated or written")))?;
         let stats = self.stats.clone();
+        let progress = on_progress.map(|f| Progress::new(&f, stats.clone())).transpose()?;
         errors::spawn(
             env,
             Canceller::from_token(cancel).run(async move {
                 let live = stats.clone();
-                let report = move |s: &ExportStats| *live.lock().unwrap_or_else(PoisonError::into_inner) = s.clone();
+                let report = move |s: &ExportStats| {
+                    *live.lock().unwrap_or_else(PoisonError::into_inner) = s.clone();
+                    if let Some(p) = &progress {
+                        p.push(s);
+                    }
+                };
                 let done = export.write_jsonl_with_progress(path, report).await.map_err(from_core)?;
                 *stats.lock().unwrap_or_else(PoisonError::into_inner) = done.clone();
                 Ok(ExportStatsJs::from(&done))
             }),
         )
+    }
+}
+
+/// Weak: progress never keeps the process alive (the pending write does).
+type ProgressFn = ThreadsafeFunction<(), (), ExportStatsJs, Status, false, true>;
+
+/// `onProgress` fed from the core's writer: `latest` holds stats not yet
+/// delivered, and is `Some` exactly while a call is queued.
+struct Progress {
+    latest: Arc<Mutex<Option<ExportStats>>>,
+    call: ProgressFn,
+}
+
+impl Progress {
+    fn new(f: &Function<ExportStatsJs, ()>, fallback: Arc<Mutex<ExportStats>>) -> napi::Result<Self> {
+        let latest: Arc<Mutex<Option<ExportStats>>> = Arc::default();
+        let pending = latest.clone();
+        let call = f.build_threadsafe_function::<()>().weak::<true>().callee_handled::<false>().build_callback(
+            move |_ctx: ThreadsafeCallContext<()>| {
+                let taken = pending.lock().unwrap_or_else(PoisonError::into_inner).take();
+                let stats = taken.unwrap_or_else(|| fallback.lock().unwrap_or_else(PoisonError::into_inner).clone());
+                Ok(ExportStatsJs::from(&stats))
+            },
+        )?;
+        Ok(Progress { latest, call })
+    }
+
+    /// Called on a runtime thread after each page written; never waits.
+    fn push(&self, stats: &ExportStats) {
+        let queued = self.latest.lock().unwrap_or_else(PoisonError::into_inner).replace(stats.clone()).is_some();
+        if !queued {
+            let _ = self.call.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
     }
 }

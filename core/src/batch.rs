@@ -313,9 +313,10 @@ impl Client {
         let mut pending: Vec<usize> = (0..chunk.len()).collect();
         let mut attempt: u32 = 0;
         loop {
-            let answers = self.send_batch(&pending.iter().map(|&i| &chunk[i]).collect::<Vec<_>>()).await;
+            let answers = self.send_batch(&pending.iter().map(|&i| &chunk[i]).collect::<Vec<_>>(), attempt).await;
             let mut again = Vec::new();
             let mut wait: Option<Duration> = None;
+            let mut cause: Option<&'static str> = None;
             for (&i, answer) in pending.iter().zip(answers) {
                 let outcome = answer.and_then(|body| decode(chunk[i].answer, &body));
                 if let Err(err) = &outcome {
@@ -323,6 +324,7 @@ impl Client {
                     let too_long = asked.is_some_and(|w| w > retry.max_retry_wait);
                     if attempt < retry.max_retries && !too_long && RetryPolicy::should_retry(err, chunk[i].read) {
                         wait = wait.max(asked);
+                        cause = cause.or(Some(err.kind().as_str()));
                         again.push(i);
                     }
                 }
@@ -333,12 +335,9 @@ impl Client {
                 break;
             }
             let wait = wait.unwrap_or_else(|| retry.backoff(attempt));
-            tracing::debug!(
-                operations = again.len(),
-                attempt,
-                wait_ms = wait.as_millis() as u64,
-                "retrying batch operations"
-            );
+            // The same retry event as a single call's, naming the batch request.
+            let call = Call { method: Method::POST, edge: BATCH_EDGE, query: &[], body: None };
+            self.inner.retry_event(&call, cause.unwrap_or("transport"), attempt + 1, wait, Some(again.len()));
             // close() wakes the wait: the last answers stand.
             if self.inner.pause(wait).await.is_err() {
                 break;
@@ -353,12 +352,14 @@ impl Client {
     }
 
     /// One HTTP request: each operation's answer body, or its error. A
-    /// failure of the whole request is every operation's failure.
-    async fn send_batch(&self, items: &[&Prepared]) -> Vec<Result<Vec<u8>>> {
+    /// failure of the whole request is every operation's failure. `resend`:
+    /// how many batch requests of this chunk went before (the attempt's span
+    /// reports it as `http.request.resend_count`, as a single call's does).
+    async fn send_batch(&self, items: &[&Prepared], resend: u32) -> Vec<Result<Vec<u8>>> {
         let batch = Value::Array(items.iter().map(|p| p.item.clone()).collect()).to_string();
         let body = form(&[("batch", batch.as_str()), ("include_headers", "false")]);
         let call = Call { method: Method::POST, edge: BATCH_EDGE, query: &[], body: Some(body.into_bytes()) };
-        let answer = match self.inner.execute_once(&call).await {
+        let answer = match self.inner.execute_once(&call, resend).await {
             Ok(a) => a,
             Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
         };

@@ -10,8 +10,14 @@
 //! percentages once the answer is in. Inside it, a TRACE event
 //! ([`ATTEMPT_START`]) opens the attempt and a DEBUG event ([`ATTEMPT_END`])
 //! closes it with every attribute; a retry ([`RETRY`]) and a throttle wait
-//! ([`THROTTLE_WAIT`]) are WARN events with the wait. None carries the
-//! token, the appsecret_proof, a query string or a body.
+//! ([`THROTTLE_WAIT`]) are WARN events with the wait. A Graph batch request
+//! is a call like the others (`POST /`): its resends count up, and its retry
+//! also says how many operations go again (`graph.batch.operations`). None
+//! carries the token, the appsecret_proof, a query string or a body.
+//!
+//! Tasks the core spawns (the pager's prefetch) carry the caller's
+//! subscriber, so a scoped one (`with_default`, or the Node binding's one per
+//! JavaScript environment) sees every attempt made for its calls.
 //!
 //! The bindings cannot lean on a Rust subscriber: they install [`Bridge`],
 //! which sees only the core's events, and whose whole cost while the

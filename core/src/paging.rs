@@ -10,6 +10,7 @@ use futures_core::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::task::JoinHandle;
+use tracing::instrument::WithSubscriber;
 
 use crate::client::{parse_json, Client};
 use crate::error::{Error, Result};
@@ -475,7 +476,12 @@ impl<T: PageItem> Pager<T> {
             let client = self.client.clone();
             let (edge, params, pacer) = (self.edge.clone(), self.params.clone(), self.pacer.clone());
             self.prefetch = Some(
-                handle.spawn(async move { fetch_page(&client, &edge, &params, pacer.as_deref(), Some(&after)).await }),
+                // With the caller's subscriber: the prefetch's HTTP attempt
+                // reports where the caller's do (a scoped one included).
+                handle.spawn(
+                    async move { fetch_page(&client, &edge, &params, pacer.as_deref(), Some(&after)).await }
+                        .with_current_subscriber(),
+                ),
             );
         }
     }

@@ -56,8 +56,18 @@ pub struct ThreadControlHint {
 
 const ANOTHER_APP_HOLDS: &str =
     "another app controls this thread: call thread_owner to see which, or request_thread_control to ask for it";
-const NOT_THE_OWNER: &str =
-    "only the app that controls the thread may pass, release or extend it: check thread_owner before passing";
+// 100/2534037: Meta's error-code page
+// (<https://developers.facebook.com/docs/messenger-platform/error-codes>) does
+// not list the subcode, nor do the thread-control references. What Meta does
+// document: the app in control of a conversation is the one that acts on it
+// (<https://developers.facebook.com/docs/messenger-platform/handover-protocol/conversation-control>),
+// and a Page under Conversation Routing keeps only some Handover Protocol
+// calls (<https://developers.facebook.com/docs/messenger-platform/conversation-routing/>).
+// Integrations in the field meet 2534037 when acting on a thread another app
+// controls; the emulator also answers it to extend on a Page without
+// Conversation Routing. The hint names both, the documented reading first.
+const NOT_THE_OWNER: &str = "this app does not control the thread (or, for extend, the Page lacks Conversation \
+     Routing): check thread_owner and feature_status first";
 const TAKE_NEEDS_DEFAULT_APP: &str = "take_thread_control needs Conversation Routing with a default app for the \
      Page; without one, pass the thread or use request_thread_control";
 const ROLE_REFUSED: &str = "this app's role on the Page does not allow that call: under Conversation Routing only \
@@ -145,6 +155,7 @@ mod tests {
         assert_eq!(thread_control_hint(10, Some(2018300)), Some(ANOTHER_APP_HOLDS));
         assert_eq!(thread_control_hint(100, Some(2018171)), Some(ROLE_REFUSED));
         assert_eq!(thread_control_hint(100, Some(2018321)), Some(STATE_REFUSED));
+        assert_eq!(thread_control_hint(100, Some(2534037)), Some(NOT_THE_OWNER));
         assert_eq!(thread_control_hint(10, None), None);
         assert_eq!(thread_control_hint(100, None), None);
     }

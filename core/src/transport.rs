@@ -169,31 +169,48 @@ impl Transport {
                 return Err(err);
             }
             let wait = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
-            let wait_ms = wait.as_millis() as u64;
-            tracing::event!(
-                name: "http.retry",
-                target: observe::TARGET,
-                tracing::Level::WARN,
-                http.request.method = call.method.as_str(),
-                url.path = self.path_of(call).as_deref().unwrap_or(""),
-                error.type = err.kind().as_str(),
-                http.request.resend_count = attempt + 1,
-                graph.wait_ms = wait_ms,
-                "retrying {} {} in {wait_ms} ms after a {} error",
-                call.method,
-                self.path_of(call).as_deref().unwrap_or(""),
-                err.kind().as_str(),
-            );
+            self.retry_event(call, err.kind().as_str(), attempt + 1, wait, None);
             self.pause(wait).await?;
             attempt += 1;
         }
     }
 
     /// One attempt, after any throttle wait: for callers that retry
-    /// themselves (a batch retries item by item).
-    pub(crate) async fn execute_once(&self, call: &Call<'_>) -> Result<Vec<u8>> {
+    /// themselves (a batch retries item by item). `resend` is how many times
+    /// the caller sent this call before: what the attempt's span reports.
+    pub(crate) async fn execute_once(&self, call: &Call<'_>, resend: u32) -> Result<Vec<u8>> {
         self.wait_out_throttle().await?;
-        self.attempt(call, 0).await
+        self.attempt(call, resend).await
+    }
+
+    /// The retry event (see `observe`): the call is sent again, for the
+    /// `resend`th time, in `wait`, after an error of kind `kind`.
+    /// `operations`: how many operations of a batch request go again.
+    pub(crate) fn retry_event(
+        &self,
+        call: &Call<'_>,
+        kind: &str,
+        resend: u32,
+        wait: Duration,
+        operations: Option<usize>,
+    ) {
+        let wait_ms = wait.as_millis() as u64;
+        let path = self.path_of(call);
+        let path = path.as_deref().unwrap_or("");
+        tracing::event!(
+            name: "http.retry",
+            target: observe::TARGET,
+            tracing::Level::WARN,
+            http.request.method = call.method.as_str(),
+            url.path = path,
+            error.type = kind,
+            http.request.resend_count = resend,
+            graph.wait_ms = wait_ms,
+            graph.batch.operations = operations,
+            "retrying {} {path} in {wait_ms} ms after a {kind} error{}",
+            call.method,
+            operations.map(|n| format!(" ({n} batch operation{})", if n == 1 { "" } else { "s" })).unwrap_or_default(),
+        );
     }
 
     /// The path a call goes to, without the query: what the attempt's span

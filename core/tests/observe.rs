@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::fault;
 use messenger_handover::observe::{Bridge, Record, Value, ATTEMPT_END, ATTEMPT_START, RETRY};
-use messenger_handover::{hmac_sha256_hex, Client};
+use messenger_handover::{hmac_sha256_hex, BatchOp, Client, ConversationsQuery};
 use messenger_handover_emulator::{Emulator, EmulatorConfig};
 use serde_json::json;
 use tracing::Level;
@@ -137,6 +137,93 @@ async fn nothing_reaches_a_silent_bridge_and_levels_filter() {
     }
     let kinds: Vec<&str> = seen.lock().unwrap().iter().map(|r| r.kind).collect();
     assert_eq!(kinds, [RETRY, RETRY]);
+    emu.shutdown().await;
+}
+
+/// A batch request retried as a whole (a 503 on the request) then for one
+/// operation (a 503 in its slot): each HTTP attempt counts its resends like a
+/// single call's, and each retry is the same WARN event with its wait.
+#[tokio::test]
+async fn a_retried_batch_counts_its_resends_and_emits_the_retry_event() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    fault(
+        &emu,
+        json!({"match": {"method": "POST", "in_batch": false}, "action": {"type": "status", "status": 503, "body": UNAVAILABLE}}),
+    );
+    fault(&emu, json!({"match": {"batch_index": 1}, "action": {"type": "status", "status": 503, "body": UNAVAILABLE}}));
+    let client = Client::builder(&emu.apps().primary.token)
+        .base_url(emu.url())
+        .page_id(emu.page_id())
+        .retry_base_delay(Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let (bridge, seen) = capture(Some(Level::DEBUG));
+    let results = {
+        let _guard = tracing::subscriber::set_default(bridge);
+        let ops = ["1111", "2222", "3333"].map(BatchOp::thread_owner).to_vec();
+        client.batch(ops).await.unwrap()
+    };
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let records = seen.lock().unwrap().clone();
+    let kinds: Vec<&str> = records.iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, [ATTEMPT_END, RETRY, ATTEMPT_END, RETRY, ATTEMPT_END], "{records:#?}");
+    let ends: Vec<&Record> = records.iter().filter(|r| r.kind == ATTEMPT_END).collect();
+    let resends: Vec<Option<i64>> = ends.iter().map(|e| int(e, "http.request.resend_count")).collect();
+    assert_eq!(resends, [None, Some(1), Some(2)]);
+    for end in &ends {
+        assert_eq!(text(end, "http.request.method"), Some("POST"));
+        assert_eq!(text(end, "url.path"), Some("/"));
+    }
+    assert_eq!(int(ends[0], "http.response.status_code"), Some(503));
+    assert_eq!(text(ends[0], "error.type"), Some("server"));
+    // The second request answered 200; one of its operations failed.
+    assert_eq!(int(ends[1], "http.response.status_code"), Some(200));
+    let retries: Vec<&Record> = records.iter().filter(|r| r.kind == RETRY).collect();
+    for (i, retry) in retries.iter().enumerate() {
+        assert_eq!(retry.level, Level::WARN);
+        assert_eq!(text(retry, "http.request.method"), Some("POST"));
+        assert_eq!(text(retry, "error.type"), Some("server"));
+        assert_eq!(int(retry, "http.request.resend_count"), Some(i as i64 + 1));
+        assert!(int(retry, "graph.wait_ms").is_some());
+        assert!(retry.message.starts_with("retrying POST / in "), "{}", retry.message);
+    }
+    assert_eq!(int(retries[0], "graph.batch.operations"), Some(3));
+    assert_eq!(int(retries[1], "graph.batch.operations"), Some(1));
+    assert!(retries[1].message.ends_with("(1 batch operation)"), "{}", retries[1].message);
+    let all = format!("{records:?}");
+    assert!(!all.contains(&emu.apps().primary.token) && !all.contains("2222"), "{all}");
+    emu.shutdown().await;
+}
+
+/// The pager prefetches the next page in a task of its own: its attempt
+/// reports to the caller's subscriber, a scoped one too (the Node binding
+/// scopes one per JavaScript environment). On a multi-thread runtime the task
+/// runs on a worker thread, where the caller's scoped default is not set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prefetch_reports_to_the_callers_scoped_subscriber() {
+    let emu = Emulator::start(EmulatorConfig { conversations: 30, ..EmulatorConfig::default() }).await.unwrap();
+    let client = common::bot(&emu);
+    let (bridge, seen) = capture(Some(Level::DEBUG));
+    let items = {
+        let _guard = tracing::subscriber::set_default(bridge);
+        let mut pager = client.conversations(ConversationsQuery::new().page_size(10)).unwrap();
+        let mut n = 0;
+        while pager.next_item().await.unwrap().is_some() {
+            n += 1;
+        }
+        n
+    };
+    assert!(items > 10, "{items}");
+    let sent = common::seen(&emu, "GET", "/conversations");
+    assert!(sent >= 2, "{sent}");
+    let ends = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.kind == ATTEMPT_END)
+        .filter(|r| text(r, "url.path").is_some_and(|p| p.ends_with("/conversations")))
+        .count();
+    assert_eq!(ends, sent, "one attempt record per request the emulator saw, prefetches included");
     emu.shutdown().await;
 }
 

@@ -151,6 +151,36 @@ test('writeJsonl: onProgress after pages, and an AbortSignal stops it', async ()
   )
 })
 
+test('writeJsonl: onProgress is pushed by the core as each page is written, and ends on the final stats', async () => {
+  const dir = tmp()
+  const seen = []
+  // 50 calls/s: pages come quicker than a 100 ms poll could see them.
+  const started = Date.now()
+  const stats = await bot
+    .exportConversations({
+      folders: ['inbox'],
+      pageSize: 10,
+      maxCallsPerSecond: 50,
+      onProgress: (s) => seen.push({ ...s, at: Date.now() - started }),
+    })
+    .writeJsonl(join(dir, 'out.jsonl'))
+  const rows = readLines(join(dir, 'out.jsonl'))
+  assert.equal(rows.length, stats.conversations)
+  const pagesWithRows = Math.ceil(stats.conversations / 10)
+  assert.ok(pagesWithRows >= 5, `${stats.conversations} conversations`)
+  // One call per page written, in order, each with that page's stats.
+  const pages = seen.map((s) => s.pages)
+  assert.deepEqual(pages.slice(0, pagesWithRows), Array.from({ length: pagesWithRows }, (_, i) => i + 1), JSON.stringify(seen))
+  const plain = seen.map(({ at, ...s }) => s)
+  const convs = plain.map((s) => s.conversations)
+  assert.deepEqual(convs, [...convs].sort((a, b) => a - b))
+  for (let i = 1; i < plain.length; i++) assert.notDeepEqual(plain[i], plain[i - 1], 'no call repeats the one before')
+  // The last call is the export's final stats, exactly.
+  assert.deepEqual(plain.at(-1), { ...stats })
+  // As it happens: the calls are spread over the walk, not bunched at its end.
+  assert.ok(seen[0].at < seen.at(-1).at - 100, JSON.stringify(seen.map((s) => s.at)))
+})
+
 test('checkpoint misuse: clear errors, nothing overwritten', async () => {
   const dir = tmp()
   const out = join(dir, 'out.jsonl')
@@ -224,6 +254,66 @@ test('SIGKILLed at 20+ random points and restarted: the JSONL ends complete, no 
   assert.ok(kills >= 20, `${kills} kills`)
   const final = statSync(out).size
   assert.ok(sizes.filter((s) => s > 0 && s < final).length >= 10, `killed mid-walk: ${sizes}`)
+  const got = readLines(out).map((r) => JSON.stringify(r))
+  assert.equal(new Set(got).size, got.length, 'no line twice')
+  assert.deepEqual(new Set(got), expected)
+})
+
+const CHILD_RATE_LIMITED = `
+import { Client } from ${JSON.stringify(fileURLToPath(new URL('../../bindings-node/index.mjs', import.meta.url)))}
+const [out, cp, rate] = process.argv.slice(-3)
+const client = new Client({ accessToken: process.env.MH_TOKEN, baseUrl: process.env.MH_URL, pageId: process.env.MH_PAGE,
+  retryBaseDelayMs: 1 })
+try {
+  await client.exportConversations({ messages: 3, pageSize: 4, checkpoint: cp, maxCallsPerSecond: Number(rate) }).writeJsonl(out)
+} catch (e) {
+  process.stderr.write(e.name + ' ' + e.kind + ' ' + e.code + '\\n')
+  process.exitCode = 3
+}
+client.close()
+`
+
+test('a rate-limit error (613) mid-walk stops the child\'s JSONL export; the restart completes it exactly', async () => {
+  const dir = tmp()
+  await bot.exportConversations({ messages: 3, pageSize: 4, ...UNPACED }).writeJsonl(join(dir, 'reference.jsonl'))
+  const expected = new Set(readLines(join(dir, 'reference.jsonl')).map((r) => JSON.stringify(r)))
+  assert.ok(expected.size > 200)
+  const out = join(dir, 'out.jsonl')
+  const cp = join(dir, 'cp.json')
+  const env = { ...process.env, MH_TOKEN: emu.primary.token, MH_URL: emu.url, MH_PAGE: emu.pageId }
+  const start = (rate) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_RATE_LIMITED, out, cp, rate], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let err = ''
+    child.stderr.on('data', (d) => (err += d))
+    return new Promise((resolve) => child.on('exit', (code) => resolve({ code, err })))
+  }
+  const error = { message: '(#613) Calls to this api have exceeded the rate limit.', type: 'OAuthException', code: 613 }
+  try {
+    const first = start('8')
+    let ended = null
+    first.then((r) => (ended = r))
+    // Some pages in (a line on disk), then Graph answers 613 to every page
+    // call for longer than the client's retries last.
+    const deadline = Date.now() + 30_000
+    while (!(existsSync(out) && statSync(out).size > 0)) {
+      assert.ok(Date.now() < deadline && ended === null, `no line written: ${JSON.stringify(ended)}`)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    emu.injectFault({ match: { path_contains: 'conversations' }, count: 1000, action: { type: 'graph_error', status: 400, error } })
+    const stopped = await first
+    assert.equal(stopped.code, 3, stopped.err)
+    assert.match(stopped.err, /^RateLimitError rate_limit 613$/m)
+    assert.ok(!stopped.err.includes(emu.primary.token))
+    const partial = readLines(out)
+    assert.ok(partial.length > 0 && partial.length < expected.size, `${partial.length} of ${expected.size}`)
+  } finally {
+    emu.clearFaults()
+  }
+  const again = await start('1000')
+  assert.equal(again.code, 0, again.err)
   const got = readLines(out).map((r) => JSON.stringify(r))
   assert.equal(new Set(got).size, got.length, 'no line twice')
   assert.deepEqual(new Set(got), expected)

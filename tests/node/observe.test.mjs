@@ -5,13 +5,15 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { Worker } from 'node:worker_threads'
 import diagnostics from 'node:diagnostics_channel'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
-import { Emulator } from './helpers.mjs'
+import { Emulator, batchOp } from './helpers.mjs'
 
 const require = createRequire(import.meta.url)
 const TESTING = fileURLToPath(new URL('../../bindings-node/testing.js', import.meta.url))
+const INDEX = fileURLToPath(new URL('../../bindings-node/index.js', import.meta.url))
 const BIN = fileURLToPath(new URL('../../bindings-node/bin/messenger-handover.js', import.meta.url))
 const PKG = require('../../bindings-node/package.json')
 const PSID = '2468013579'
@@ -96,6 +98,153 @@ test('the TracingChannel gets start, error and end for each attempt of a retried
   await retried(emu)
   await new Promise((r) => setTimeout(r, 100))
   assert.deepEqual(messages, [])
+  await emu.stop()
+})
+
+/** A subscriber that records every message of the TracingChannel. */
+function record(channel) {
+  const messages = []
+  const handlers = {
+    start: (ctx) => messages.push({ name: 'start', ctx, snapshot: { ...ctx } }),
+    end: (ctx) => messages.push({ name: 'end', ctx, snapshot: { ...ctx } }),
+    error: (ctx) => messages.push({ name: 'error', ctx, snapshot: { ...ctx } }),
+    asyncStart: () => {},
+    asyncEnd: () => {},
+  }
+  channel.subscribe(handlers)
+  return { messages, stop: () => channel.unsubscribe(handlers) }
+}
+
+// The batch request fails as a whole once (503), then in one operation's slot.
+function faultBatch(emu) {
+  emu.injectFault({ match: { method: 'POST', in_batch: false }, action: { type: 'status', status: 503, body: UNAVAILABLE } })
+  emu.injectFault({ match: { batch_index: 1 }, action: { type: 'status', status: 503, body: UNAVAILABLE } })
+}
+
+test('a retried batch: each attempt counts its resends on the TracingChannel', async () => {
+  const emu = await Emulator.start()
+  const { messages, stop } = record(diagnostics.tracingChannel('messenger-handover:request'))
+  try {
+    faultBatch(emu)
+    const results = await emu.client({ retryBaseDelayMs: 1 }).batch(['1111', '2222', '3333'].map(batchOp.threadOwner))
+    assert.ok(results.every((r) => r.ok), JSON.stringify(results))
+    await until(messages, 3)
+  } finally {
+    stop()
+  }
+  const ends = messages.filter((m) => m.name === 'end').map((m) => m.snapshot)
+  assert.deepEqual(
+    ends.map((a) => a['http.request.resend_count']),
+    [undefined, 1, 2],
+  )
+  for (const a of ends) {
+    assert.equal(a['http.request.method'], 'POST')
+    assert.equal(a['url.path'], '/')
+  }
+  assert.equal(ends[0]['http.response.status_code'], 503)
+  assert.equal(ends[0]['error.type'], 'server')
+  assert.equal(ends[1]['http.response.status_code'], 200)
+  scan(emu, messages.map((m) => JSON.stringify(m.snapshot)))
+  await emu.stop()
+})
+
+const BATCH_CHILD = `
+  const { Emulator } = require(${JSON.stringify(TESTING)});
+  const { batchOp } = require(${JSON.stringify(INDEX)});
+  (async () => {
+    const emu = await Emulator.start();
+    emu.injectFault({ match: { method: 'POST', in_batch: false }, action: { type: 'status', status: 503 } });
+    emu.injectFault({ match: { batch_index: 1 }, action: { type: 'status', status: 503 } });
+    const results = await emu.client({ retryBaseDelayMs: 1 }).batch(['1111', '2222', '3333'].map(batchOp.threadOwner));
+    if (!results.every((r) => r.ok)) throw new Error(JSON.stringify(results));
+    console.log(emu.primary.token);
+    await emu.stop();
+  })();
+`
+
+test('NODE_DEBUG=messenger-handover prints the retries of a batch with their wait', async () => {
+  const on = await run(['-e', BATCH_CHILD], { NODE_DEBUG: 'messenger-handover' })
+  assert.equal(on.code, 0, on.err)
+  const lines = on.err.split('\n').filter((l) => l.startsWith('MESSENGER-HANDOVER '))
+  assert.equal(lines.length, 5, on.err)
+  assert.match(lines[0], /POST \/ -> 503 \(server\) in \d+ ms/)
+  assert.match(lines[1], /retrying POST \/ in \d+ ms after a server error \(3 batch operations\)$/)
+  assert.match(lines[2], /POST \/ -> 200 in \d+ ms/)
+  assert.match(lines[3], /retrying POST \/ in \d+ ms after a server error \(1 batch operation\)$/)
+  assert.match(lines[4], /POST \/ -> 200 in \d+ ms/)
+  const token = on.out.trim()
+  for (const l of lines) assert.ok(!l.includes(token) && !l.includes('2222'), l)
+})
+
+// Runs in a worker_threads Worker: subscribes to the worker's own channel,
+// makes a retried call, posts what the channel saw.
+const WORKER = `
+  const { parentPort, workerData } = require('node:worker_threads');
+  const dc = require('node:diagnostics_channel');
+  const { Client } = require(workerData.index);
+  const channel = dc.tracingChannel('messenger-handover:request');
+  const seen = [];
+  const handlers = {
+    start: (ctx) => seen.push({ name: 'start', ...ctx }),
+    end: (ctx) => seen.push({ name: 'end', ...ctx, error: undefined }),
+    error: (ctx) => seen.push({ name: 'error', kind: ctx.error.kind }),
+    asyncStart: () => {},
+    asyncEnd: () => {},
+  };
+  channel.subscribe(handlers);
+  (async () => {
+    const client = new Client({ accessToken: workerData.token, pageId: workerData.pageId, baseUrl: workerData.url,
+      retryBaseDelayMs: 1 });
+    await client.threadOwner(workerData.psid);
+    const deadline = Date.now() + 10000;
+    while (seen.filter((m) => m.name === 'end').length < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    channel.unsubscribe(handlers);
+    client.close();
+    parentPort.postMessage(seen);
+  })().catch((e) => parentPort.postMessage({ failed: String(e && e.stack || e) }));
+`
+
+test('a client in a worker_threads Worker publishes to the worker\'s channel, not the main thread\'s', async () => {
+  const emu = await Emulator.start()
+  const main = record(diagnostics.tracingChannel('messenger-handover:request'))
+  let seen
+  try {
+    emu.injectFault({ match: { method: 'GET' }, count: 1, action: { type: 'status', status: 503, body: UNAVAILABLE } })
+    const worker = new Worker(WORKER, {
+      eval: true,
+      workerData: { index: INDEX, token: emu.primary.token, pageId: emu.pageId, url: emu.url, psid: PSID },
+    })
+    seen = await new Promise((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })
+    await worker.terminate()
+    assert.ok(Array.isArray(seen), JSON.stringify(seen))
+    assert.deepEqual(
+      seen.map((m) => m.name),
+      ['start', 'error', 'end', 'start', 'end'],
+    )
+    assert.equal(seen[1].kind, 'server')
+    const ends = seen.filter((m) => m.name === 'end')
+    assert.deepEqual(ends.map((m) => m['http.request.resend_count']), [undefined, 1])
+    assert.deepEqual(ends.map((m) => m['http.response.status_code']), [503, 200])
+    assert.ok(ends.every((m) => m['url.path'].endsWith(`/${emu.pageId}/thread_owner`)))
+    // The main thread's subscriber heard nothing of the worker's call.
+    await new Promise((r) => setTimeout(r, 50))
+    assert.deepEqual(main.messages, [])
+    // And the main thread still hears its own calls once the worker is gone.
+    await emu.client().threadOwner(PSID)
+    await until(main.messages, 1)
+    assert.deepEqual(
+      main.messages.map((m) => m.name),
+      ['start', 'end'],
+    )
+  } finally {
+    main.stop()
+  }
+  scan(emu, seen.map((m) => JSON.stringify(m)))
   await emu.stop()
 })
 

@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from messenger_handover import __version__
+from messenger_handover import BatchOp, __version__
 from messenger_handover.testing import Emulator
 
 PSID = "1234567890"
@@ -84,6 +84,38 @@ def test_levels_filter_and_the_default_level_passes_retries_only(caplog: pytest.
         caplog.set_level(logging.ERROR, logger="messenger_handover")
         retried_call(emu)
         assert ours(caplog.records) == []
+
+
+def test_a_retried_batch_counts_resends_and_warns_of_each_retry(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="messenger_handover")
+    with Emulator() as emu:
+        # The whole batch request fails once (503), then one operation's slot does.
+        emu.inject_fault({"match": {"method": "POST", "in_batch": False},
+                          "action": {"type": "status", "status": 503, "body": UNAVAILABLE}})
+        emu.inject_fault({"match": {"batch_index": 1},
+                          "action": {"type": "status", "status": 503, "body": UNAVAILABLE}})
+        client = emu.client(retry_base_delay=0.001)
+        results = client.batch([BatchOp.thread_owner(p) for p in ("1111", "2222", "3333")])
+        assert not any(isinstance(r, Exception) for r in results), results
+        records = ours(caplog.records)
+        assert [(r.levelname, attr(r, "event")) for r in records] == [
+            ("DEBUG", "http.attempt.end"), ("WARNING", "http.retry"),
+            ("DEBUG", "http.attempt.end"), ("WARNING", "http.retry"),
+            ("DEBUG", "http.attempt.end"),
+        ], [r.getMessage() for r in records]
+        ends = [r for r in records if attr(r, "event") == "http.attempt.end"]
+        assert [attr(r, "http.request.resend_count") for r in ends] == [None, 1, 2]
+        assert all(attr(r, "http.request.method") == "POST" and attr(r, "url.path") == "/" for r in ends)
+        assert attr(ends[0], "http.response.status_code") == 503
+        retries = [r for r in records if attr(r, "event") == "http.retry"]
+        assert [attr(r, "http.request.resend_count") for r in retries] == [1, 2]
+        assert [attr(r, "graph.batch.operations") for r in retries] == [3, 1]
+        assert all(isinstance(attr(r, "graph.wait_ms"), int) and attr(r, "error.type") == "server" for r in retries)
+        assert retries[0].getMessage().startswith("retrying POST / in ")
+        assert retries[0].getMessage().endswith("after a server error (3 batch operations)")
+        texts = [r.getMessage() for r in records] + [repr(vars(r)) for r in records] + [caplog.text]
+        for t in texts:
+            assert emu.primary.token not in t and "2222" not in t
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
