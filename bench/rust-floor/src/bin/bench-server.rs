@@ -196,10 +196,8 @@ fn parse_fields(raw: &str) -> Vec<FieldExpr<'_>> {
         }
         let name_end = item.find(['.', '{']).unwrap_or(item.len());
         let name = &item[..name_end];
-        let limit = item
-            .find(".limit(")
-            .and_then(|p| item[p + 7..].split(')').next())
-            .and_then(|n| n.trim().parse().ok());
+        let limit =
+            item.find(".limit(").and_then(|p| item[p + 7..].split(')').next()).and_then(|n| n.trim().parse().ok());
         let sub = match (item.find('{'), item.rfind('}')) {
             (Some(a), Some(b)) if b > a => item[a + 1..b].split(',').map(str::trim).filter(|s| !s.is_empty()).collect(),
             _ => Vec::new(),
@@ -261,7 +259,11 @@ fn render_messages(out: &mut String, i: usize, limit: usize, sub: &[&str], page:
                     let _ = write!(out, ",\"to\":{{\"data\":[{to}]}}");
                 }
                 "message" => {
-                    let text = if from_user { SNIPPETS[i % SNIPPETS.len()] } else { MESSAGE_TEXTS[ordinal % MESSAGE_TEXTS.len()] };
+                    let text = if from_user {
+                        SNIPPETS[i % SNIPPETS.len()]
+                    } else {
+                        MESSAGE_TEXTS[ordinal % MESSAGE_TEXTS.len()]
+                    };
                     let _ = write!(out, ",\"message\":{}", serde_json::to_string(text).unwrap_or_default());
                 }
                 _ => {}
@@ -269,7 +271,8 @@ fn render_messages(out: &mut String, i: usize, limit: usize, sub: &[&str], page:
         }
         out.push('}');
     }
-    let _ = write!(out, "],\"paging\":{{\"cursors\":{{\"before\":\"{}\",\"after\":\"{}\"}}", cursor(0), cursor(end - 1));
+    let _ =
+        write!(out, "],\"paging\":{{\"cursors\":{{\"before\":\"{}\",\"after\":\"{}\"}}", cursor(0), cursor(end - 1));
     if end < total {
         let id = 10_000_000_000_000_000u64 + i as u64 * 7919;
         let _ = write!(
@@ -441,7 +444,9 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
                     }
                     match f {
                         Ok(f) => out.push_str(&c[*f]),
-                        Err(m) => render_messages(&mut out, start + n, m.limit.unwrap_or(25), &m.sub, page, &token, host),
+                        Err(m) => {
+                            render_messages(&mut out, start + n, m.limit.unwrap_or(25), &m.sub, page, &token, host)
+                        }
                     }
                 }
                 out.push('}');
