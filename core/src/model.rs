@@ -75,12 +75,7 @@ impl Conversation {
             Err(e) => return Err(Error::protocol(format!("a conversation's id: {e}"), None)),
         };
         let str_field = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
-        let people = |k: &str| -> Vec<Participant> {
-            raw.get(k)
-                .and_then(|v| v.get("data"))
-                .and_then(|d| Vec::<Participant>::deserialize(d).ok())
-                .unwrap_or_default()
-        };
+        let people = |k: &str| participants(raw.get(k));
         Ok(Conversation {
             updated_time: raw.get("updated_time").and_then(crate::json::parse_time),
             link: str_field("link"),
@@ -100,6 +95,28 @@ impl Conversation {
             raw,
         })
     }
+}
+
+/// The people of a `{"data": [...]}` list, as `Vec<Participant>` would
+/// deserialise them (all or nothing: one malformed entry, none), without
+/// serde's detour through a raw JSON text per id.
+pub(crate) fn participants(value: Option<&Value>) -> Vec<Participant> {
+    match value.and_then(|v| v.get("data")) {
+        Some(Value::Array(list)) => list.iter().map(participant).collect::<Option<Vec<_>>>().unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// One person, or `None` where `Participant::deserialize` would fail.
+pub(crate) fn participant(value: &Value) -> Option<Participant> {
+    let Value::Object(m) = value else { return None };
+    let id = crate::json::id_from_value(m.get("id")).ok().flatten()?;
+    let text = |k: &str| match m.get(k) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None,
+    };
+    Some(Participant { id, name: text("name")?, email: text("email")? })
 }
 
 /// `"a, b, c"` at compile time.
@@ -188,4 +205,32 @@ pub struct Page<T> {
     pub after: Option<String>,
     /// Whether the Graph API announced a further page (`paging.next`).
     pub has_next: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn participants_read_as_serde_would() {
+        let serde = |v: &Value| v.get("data").and_then(|d| Vec::<Participant>::deserialize(d).ok()).unwrap_or_default();
+        let cases = [
+            json!({"data": [{"id": "1", "name": "Ann", "email": "a@x"}, {"id": 2, "extra": true}]}),
+            json!({"data": [{"id": "1", "name": null}]}),
+            json!({"data": [{"id": "1"}, {"name": "no id"}]}),
+            json!({"data": [{"id": 1.5}]}),
+            json!({"data": [{"id": -3}]}),
+            json!({"data": [{"id": null}]}),
+            json!({"data": [{"id": "1", "name": 7}]}),
+            json!({"data": ["1"]}),
+            json!({"data": {}}),
+            json!({}),
+        ];
+        for v in &cases {
+            assert_eq!(participants(Some(v)), serde(v), "{v}");
+        }
+        assert_eq!(participants(Some(&cases[0])).len(), 2);
+        assert_eq!(participants(None), Vec::new());
+    }
 }
