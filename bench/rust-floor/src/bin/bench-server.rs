@@ -241,7 +241,7 @@ fn render_messages(out: &mut String, i: usize, limit: usize, sub: &[&str], page:
             out.push(',');
         }
         let ordinal = total - newest - 1;
-        let from_user = ordinal % 2 == 0;
+        let from_user = ordinal.is_multiple_of(2);
         let user = format!("{{\"name\":\"Customer {i}\",\"email\":\"{psid}@facebook.com\",\"id\":\"{psid}\"}}");
         let shop = format!("{{\"name\":\"Acme Outdoor\",\"email\":\"{page}@facebook.com\",\"id\":\"{page}\"}}");
         let (from, to) = if from_user { (&user, &shop) } else { (&shop, &user) };
