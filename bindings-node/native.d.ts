@@ -124,10 +124,11 @@ export declare class NativeExport {
 /** Pages of a conversation's messages, with the next one prefetched. */
 export declare class NativeMessagePager {
   /**
-   * The next page, or `null` after the last one. An aborted read leaves
-   * the pager where it was.
+   * The next page as JSON text (a `ConversationPage` or `MessagePage`,
+   * which index.js parses), or `null` after the last one. An aborted
+   * read leaves the pager where it was.
    */
-  nextPage(cancel?: CancelToken | undefined | null): Promise<MessagePage | undefined | null>
+  nextPage(cancel?: CancelToken | undefined | null): Promise<string | undefined | null>
   /**
    * The resume point after every item of the last page handed out (or the
    * one it started from).
@@ -146,10 +147,11 @@ export declare class NativeMessagePager {
 /** Pages of conversations, with the next one prefetched. */
 export declare class NativePager {
   /**
-   * The next page, or `null` after the last one. An aborted read leaves
-   * the pager where it was.
+   * The next page as JSON text (a `ConversationPage` or `MessagePage`,
+   * which index.js parses), or `null` after the last one. An aborted
+   * read leaves the pager where it was.
    */
-  nextPage(cancel?: CancelToken | undefined | null): Promise<ConversationPage | undefined | null>
+  nextPage(cancel?: CancelToken | undefined | null): Promise<string | undefined | null>
   /**
    * The resume point after every item of the last page handed out (or the
    * one it started from).
@@ -255,7 +257,10 @@ export interface Conversation {
   raw: Record<string, any>
 }
 
-/** One page of conversations. */
+/**
+ * One page of conversations (the shape of the JSON text `NativePager.nextPage`
+ * resolves to; see `PageJson`).
+ */
 export interface ConversationPage {
   items: Array<Conversation>
   /** This page's `after` cursor (kept even on the last page). */

@@ -15,11 +15,30 @@ export function parseArgs(argv = process.argv.slice(2)) {
     a[key] = typeof a[key] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
   }
   a.url = a.url.replace(/\/+$/, '');
-  a.fields = a.fields.split(',');
+  a.fields = splitFields(a.fields);
   a.target_apps = a.target_apps.split(',');
   WARMUP = a.warmup;
   return a;
 }
+
+/** `a,b,messages.limit(3){x,y}` -> ['a', 'b', 'messages.limit(3){x,y}']: commas
+ *  inside braces belong to a field expansion. */
+export function splitFields(text) {
+  const out = [];
+  let depth = 0, cur = '';
+  for (const ch of text) {
+    if (ch === '{' || ch === '(') depth++;
+    else if (ch === '}' || ch === ')') depth--;
+    if (ch === ',' && depth === 0) { out.push(cur); cur = ''; } else cur += ch;
+  }
+  out.push(cur);
+  return out.filter(Boolean);
+}
+
+/** This project's export as the bench walks it: one folder (bench-server has one
+ *  list), 3 messages each, pacing off; fields are the core's defaults, which
+ *  run.py's EXPORT_FIELDS spells out for the peers. */
+export const exportOptions = (a) => ({ folders: ['inbox'], messages: 3, maxCallsPerSecond: null, pageSize: a.page_size });
 
 /** The PSID of call i: 1,000 distinct numeric ids, as every runner uses. */
 export const psid = (i) => String(7000000000000000n + BigInt(i % 1000));
@@ -94,12 +113,22 @@ export function checkOwner(appId) {
 // pages through all conversations, calling seen(id) on each in order (a callback, not an
 // async generator: that would cost a promise per item in the timed loop); t0 is taken
 // before the client is imported, so "cold" counts import + client + first call.
-export async function runWorkload(client, a, t0, owner, pass, eachConversationId) {
-  if (a.workload === 'cold') {
+export async function runWorkload(client, a, t0, owner, pass, eachConversationId, owners) {
+  if (a.workload === 'batch' && owners) {
+    // owners(psids) resolves to one { ok, value } | { ok: false, error } per PSID.
+    if (WARMUP) await owners(Array.from({ length: WARMUP }, (_, i) => psid(i)));
+    const psids = Array.from({ length: a.n }, (_, i) => psid(i));
+    const t = now();
+    const results = await owners(psids);
+    const seconds = (now() - t) / 1e3;
+    let errors = results.length === a.n ? 0 : a.n;
+    for (const r of results) if (!r.ok || !r.value?.appId) { errors++; noteError(r.error ?? new Error('no owner')); }
+    emit(client, a, a.n, seconds, errors);
+  } else if (a.workload === 'cold') {
     let errors = 0;
     try { await owner(0); } catch (e) { errors = 1; noteError(e); }
     emitCold(client, a, now() - t0, errors);
-  } else if (a.workload === 'paging') {
+  } else if (a.workload === 'paging' || a.workload === 'export') {
     let items = 0, errors = 0;
     const t = now();
     // A failed page ends the run; the items seen so far are reported.

@@ -39,11 +39,33 @@ def parse_args(argv=None):
             sys.exit(f"unknown argument {k}")
         a[key] = type(a[key])(v) if isinstance(a[key], int) else v
     a["url"] = a["url"].rstrip("/")
-    a["fields"] = a["fields"].split(",")
+    a["fields"] = split_fields(a["fields"])
     a["target_apps"] = a["target_apps"].split(",")
     global WARMUP
     WARMUP = a["warmup"]
     return a
+
+
+def split_fields(text):
+    """`a,b,messages.limit(3){x,y}` -> ['a', 'b', 'messages.limit(3){x,y}']: commas
+    inside braces belong to a field expansion."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch in "{(" or -(ch in "})")
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [f for f in out + [cur] if f]
+
+
+def export_options(a):
+    """This project's export as the bench walks it: one folder (bench-server has
+    one list), 3 messages each, pacing off, no progress bar. Its fields are the
+    core's defaults, which run.py's EXPORT_FIELDS spells out for the peers."""
+    return {"folders": ["inbox"], "messages": 3, "max_calls_per_second": None,
+            "page_size": a["page_size"], "progress": False}
 
 
 def psid(i):
@@ -245,9 +267,26 @@ class _Tally:
         emit(client, a, self.items, time.perf_counter() - self.start, self.errors)
 
 
-def run_workload(client, a, t0, owner, pass_, each_conversation_id):
-    """Runs a["workload"] with a blocking client and prints its JSON line."""
+def _check_owners(results, n):
+    """thread_owners' answer: one owner per PSID; an exception instance counts as an error."""
+    if len(results) != n:
+        raise RuntimeError(f"{len(results)} results for {n} PSIDs")
+    errors = 0
+    for r in results:
+        if isinstance(r, BaseException) or r is None or not r.app_id:
+            errors += 1
+            note_error(r if isinstance(r, BaseException) else RuntimeError(f"no owner: {r!r}"))
+    return errors
+
+
+def run_workload(client, a, t0, owner, pass_, each_conversation_id, owners=None):
+    """Runs a["workload"] with a blocking client and prints its JSON line.
+    `owners(psids)` (this project's clients) answers the batch workload;
+    each_conversation_id also walks the export (peers: the same walk with
+    the export's fields)."""
     w, n = a["workload"], a["n"]
+    if w == "thread_owner_conc_logging":
+        w = "thread_owner_conc"
     if w == "cold":
         tally = _Tally()
         try:
@@ -261,20 +300,29 @@ def run_workload(client, a, t0, owner, pass_, each_conversation_id):
         emit(client, a, n, *run_sequential(n, owner))
     elif w == "pass_conc":
         emit(client, a, n, *run_concurrent_threads(n, a["concurrency"], pass_))
-    elif w == "paging":
+    elif w in ("paging", "export"):
         tally = _Tally()
         try:
             each_conversation_id(tally.seen)
         except Exception as e:  # noqa: BLE001 - a failed page ends the run; items so far are reported
             tally.failed(e)
         tally.emit_paging(client, a)
+    elif w == "batch" and owners:
+        if WARMUP:
+            owners([psid(i) for i in range(WARMUP)])
+        psids = [psid(i) for i in range(n)]
+        start = time.perf_counter()
+        results = owners(psids)
+        emit(client, a, n, time.perf_counter() - start, _check_owners(results, n))
     else:
         raise SystemExit(f"unknown workload {w}")
 
 
-async def run_workload_async(client, a, t0, owner, pass_, each_conversation_id):
-    """run_workload for an async client: owner, pass_ and each_conversation_id are awaited."""
+async def run_workload_async(client, a, t0, owner, pass_, each_conversation_id, owners=None):
+    """run_workload for an async client: owner, pass_, owners and each_conversation_id are awaited."""
     w, n = a["workload"], a["n"]
+    if w == "thread_owner_conc_logging":
+        w = "thread_owner_conc"
     if w == "cold":
         tally = _Tally()
         try:
@@ -288,13 +336,20 @@ async def run_workload_async(client, a, t0, owner, pass_, each_conversation_id):
         emit(client, a, n, *await run_sequential_async(n, owner))
     elif w == "pass_conc":
         emit(client, a, n, *await run_concurrent_async(n, a["concurrency"], pass_))
-    elif w == "paging":
+    elif w in ("paging", "export"):
         tally = _Tally()
         try:
             await each_conversation_id(tally.seen)
         except Exception as e:  # noqa: BLE001 - a failed page ends the run; items so far are reported
             tally.failed(e)
         tally.emit_paging(client, a)
+    elif w == "batch" and owners:
+        if WARMUP:
+            await owners([psid(i) for i in range(WARMUP)])
+        psids = [psid(i) for i in range(n)]
+        start = time.perf_counter()
+        results = await owners(psids)
+        emit(client, a, n, time.perf_counter() - start, _check_owners(results, n))
     else:
         raise SystemExit(f"unknown workload {w}")
 

@@ -3,7 +3,7 @@ Concurrent workloads run it on 64 threads (it releases the GIL while waiting).""
 
 import time
 
-from common import check_owner, parse_args, psid, run_workload
+from common import check_owner, export_options, parse_args, psid, run_workload
 
 CLIENT = "py: messenger_handover.Client"
 
@@ -26,6 +26,10 @@ def main(a):
         client.pass_thread_control(psid(i), apps[i % len(apps)], metadata="bench")
 
     def each_conversation_id(seen):
+        if a["workload"] == "export":
+            for conv in client.export_conversations(**export_options(a)):
+                seen(conv.id)
+            return
         for conv in client.conversations(fields=a["fields"], page_size=a["page_size"]):
             seen(conv.id)
 

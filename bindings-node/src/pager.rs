@@ -1,6 +1,7 @@
 //! `NativePager` (conversations) and `NativeMessagePager`: a core pager behind
 //! a lock, read one page at a time from JavaScript (`nextPage()`); `close()`
-//! drops it and its prefetch. One macro makes both.
+//! drops it and its prefetch. One macro makes both. A page crosses as one
+//! JSON text (`convert::PageJson`) that index.js parses.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,12 +12,11 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::convert::{Conversation, ConversationPage};
+use crate::convert::page_text;
 use crate::errors::from_core;
-use crate::export::{Message, MessagePage};
 
 macro_rules! native_pager {
-    ($doc:tt, $name:ident, $core:ty, $page:ident, $item:ident) => {
+    ($doc:tt, $name:ident, $core:ty) => {
         #[doc = $doc]
         #[napi]
         pub struct $name {
@@ -39,14 +39,15 @@ macro_rules! native_pager {
 
         #[napi]
         impl $name {
-            /// The next page, or `null` after the last one. An aborted read leaves
-            /// the pager where it was.
+            /// The next page as JSON text (a `ConversationPage` or `MessagePage`,
+            /// which index.js parses), or `null` after the last one. An aborted
+            /// read leaves the pager where it was.
             #[napi]
             pub fn next_page<'env>(
                 &self,
                 env: &'env Env,
                 cancel: Option<&CancelToken>,
-            ) -> napi::Result<PromiseRaw<'env, Option<$page>>> {
+            ) -> napi::Result<PromiseRaw<'env, Option<String>>> {
                 let (pager, position, closed) = (self.pager.clone(), self.position.clone(), self.closed.clone());
                 crate::errors::spawn(
                     env,
@@ -62,12 +63,9 @@ macro_rules! native_pager {
                         if p.is_finished() || closed.load(Ordering::SeqCst) {
                             guard.take();
                         }
-                        Ok(page.map(|page| $page {
-                            items: page.items.into_iter().map($item::from).collect(),
-                            after: page.after,
-                            has_next: page.has_next,
-                            resume_after,
-                        }))
+                        page.map(|page| page_text(&page, resume_after.as_deref()))
+                            .transpose()
+                            .map_err(|e| crate::errors::state(format!("cannot hand the page over: {e}")))
                     }),
                 )
             }
@@ -106,17 +104,5 @@ macro_rules! native_pager {
     };
 }
 
-native_pager!(
-    "Pages of conversations, with the next one prefetched.",
-    NativePager,
-    ConversationPager,
-    ConversationPage,
-    Conversation
-);
-native_pager!(
-    "Pages of a conversation's messages, with the next one prefetched.",
-    NativeMessagePager,
-    MessagePager,
-    MessagePage,
-    Message
-);
+native_pager!("Pages of conversations, with the next one prefetched.", NativePager, ConversationPager);
+native_pager!("Pages of a conversation's messages, with the next one prefetched.", NativeMessagePager, MessagePager);

@@ -71,6 +71,9 @@ pub(crate) fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>
 /// A Graph time: `2026-11-21T10:00:00+0000`, RFC 3339, or Unix seconds.
 pub(crate) fn parse_time(value: &serde_json::Value) -> Option<chrono::DateTime<chrono::Utc>> {
     use chrono::{DateTime, TimeZone, Utc};
+    if let Some(t) = value.as_str().and_then(graph_utc) {
+        return Some(t);
+    }
     match value {
         serde_json::Value::String(s) => DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%z")
             .or_else(|_| DateTime::parse_from_rfc3339(s))
@@ -80,6 +83,29 @@ pub(crate) fn parse_time(value: &serde_json::Value) -> Option<chrono::DateTime<c
         serde_json::Value::Number(n) => n.as_i64().and_then(|n| Utc.timestamp_opt(n, 0).single()),
         _ => None,
     }
+}
+
+/// Graph's own shape for UTC, `2026-11-21T10:00:00+0000`, read straight
+/// from its digits: chrono's format-string parser cost about as much as the
+/// rest of building a conversation. `None` for any other shape (the general
+/// reader then decides).
+fn graph_utc(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let b = s.as_bytes();
+    let shape = b.len() == 24
+        && &b[19..] == b"+0000"
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':';
+    if !shape {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    Some(date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?.and_utc())
 }
 
 pub(crate) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
@@ -151,6 +177,28 @@ mod tests {
         assert!(id_from_value(Some(&serde_json::json!(1.5))).is_err());
         assert!(id_from_value(Some(&serde_json::json!(-2))).is_err());
         assert_eq!(id_from_value(Some(&serde_json::json!(7))), Ok(Some("7".to_owned())));
+    }
+
+    #[test]
+    fn graph_utc_agrees_with_chrono() {
+        use chrono::DateTime;
+        for t in ["2026-11-21T10:00:00+0000", "2024-02-29T23:59:59+0000", "1999-12-31T00:00:00+0000"] {
+            let slow = DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z").ok().map(|t| t.with_timezone(&chrono::Utc));
+            assert_eq!(graph_utc(t), slow, "{t}");
+            assert!(slow.is_some());
+        }
+        // Other shapes fall through to the general reader.
+        for t in [
+            "2026-11-21T10:00:00+0100",
+            "2026-11-21T10:00:00Z",
+            "1700000000",
+            "2026-02-30T10:00:00+0000",
+            "2026-1a-21T10:00:00+0000",
+        ] {
+            assert_eq!(graph_utc(t), None, "{t}");
+        }
+        assert!(parse_time(&serde_json::json!("2026-11-21T10:00:00+0100")).is_some());
+        assert!(parse_time(&serde_json::json!("2026-02-30T10:00:00+0000")).is_none());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! resume point exact to the item).
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::client::Client;
@@ -49,12 +49,8 @@ impl Message {
             Some(Value::Number(n)) => n.to_string(),
             _ => return Err(Error::protocol("a message has no id", None)),
         };
-        let sender = raw.get("from").and_then(|v| Participant::deserialize(v).ok());
-        let recipients = raw
-            .get("to")
-            .and_then(|v| v.get("data"))
-            .and_then(|d| Vec::<Participant>::deserialize(d).ok())
-            .unwrap_or_default();
+        let sender = raw.get("from").and_then(crate::model::participant);
+        let recipients = crate::model::participants(raw.get("to"));
         Ok(Message {
             created_time: raw.get("created_time").and_then(crate::json::parse_time),
             text: raw.get("message").and_then(Value::as_str).map(str::to_owned),

@@ -68,38 +68,79 @@ impl Conversation {
             return Err(Error::protocol("a conversation is not a JSON object", None));
         };
         drop_paging_urls(&mut raw);
+        let mut c = Conversation {
+            id: String::new(),
+            updated_time: None,
+            link: None,
+            snippet: None,
+            message_count: None,
+            unread_count: None,
+            participants: Vec::new(),
+            senders: Vec::new(),
+            can_reply: None,
+            is_subscribed: None,
+            scoped_thread_key: None,
+            folder: None,
+            is_owner: None,
+            platform: None,
+            messages: Vec::new(),
+            raw: Map::new(),
+        };
+        let mut id = None;
+        // One pass over what came, rather than a lookup per typed field (most
+        // of which a short `fields` list never asks for).
+        for (key, v) in &raw {
+            let text = || v.as_str().map(str::to_owned);
+            match key.as_str() {
+                "id" => id = Some(v),
+                "updated_time" => c.updated_time = crate::json::parse_time(v),
+                "link" => c.link = text(),
+                "snippet" => c.snippet = text(),
+                "message_count" => c.message_count = v.as_u64(),
+                "unread_count" => c.unread_count = v.as_u64(),
+                "participants" => c.participants = participants(Some(v)),
+                "senders" => c.senders = participants(Some(v)),
+                "can_reply" => c.can_reply = v.as_bool(),
+                "is_subscribed" => c.is_subscribed = v.as_bool(),
+                "scoped_thread_key" => c.scoped_thread_key = text(),
+                "folder" => c.folder = text(),
+                "is_owner" => c.is_owner = v.as_bool(),
+                "platform" => c.platform = text(),
+                "messages" => c.messages = crate::messages::Message::inline_list(Some(v)),
+                _ => {}
+            }
+        }
         // The one reader of "an id that arrives as a number or a string".
-        let id = match crate::json::id_from_value(raw.get("id")) {
+        c.id = match crate::json::id_from_value(id) {
             Ok(Some(id)) => id,
             Ok(None) => return Err(Error::protocol("a conversation has no id", None)),
             Err(e) => return Err(Error::protocol(format!("a conversation's id: {e}"), None)),
         };
-        let str_field = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
-        let people = |k: &str| -> Vec<Participant> {
-            raw.get(k)
-                .and_then(|v| v.get("data"))
-                .and_then(|d| Vec::<Participant>::deserialize(d).ok())
-                .unwrap_or_default()
-        };
-        Ok(Conversation {
-            updated_time: raw.get("updated_time").and_then(crate::json::parse_time),
-            link: str_field("link"),
-            snippet: str_field("snippet"),
-            message_count: raw.get("message_count").and_then(Value::as_u64),
-            unread_count: raw.get("unread_count").and_then(Value::as_u64),
-            participants: people("participants"),
-            senders: people("senders"),
-            can_reply: raw.get("can_reply").and_then(Value::as_bool),
-            is_subscribed: raw.get("is_subscribed").and_then(Value::as_bool),
-            scoped_thread_key: str_field("scoped_thread_key"),
-            folder: str_field("folder"),
-            is_owner: raw.get("is_owner").and_then(Value::as_bool),
-            platform: str_field("platform"),
-            messages: crate::messages::Message::inline_list(raw.get("messages")),
-            id,
-            raw,
-        })
+        c.raw = raw;
+        Ok(c)
     }
+}
+
+/// The people of a `{"data": [...]}` list, as `Vec<Participant>` would
+/// deserialise them (all or nothing: one malformed entry, none), without
+/// serde's detour through a raw JSON text per id.
+pub(crate) fn participants(value: Option<&Value>) -> Vec<Participant> {
+    match value.and_then(|v| v.get("data")) {
+        Some(Value::Array(list)) => list.iter().map(participant).collect::<Option<Vec<_>>>().unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// One person, or `None` where `Participant::deserialize` would fail.
+pub(crate) fn participant(value: &Value) -> Option<Participant> {
+    let Value::Object(m) = value else { return None };
+    let id = crate::json::id_from_value(m.get("id")).ok().flatten()?;
+    let text = |k: &str| match m.get(k) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None,
+    };
+    Some(Participant { id, name: text("name")?, email: text("email")? })
 }
 
 /// `"a, b, c"` at compile time.
@@ -188,4 +229,32 @@ pub struct Page<T> {
     pub after: Option<String>,
     /// Whether the Graph API announced a further page (`paging.next`).
     pub has_next: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn participants_read_as_serde_would() {
+        let serde = |v: &Value| v.get("data").and_then(|d| Vec::<Participant>::deserialize(d).ok()).unwrap_or_default();
+        let cases = [
+            json!({"data": [{"id": "1", "name": "Ann", "email": "a@x"}, {"id": 2, "extra": true}]}),
+            json!({"data": [{"id": "1", "name": null}]}),
+            json!({"data": [{"id": "1"}, {"name": "no id"}]}),
+            json!({"data": [{"id": 1.5}]}),
+            json!({"data": [{"id": -3}]}),
+            json!({"data": [{"id": null}]}),
+            json!({"data": [{"id": "1", "name": 7}]}),
+            json!({"data": ["1"]}),
+            json!({"data": {}}),
+            json!({}),
+        ];
+        for v in &cases {
+            assert_eq!(participants(Some(v)), serde(v), "{v}");
+        }
+        assert_eq!(participants(Some(&cases[0])).len(), 2);
+        assert_eq!(participants(None), Vec::new());
+    }
 }

@@ -187,8 +187,9 @@ pub struct Position {
     request: Option<String>,
     /// This page's own `after` cursor.
     after: Option<String>,
-    /// The ids of the page's items as handed out, in order.
-    ids: Vec<String>,
+    /// Hashes of the page's item ids as handed out, in order (the hashes are
+    /// all a resume token keeps: no copy of every id per page).
+    ids: Vec<u64>,
     /// How many of them the pager's own item loop handed out.
     consumed: usize,
 }
@@ -222,7 +223,7 @@ impl Position {
         if n == 0 {
             return self.origin.clone();
         }
-        let hashes: Vec<u64> = self.ids[n.saturating_sub(REMEMBERED_IDS)..n].iter().map(|id| id_hash(id)).collect();
+        let hashes: Vec<u64> = self.ids[n.saturating_sub(REMEMBERED_IDS)..n].to_vec();
         let token = ResumeToken { c: self.request.clone(), h: hashes };
         let json = serde_json::to_vec(&token).unwrap_or_default();
         Some(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(json)))
@@ -404,7 +405,7 @@ impl<T: PageItem> Pager<T> {
             origin,
             request: self.next_request.take(),
             after: page.after.clone(),
-            ids: page.items.iter().map(|item| item.item_id().to_owned()).collect(),
+            ids: page.items.iter().map(|item| id_hash(item.item_id())).collect(),
             consumed: page.items.len(),
         };
         match (&page.after, page.has_next) {

@@ -137,6 +137,22 @@ test('fields not asked for are null, not missing, and the time keeps its instant
   assert.equal(item.updatedTime.getTime(), Date.parse(item.raw.updated_time))
 })
 
+test('a page handed over as JSON has the shape of the export\'s native objects, Dates included', async () => {
+  // The pager's items cross N-API as JSON text, the export's as napi objects:
+  // the same conversation must come out the same (key order, nulls, Dates).
+  const page = await bot.conversations({ folder: 'inbox', pageSize: 5, messages: 2 }).nextPage()
+  const exported = await bot.exportConversations({ folders: ['inbox'], messages: 2, pageSize: 5, maxCallsPerSecond: null }).next()
+  const mine = page.items[0]
+  assert.ok(mine.messages.length > 0 && mine.messages.every((m) => m.createdTime instanceof Date))
+  // The export fills in where it walked.
+  mine.folder = 'inbox'
+  mine.platform = 'messenger'
+  mine.raw.folder = 'inbox'
+  mine.raw.platform = 'messenger'
+  assert.deepEqual(Object.keys(mine), Object.keys(exported))
+  assert.deepEqual(mine, exported)
+})
+
 test('nextPage returns null after the last page, and keeps returning null', async () => {
   const pager = bot.conversations({ folder: 'spam', pageSize: 100 })
   const page = await pager.nextPage()

@@ -52,7 +52,7 @@ impl Args {
                 "--page" => a.page = v,
                 "--n" => a.n = v.parse().unwrap_or(a.n),
                 "--concurrency" => a.concurrency = v.parse().unwrap_or(a.concurrency),
-                "--fields" => a.fields = v.split(',').map(str::to_string).collect(),
+                "--fields" => a.fields = split_fields(&v),
                 "--page-size" => a.page_size = v.parse().unwrap_or(a.page_size),
                 "--target-apps" => a.target_apps = v.split(',').map(str::to_string).collect(),
                 "--warmup" => a.warmup = v.parse().unwrap_or(0),
@@ -65,6 +65,27 @@ impl Args {
         }
         a
     }
+}
+
+/// `a,b,messages.limit(3){x,y}` -> `[a, b, messages.limit(3){x,y}]`: commas
+/// inside braces belong to a field expansion.
+pub fn split_fields(text: &str) -> Vec<String> {
+    let (mut out, mut depth, mut cur) = (Vec::new(), 0i32, String::new());
+    for ch in text.chars() {
+        match ch {
+            '{' | '(' => depth += 1,
+            '}' | ')' => depth -= 1,
+            _ => {}
+        }
+        if ch == ',' && depth == 0 {
+            out.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(ch);
+        }
+    }
+    out.push(cur);
+    out.retain(|f| !f.is_empty());
+    out
 }
 
 /// The PSID of call `i`: 1,000 distinct numeric ids, as every runner uses.

@@ -4,7 +4,11 @@
 //! shaped like the real Graph API's (see bench/README.md):
 //!   GET  /{ver}/{page}/thread_owner?recipient=PSID
 //!   POST /{ver}/{page}/pass_thread_control   (JSON or form body)
-//!   GET  /{ver}/{page}/conversations?fields=..&limit=..&after=CURSOR  (cursor paging)
+//!   GET  /{ver}/{page}/conversations?fields=..&limit=..&after=CURSOR  (cursor paging;
+//!        `messages.limit(N){id,created_time,from,to,message}` expanded like Graph does)
+//!   POST /{ver}/  (or `/`) with the form `batch=[{"method","relative_url","body"}]`:
+//!        Graph batch requests, up to 50 operations, each answered statelessly
+//!        as `{"code","body"}` (body a JSON-encoded string), in order
 //! No state, no request log, no locks: every client meets the same cheap server,
 //! so the numbers measure the clients. The token is accepted as
 //! `Authorization: Bearer` or as the `access_token` query parameter.
@@ -68,10 +72,7 @@ fn render(i: usize, page: &str) -> [String; 11] {
     let id = format!("t_{}", 10_000_000_000_000_000u64 + i as u64 * 7919);
     let psid = 7_000_000_000_000_000u64 + i as u64;
     // Newest first, a few minutes apart.
-    let secs = 1_772_000_000u64 - (i as u64) * 173;
-    let (d, r) = (secs / 86_400, secs % 86_400);
-    let (y, m, dd) = civil(d as i64);
-    let t = format!("{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}+0000", r / 3600, r % 3600 / 60, r % 60);
+    let t = graph_time(1_772_000_000u64 - (i as u64) * 173);
     let snippet = serde_json::to_string(SNIPPETS[i % SNIPPETS.len()]).unwrap_or_default();
     let who = format!(
         "{{\"data\":[{{\"name\":\"Customer {i}\",\"email\":\"{psid}@facebook.com\",\"id\":\"{psid}\"}},\
@@ -138,6 +139,20 @@ fn pct_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Percent-encodes a query value (the `fields` of a `next` URL).
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
 fn query(q: &str) -> Vec<(String, String)> {
     q.split('&')
         .filter(|p| !p.is_empty())
@@ -146,6 +161,174 @@ fn query(q: &str) -> Vec<(String, String)> {
             (pct_decode(k), pct_decode(v))
         })
         .collect()
+}
+
+/// One top-level item of a `fields` value: `name`, or `name.limit(N){a,b}`.
+struct FieldExpr<'a> {
+    name: &'a str,
+    limit: Option<usize>,
+    sub: Vec<&'a str>,
+}
+
+/// Splits `fields` at the commas outside braces (Graph's field expansion,
+/// https://developers.facebook.com/docs/graph-api/field-expansion), just enough
+/// for what the bench asks; unknown names are skipped by the caller.
+fn parse_fields(raw: &str) -> Vec<FieldExpr<'_>> {
+    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0usize);
+    let bytes = raw.as_bytes();
+    let mut items = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'{' | b'(' => depth += 1,
+            b'}' | b')' => depth -= 1,
+            b',' if depth == 0 => {
+                items.push(&raw[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&raw[start..]);
+    for item in items {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let name_end = item.find(['.', '{']).unwrap_or(item.len());
+        let name = &item[..name_end];
+        let limit =
+            item.find(".limit(").and_then(|p| item[p + 7..].split(')').next()).and_then(|n| n.trim().parse().ok());
+        let sub = match (item.find('{'), item.rfind('}')) {
+            (Some(a), Some(b)) if b > a => item[a + 1..b].split(',').map(str::trim).filter(|s| !s.is_empty()).collect(),
+            _ => Vec::new(),
+        };
+        out.push(FieldExpr { name, limit, sub });
+    }
+    out
+}
+
+const MESSAGE_TEXTS: [&str; 6] = [
+    "Hello! How can we help you today?",
+    "Let me check that for you.",
+    "Could you share your order number?",
+    "It should arrive tomorrow.",
+    "Is there anything else?",
+    "Have a great day!",
+];
+
+/// Days and seconds to Graph's time format.
+fn graph_time(secs: u64) -> String {
+    let (d, r) = (secs / 86_400, secs % 86_400);
+    let (y, m, dd) = civil(d as i64);
+    format!("{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}+0000", r / 3600, r % 3600 / 60, r % 60)
+}
+
+/// `"messages":{...}` of conversation `i`: its `limit` newest messages (newest
+/// first, deterministic, like the emulator's), with `sub` fields (default id
+/// and created_time), and a nested `paging` whose `next` carries the token as
+/// Graph's does.
+#[allow(clippy::too_many_arguments)]
+fn render_messages(out: &mut String, i: usize, limit: usize, sub: &[&str], page: &str, token: &str, host: &str) {
+    let total = 3 + i % 41;
+    let end = limit.clamp(1, 100).min(total);
+    let psid = 7_000_000_000_000_000u64 + i as u64;
+    let conv_secs = 1_772_000_000u64 - (i as u64) * 173;
+    let default_sub = ["id", "created_time"];
+    let sub: &[&str] = if sub.is_empty() { &default_sub } else { sub };
+    out.push_str("\"messages\":{\"data\":[");
+    for newest in 0..end {
+        if newest > 0 {
+            out.push(',');
+        }
+        let ordinal = total - newest - 1;
+        let from_user = ordinal.is_multiple_of(2);
+        let user = format!("{{\"name\":\"Customer {i}\",\"email\":\"{psid}@facebook.com\",\"id\":\"{psid}\"}}");
+        let shop = format!("{{\"name\":\"Acme Outdoor\",\"email\":\"{page}@facebook.com\",\"id\":\"{page}\"}}");
+        let (from, to) = if from_user { (&user, &shop) } else { (&shop, &user) };
+        out.push('{');
+        let _ = write!(out, "\"id\":\"m_{:016x}{ordinal:04}\"", 0x5eed_u64 ^ (i as u64).wrapping_mul(0x9e37_79b9));
+        for f in sub {
+            match *f {
+                "created_time" => {
+                    let _ = write!(out, ",\"created_time\":\"{}\"", graph_time(conv_secs - newest as u64 * 420));
+                }
+                "from" => {
+                    let _ = write!(out, ",\"from\":{from}");
+                }
+                "to" => {
+                    let _ = write!(out, ",\"to\":{{\"data\":[{to}]}}");
+                }
+                "message" => {
+                    let text = if from_user {
+                        SNIPPETS[i % SNIPPETS.len()]
+                    } else {
+                        MESSAGE_TEXTS[ordinal % MESSAGE_TEXTS.len()]
+                    };
+                    let _ = write!(out, ",\"message\":{}", serde_json::to_string(text).unwrap_or_default());
+                }
+                _ => {}
+            }
+        }
+        out.push('}');
+    }
+    let _ =
+        write!(out, "],\"paging\":{{\"cursors\":{{\"before\":\"{}\",\"after\":\"{}\"}}", cursor(0), cursor(end - 1));
+    if end < total {
+        let id = 10_000_000_000_000_000u64 + i as u64 * 7919;
+        let _ = write!(
+            out,
+            ",\"next\":\"http://{host}/v26.0/t_{id}/messages?access_token={token}&limit={limit}&after={}\"",
+            cursor(end - 1)
+        );
+    }
+    out.push_str("}}");
+}
+
+/// One operation of a batch, answered as its own request would be:
+/// `{"code":200,"body":"<JSON text>"}`. Stateless, like the rest.
+fn batch_item(op: &serde_json::Value) -> serde_json::Value {
+    let method = op.get("method").and_then(|m| m.as_str()).unwrap_or("GET");
+    let url = op.get("relative_url").and_then(|u| u.as_str()).unwrap_or("");
+    let (path, q) = url.split_once('?').unwrap_or((url, ""));
+    let edge = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let q = query(q);
+    let has = |k: &str| q.iter().any(|(n, v)| n == k && !v.is_empty());
+    let body_has = |k: &str| op.get("body").and_then(|b| b.as_str()).is_some_and(|b| b.contains(k));
+    let (code, body) = match (method.to_ascii_uppercase().as_str(), edge) {
+        ("GET", "thread_owner") if has("recipient") => {
+            (200, "{\"data\":[{\"thread_owner\":{\"app_id\":\"1111111111111\"}}]}".to_string())
+        }
+        ("POST", "pass_thread_control") if body_has("target_app_id") && body_has("recipient") => {
+            (200, "{\"success\":true}".to_string())
+        }
+        _ => (
+            400,
+            "{\"error\":{\"message\":\"(#100) Unsupported batch operation\",\"type\":\"OAuthException\",\"code\":100,\"fbtrace_id\":\"Bq3nVt9xK2a\"}}"
+                .to_string(),
+        ),
+    };
+    serde_json::json!({"code": code, "body": body})
+}
+
+/// `POST /` (or `/{ver}/`): the form's `batch` (a JSON array of at most 50
+/// operations, https://developers.facebook.com/docs/graph-api/batch-requests),
+/// answered in order.
+fn batch(form: &[u8]) -> Response<Full<Bytes>> {
+    let form = query(std::str::from_utf8(form).unwrap_or(""));
+    let ops = form
+        .iter()
+        .find(|(k, _)| k == "batch")
+        .and_then(|(_, v)| serde_json::from_str::<Vec<serde_json::Value>>(v).ok());
+    match ops {
+        None => graph_error(StatusCode::BAD_REQUEST, 100, "OAuthException", "(#100) The parameter batch is required"),
+        Some(ops) if ops.is_empty() || ops.len() > 50 => graph_error(
+            StatusCode::BAD_REQUEST,
+            1,
+            "GraphBatchException",
+            "Too many requests in batch message. Maximum batch size is 50",
+        ),
+        Some(ops) => json(StatusCode::OK, serde_json::Value::Array(ops.iter().map(batch_item).collect()).to_string()),
+    }
 }
 
 fn json(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
@@ -187,6 +370,10 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
         ));
     };
     let segs: Vec<&str> = parts.uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    if parts.method == Method::POST && matches!(segs.as_slice(), [] | [_]) && segs.iter().all(|v| v.starts_with('v')) {
+        let b = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        return Ok(batch(&b));
+    }
     let (page, edge) = match segs.as_slice() {
         [v, page, edge] if v.starts_with('v') => (*page, *edge),
         [page, edge] => (*page, *edge),
@@ -232,8 +419,17 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
                 None => 0,
             };
             let fields_param = param("fields").unwrap_or("id,updated_time");
-            let idx: Vec<usize> =
-                fields_param.split(',').filter_map(|f| FIELDS.iter().position(|k| *k == f.trim())).collect();
+            let exprs = parse_fields(fields_param);
+            // Per requested field: a pre-rendered one (index) or the messages expansion.
+            let idx: Vec<Result<usize, &FieldExpr<'_>>> = exprs
+                .iter()
+                .filter_map(|f| match FIELDS.iter().position(|k| *k == f.name) {
+                    Some(i) => Some(Ok(i)),
+                    None if f.name == "messages" => Some(Err(f)),
+                    None => None,
+                })
+                .collect();
+            let host = parts.headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
             let end = (start + limit).min(convs.len());
             let mut out = String::with_capacity(64 + (end.saturating_sub(start)) * 48 * idx.len().max(1));
             out.push_str("{\"data\":[");
@@ -242,11 +438,16 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
                     out.push(',');
                 }
                 out.push('{');
-                for (k, &f) in idx.iter().enumerate() {
+                for (k, f) in idx.iter().enumerate() {
                     if k > 0 {
                         out.push(',');
                     }
-                    out.push_str(&c[f]);
+                    match f {
+                        Ok(f) => out.push_str(&c[*f]),
+                        Err(m) => {
+                            render_messages(&mut out, start + n, m.limit.unwrap_or(25), &m.sub, page, &token, host)
+                        }
+                    }
                 }
                 out.push('}');
             }
@@ -259,8 +460,7 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
                     cursor(end - 1)
                 );
                 if end < convs.len() {
-                    let host = parts.headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-                    let fields_enc = fields_param.replace(',', "%2C");
+                    let fields_enc: String = url_encode(fields_param);
                     let _ = write!(
                         out,
                         ",\"next\":\"http://{host}/v26.0/{page}/conversations?access_token={token}&fields={fields_enc}&limit={limit}&after={}\"",

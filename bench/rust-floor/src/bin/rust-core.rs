@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::StreamExt;
-use messenger_handover::{Client, ConversationsQuery};
+use messenger_handover::{Client, ConversationsQuery, ExportOptions, Folder};
 use messenger_handover_bench::*;
 
 const CLIENT: &str = "rust-core (messenger-handover)";
@@ -15,9 +15,12 @@ const CLIENT: &str = "rust-core (messenger-handover)";
 async fn main() {
     let a = Args::parse();
     let t0 = Instant::now();
-    let client = Arc::new(
-        Client::builder(a.token.clone()).base_url(a.url.clone()).page_id(a.page.clone()).build().expect("client"),
-    );
+    let mut builder = Client::builder(a.token.clone()).base_url(a.url.clone()).page_id(a.page.clone());
+    if a.workload == "batch" {
+        // At the per-PSID row's concurrency: 64 connections (else 100 batch requests at once).
+        builder = builder.max_connections(a.concurrency);
+    }
+    let client = Arc::new(builder.build().expect("client"));
     match a.workload.as_str() {
         "cold" => {
             let r = client.thread_owner(&psid(0)).await;
@@ -62,6 +65,46 @@ async fn main() {
                 }
             }
             report_items(CLIENT, &a, start.elapsed().as_secs_f64(), items, errors);
+        }
+        "export" => {
+            // One folder (bench-server has one list), 3 messages each, pacing off.
+            let options = ExportOptions {
+                folders: vec![Folder::Inbox],
+                messages: 3,
+                max_calls_per_second: None,
+                page_size: a.page_size,
+                ..ExportOptions::default()
+            };
+            let start = Instant::now();
+            let (mut items, mut errors) = (0usize, 0usize);
+            let stream = client.export_conversations(options).expect("export").into_stream();
+            futures_util::pin_mut!(stream);
+            while let Some(c) = stream.next().await {
+                match c {
+                    Ok(c) if !c.id.is_empty() => items += 1,
+                    _ => errors += 1,
+                }
+            }
+            report_items(CLIENT, &a, start.elapsed().as_secs_f64(), items, errors);
+        }
+        "batch" => {
+            let psids = |n: usize| (0..n).map(psid).collect::<Vec<_>>();
+            if a.warmup > 0 {
+                let _ = client.thread_owners(psids(a.warmup)).await;
+            }
+            let all = psids(a.n);
+            let start = Instant::now();
+            let results = client.thread_owners(all).await;
+            let seconds = start.elapsed().as_secs_f64();
+            let errors = match results {
+                Ok(list) if list.len() == a.n => list.iter().filter(|r| !matches!(r, Ok(Some(_)))).count(),
+                Ok(_) => a.n,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    a.n
+                }
+            };
+            report_calls(CLIENT, &a, seconds, errors, None);
         }
         w => {
             eprintln!("unknown workload {w}");

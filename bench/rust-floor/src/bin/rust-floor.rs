@@ -71,7 +71,8 @@ async fn main() {
             });
             run_calls(CLIENT, &a, false, call).await;
         }
-        "paging" => {
+        // The export row's floor: the same walk with the export's fields (messages expanded).
+        "paging" | "export" => {
             let url = format!("{}/v26.0/{}/conversations", a.url, a.page);
             let fields = a.fields.join(",");
             let limit = a.page_size.to_string();
