@@ -18,13 +18,20 @@ use std::path::Path;
 pub(crate) const CRATES: &[&str] = &["core/src", "emulator/src", "bindings-python/src", "bindings-node/src", "cli/src"];
 
 /// Runs the check over [`CRATES`] under `root`; `Err` lists each circle.
-pub(crate) fn check(root: &Path) -> Result<String, String> {
+/// With `print_graph`, prints each module's references first.
+pub(crate) fn check(root: &Path, print_graph: bool) -> Result<String, String> {
     let mut circles = Vec::new();
     let mut edges_total = 0;
     for dir in CRATES {
         let files = read_dir(&root.join(dir))?;
         let graph = graph(&files);
         edges_total += graph.values().map(BTreeSet::len).sum::<usize>();
+        if print_graph {
+            for (module, targets) in &graph {
+                let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+                println!("{dir}: {module} -> {}", targets.join(", "));
+            }
+        }
         for (a, b) in pairs(&graph) {
             circles.push(format!("{dir}: {a} <-> {b}"));
         }
@@ -71,13 +78,9 @@ pub(crate) fn graph(files: &[(String, String)]) -> BTreeMap<String, BTreeSet<Str
     for (stem, text) in files.iter().filter(|(s, _)| !is_root(s)) {
         let targets: BTreeSet<String> = crate_paths(&strip_comments(text))
             .into_iter()
-            .filter_map(|first| {
-                if modules.contains(first.as_str()) {
-                    Some(first)
-                } else {
-                    reexports.get(&first).cloned()
-                }
-            })
+            .filter_map(
+                |first| if modules.contains(first.as_str()) { Some(first) } else { reexports.get(&first).cloned() },
+            )
             .filter(|m| m != stem)
             .collect();
         graph.insert(stem.clone(), targets);
@@ -99,8 +102,9 @@ pub(crate) fn pairs(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<(String, 
 }
 
 /// The source with `//` comments (doc comments too) and `/* */` comments
-/// blanked, and string literals emptied, so that neither a comment nor a
-/// message text that mentions `crate::x` counts as a reference.
+/// blanked, so that a comment that mentions `crate::x` is no reference.
+/// String literals are read past (a `//` in a URL opens no comment) and
+/// kept: they can hold paths, as serde's `deserialize_with = "crate::..."`.
 fn strip_comments(text: &str) -> String {
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
@@ -131,32 +135,35 @@ fn strip_comments(text: &str) -> String {
                 out.push(' ');
             }
             b'r' if raw_string_hashes(b, i).is_some() => {
+                let start = i;
                 let (hashes, body) = raw_string_hashes(b, i).unwrap_or((0, i));
                 let close: Vec<u8> = std::iter::once(b'"').chain(std::iter::repeat_n(b'#', hashes)).collect();
                 i = body;
                 while i < b.len() && !b[i..].starts_with(&close) {
                     i += 1;
                 }
-                i += close.len();
-                out.push_str("\"\"");
+                i = (i + close.len()).min(b.len());
+                out.push_str(&text[start..i]);
             }
             b'"' => {
+                let start = i;
                 i += 1;
                 while i < b.len() && b[i] != b'"' {
                     i += if b[i] == b'\\' { 2 } else { 1 };
                 }
-                i += 1;
-                out.push_str("\"\"");
+                i = (i + 1).min(b.len());
+                out.push_str(&text[start..i]);
             }
             // A char literal such as '"' (not a lifetime such as 'a): skip it
             // whole so that its quote does not open a string.
             b'\'' if b.get(i + 1) == Some(&b'\\') || b.get(i + 2) == Some(&b'\'') => {
+                let start = i;
                 i += 1;
                 while i < b.len() && b[i] != b'\'' {
                     i += if b[i] == b'\\' { 2 } else { 1 };
                 }
-                i += 1;
-                out.push_str("' '");
+                i = (i + 1).min(b.len());
+                out.push_str(&text[start..i]);
             }
             _ => {
                 // Copy one whole UTF-8 character.
@@ -281,7 +288,10 @@ mod tests {
             ("lib", "mod a; mod b; mod c; mod d;\npub use d::{\n    Thing,\n    other::Deep as Alias,\n};"),
             ("a", "use crate::{\n    b::{self, X},\n    c::Y,\n};"),
             ("b", "fn f() { crate::a::g() }"),
-            ("c", "// use crate::a;\nconst S: &str = \"crate::a\";\nfn f() -> crate::Alias { todo!() }"),
+            (
+                "c",
+                "// use crate::a;\n/* crate::a */ const S: &str = \"https://x//\";\nfn f() -> crate::Alias { todo!() }",
+            ),
             ("d", "fn f(_: crate::c::Y) {}"),
         ]));
         assert_eq!(pairs(&g), vec![("a".to_string(), "b".to_string()), ("c".to_string(), "d".to_string())]);
@@ -290,11 +300,15 @@ mod tests {
     #[test]
     fn a_one_way_stack_has_no_circle() {
         let g = graph(&files(&[
-            ("lib", "mod a; mod b;"),
+            ("lib", "mod a; mod b; mod c;"),
             ("a", "use crate::b::X; use crate::Root; fn f() { $crate::a::x(); let c = '\"'; }"),
-            ("b", "fn f() { let s = r#\"crate::a\"#; }"),
+            ("b", "#[serde(deserialize_with = \"crate::c::de\")] struct S; const U: &str = r#\"//\"#; use crate::c;"),
+            ("c", ""),
         ]));
         assert!(pairs(&g).is_empty(), "{g:?}");
         assert_eq!(g["a"].iter().collect::<Vec<_>>(), vec!["b"]);
+        // A path in a string (serde's deserialize_with) counts; `//` inside a
+        // string opens no comment, so the `use` after it counts too.
+        assert_eq!(g["b"].iter().collect::<Vec<_>>(), vec!["c"]);
     }
 }

@@ -4,8 +4,8 @@
 //! (`ops.rs`, from `messenger_handover::surface::OPERATIONS`);
 //! `cargo run -p xtask -- check` fails when a committed file differs from
 //! what it renders now (run by `make test`);
-//! `cargo run -p xtask -- circles` fails when two modules of one crate
-//! import each other (`circles.rs`).
+//! `cargo run -p xtask -- circles [--graph]` fails when two modules of one
+//! crate import each other (`circles.rs`; `--graph` prints the module graph).
 //!
 //! A file is either wholly generated, or holds generated regions, each
 //! between a `BEGIN GENERATED` line (ending `: <name>` for a named region)
@@ -62,7 +62,8 @@ fn main() -> ExitCode {
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     if mode == "circles" {
-        return match circles::check(&root) {
+        let print_graph = std::env::args().nth(2).as_deref() == Some("--graph");
+        return match circles::check(&root, print_graph) {
             Ok(summary) => {
                 println!("{summary}");
                 ExitCode::SUCCESS
