@@ -51,6 +51,12 @@ pub(crate) fn whole(argument: &'static str, n: f64) -> errors::Result<i64> {
     validate::whole(argument, n).map_err(from_core)
 }
 
+/// A JavaScript number as the core's `u32`: not whole is refused by the
+/// core's words; out of range becomes a value the core still refuses.
+pub(crate) fn whole_u32(argument: &'static str, n: f64) -> errors::Result<u32> {
+    Ok(u32::try_from(whole(argument, n)?).unwrap_or(u32::MAX))
+}
+
 /// A client bound to one Page. Cheap to share; `close()` releases it.
 #[napi]
 pub struct NativeClient {
@@ -332,7 +338,7 @@ impl NativeClient {
                 q = q.after(a);
             }
             if let Some(n) = o.messages {
-                q = q.messages(crate::export::whole_u32("messages", n)?);
+                q = q.messages(whole_u32("messages", n)?);
             }
         }
         client.conversations(q).map(NativePager::new).map_err(from_core)

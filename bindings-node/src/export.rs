@@ -14,16 +14,10 @@ use napi_derive::napi;
 use serde_json::{Map, Value};
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::client::{whole, NativeClient};
+use crate::client::{whole, whole_u32, NativeClient};
 use crate::convert::{Conversation, Participant};
 use crate::errors::{self, from_core, state, throw};
 use crate::pager::NativeMessagePager;
-
-/// A JavaScript number as the core's `u32`: not whole is refused by the
-/// core's words; out of range becomes a value the core still refuses.
-pub(crate) fn whole_u32(argument: &'static str, n: f64) -> errors::Result<u32> {
-    Ok(u32::try_from(whole(argument, n)?).unwrap_or(u32::MAX))
-}
 
 /// A message of a conversation: typed fields, and `raw` for the whole object.
 #[napi(object, use_nullable = true)]

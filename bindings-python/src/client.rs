@@ -15,6 +15,12 @@ use crate::models::{App, FeatureStatus, ThreadOwner};
 use crate::pager::NativePager;
 use crate::runtime::PendingCall;
 
+/// A Python int as the core's `u32`: one out of range becomes a value the
+/// core still refuses, with its own words (negative: `u32::MAX`).
+pub(crate) fn clamp_u32(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 fn none(py: Python<'_>, _: ()) -> PyResult<Py<PyAny>> {
     Ok(py.None())
 }
@@ -336,7 +342,7 @@ impl NativeClient {
             q = q.after(a);
         }
         if let Some(n) = messages {
-            q = q.messages(crate::export::clamp_u32(n));
+            q = q.messages(clamp_u32(n));
         }
         let pager = c.conversations(q).map_err(|e| to_pyerr(py, e))?;
         Ok(NativePager::new(pager))

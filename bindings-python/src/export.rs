@@ -11,18 +11,12 @@ use messenger_handover::{self as core, ExportOptions, ExportStats, Folder, Messa
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use crate::client::NativeClient;
+use crate::client::{clamp_u32, NativeClient};
 use crate::convert::json_to_py;
 use crate::errors::to_pyerr;
 use crate::models::Conversation;
 use crate::pager::NativeMessagePager;
 use crate::runtime::{from_tokio_thread, run, PendingCall};
-
-/// A Python int as the core's `u32`: one out of range becomes a value the
-/// core still refuses, with its own words (negative: `u32::MAX`).
-pub fn clamp_u32(n: i64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
 
 /// A pager over a conversation's messages; arguments are checked now.
 #[pyfunction]

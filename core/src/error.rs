@@ -59,7 +59,7 @@ impl ErrorKind {
     /// and throttling wins over `is_transient`.
     pub fn classify(code: i64, subcode: Option<i64>, is_transient: bool, http_status: u16) -> Self {
         const THREAD_CONTROL_PAIRS: [(i64, i64); 3] = [(10, 2018300), (100, 2018234), (100, 2534037)];
-        // 27: take without Conversation Routing (see routing.rs).
+        // 27: take without Conversation Routing (see hints.rs).
         const THREAD_CONTROL_CODES: [i64; 3] = [2018171, 2018321, 27];
         if let Some(sub) = subcode {
             if THREAD_CONTROL_PAIRS.contains(&(code, sub)) || THREAD_CONTROL_CODES.contains(&sub) {
@@ -110,7 +110,7 @@ pub struct GraphError {
     /// The usage headers of the response that carried this error.
     pub usage: Option<Usage>,
     /// For a `thread_control` error: one short sentence on what to do
-    /// (`routing::THREAD_CONTROL_HINTS`); also ends the Display text.
+    /// (`hints::THREAD_CONTROL_HINTS`); also ends the Display text.
     pub hint: Option<&'static str>,
 }
 
@@ -519,7 +519,7 @@ impl RawGraphError {
             user_message: self.error_user_msg,
             retry_after: None,
             usage: None,
-            hint: crate::routing::thread_control_hint(code, self.error_subcode),
+            hint: crate::hints::thread_control_hint(code, self.error_subcode),
         }
     }
 }
@@ -573,5 +573,12 @@ mod tests {
         assert_eq!(ErrorKind::classify(100, None, true, 400), Server);
         assert_eq!(ErrorKind::classify(613, None, true, 400), RateLimit);
         assert_eq!(ErrorKind::classify(777, None, false, 503), Server);
+    }
+
+    #[test]
+    fn every_hinted_case_is_thread_control() {
+        for h in crate::hints::THREAD_CONTROL_HINTS {
+            assert_eq!(ErrorKind::classify(h.code, h.subcode, false, 400), ThreadControl, "{h:?}");
+        }
     }
 }

@@ -23,6 +23,8 @@ mod checkpoint;
 mod client;
 mod error;
 mod export;
+// Below error.rs and routing.rs, which both use it.
+mod hints;
 // Entry points for cargo-fuzz and the corpus replay test; behind a feature
 // so they do not ship in every wheel and addon.
 #[cfg(feature = "fuzzing")]

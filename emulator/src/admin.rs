@@ -116,7 +116,7 @@ pub async fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) -> 
         ("POST", "conversations/bump") => parse::<BumpBody>(body).and_then(|b| {
             crate::bump_conversation(shared, &b.id, b.text.as_deref()).ok_or_else(|| "no such conversation".to_string())
         }),
-        ("GET", "clock") => Ok(json!({"now": crate::state::format_time(shared.lock().now())})),
+        ("GET", "clock") => Ok(json!({"now": crate::graph_time::format_time(shared.lock().now())})),
         ("POST", "clock") => parse::<ClockBody>(body).and_then(|c| crate::advance_clock(shared, c.advance_secs)),
         ("GET", "primary_receiver") => Ok(json!({"app": shared.lock().primary})),
         // Answers once the app_roles webhooks were delivered, as `messages` does.

@@ -2,7 +2,7 @@
 
 use crate::error::GraphError;
 use crate::fields::{self, Field};
-use crate::state::format_time;
+use crate::graph_time::format_time;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Duration, TimeZone, Utc};

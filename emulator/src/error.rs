@@ -52,12 +52,21 @@ impl GraphError {
         e
     }
 
+    /// `extend_thread_control` on a Page that uses the Handover Protocol.
+    /// Meta documents extend only as a Conversation Routing call
+    /// (<https://developers.facebook.com/documentation/business-messaging/instagram-messaging/features/conversation-routing/apis>)
+    /// and documents no error for it on a Page without Conversation
+    /// Routing, so this answer is the emulator's own choice: a plain 100
+    /// (no subcode, so clients read it as a bad parameter, not as a
+    /// thread-control refusal) whose message says why.
     pub fn routing_disabled() -> Self {
-        let mut e = Self::param_sub(2534037, "(#100) Conversation Routing is not enabled for this page");
-        e.kind = OAUTH;
-        e
+        Self::param("(#100) extend_thread_control is not available: this Page does not use Conversation Routing")
     }
 
+    /// Extend on an idle thread: this app does not control it. 100/2534037
+    /// is not on Meta's error-code page either; "this app does not control
+    /// the thread" is the one reading the core supports (see
+    /// `core/src/hints.rs`), and the emulator answers it only for that.
     pub fn thread_idle() -> Self {
         let mut e = Self::param_sub(2534037, "(#100) The thread is idle: no app owns it");
         e.kind = OAUTH;

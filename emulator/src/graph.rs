@@ -10,7 +10,8 @@
 use crate::config::{AppRole, Mode};
 use crate::conversations::{self, ListRequest};
 use crate::error::GraphError;
-use crate::state::{format_time, Inner, PendingRequest, Shared};
+use crate::graph_time::format_time;
+use crate::state::{Inner, PendingRequest, Shared};
 use crate::webhooks::{self, Delivery};
 use chrono::{Duration, Utc};
 use serde_json::{json, Map, Value};

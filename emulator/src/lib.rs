@@ -43,6 +43,7 @@ mod error;
 mod faults;
 mod fields;
 mod graph;
+mod graph_time;
 mod handler;
 mod ratelimit;
 mod request;
@@ -256,7 +257,7 @@ fn advance_clock(shared: &Shared, secs: i64) -> Result<Value, String> {
     }
     let mut inner = shared.lock();
     inner.clock_offset += chrono::Duration::seconds(secs);
-    Ok(json!({"now": state::format_time(inner.now())}))
+    Ok(json!({"now": graph_time::format_time(inner.now())}))
 }
 
 fn set_webhook(shared: &Shared, app: AppRole, url: Option<String>) {

@@ -3,6 +3,7 @@
 use crate::config::{AppRole, Apps, EmulatorConfig, FeatureStatus, Mode, PAGE_ID};
 use crate::conversations::{self, Conversation};
 use crate::faults::FaultQueue;
+use crate::graph_time::format_time;
 use crate::ratelimit::RateLimiter;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -227,9 +228,4 @@ impl Inner {
             self.log_dropped += 1;
         }
     }
-}
-
-/// Graph's time format: `2026-11-22T12:00:00+0000`.
-pub fn format_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%z").to_string()
 }

@@ -89,8 +89,11 @@ async fn thread_control_errors_use_real_codes() {
     assert_eq!(s, 200);
     let (_, b) = t.post(AppRole::Secondary, "release_thread_control", json!({"recipient": r})).await;
     assert_eq!(err(&b), (10, Some(2018300)));
+    // Extend on a Handover Page: the emulator's own plain 100 (no subcode),
+    // not the thread-control 2534037.
     let (_, b) = t.post(AppRole::Primary, "extend_thread_control", json!({"recipient": r, "duration": 60})).await;
-    assert_eq!(err(&b), (100, Some(2534037)));
+    assert_eq!(err(&b), (100, None));
+    assert!(b["error"]["message"].as_str().unwrap().contains("does not use Conversation Routing"), "{b}");
     let (_, b) = t.post(AppRole::Primary, "pass_thread_control", json!({})).await;
     assert_eq!(b["error"]["message"], "(#100) The parameter recipient is required");
     let (_, b) = t

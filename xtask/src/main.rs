@@ -3,7 +3,9 @@
 //! classes, enums and constants (this file) and the operations' signatures
 //! (`ops.rs`, from `messenger_handover::surface::OPERATIONS`);
 //! `cargo run -p xtask -- check` fails when a committed file differs from
-//! what it renders now (run by `make test`).
+//! what it renders now (run by `make test`);
+//! `cargo run -p xtask -- circles [--graph]` fails when two modules of one
+//! crate import each other (`circles.rs`; `--graph` prints the module graph).
 //!
 //! A file is either wholly generated, or holds generated regions, each
 //! between a `BEGIN GENERATED` line (ending `: <name>` for a named region)
@@ -13,6 +15,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod circles;
 mod ops;
 
 use messenger_handover::{
@@ -53,11 +56,24 @@ const TARGETS: &[Target] = &[
 
 fn main() -> ExitCode {
     let mode = std::env::args().nth(1).unwrap_or_default();
-    if mode != "gen" && mode != "check" {
-        eprintln!("usage: cargo run -p xtask -- gen|check");
+    if mode != "gen" && mode != "check" && mode != "circles" {
+        eprintln!("usage: cargo run -p xtask -- gen|check|circles");
         return ExitCode::from(2);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if mode == "circles" {
+        let print_graph = std::env::args().nth(2).as_deref() == Some("--graph");
+        return match circles::check(&root, print_graph) {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(report) => {
+                eprintln!("{report}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // Each file once, with every region of it rendered in turn.
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     for target in TARGETS {
