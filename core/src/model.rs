@@ -57,7 +57,7 @@ pub struct Conversation {
     /// The platform walked (filled in by the export).
     pub platform: Option<String>,
     /// The newest messages, when asked for (`messages=N` or a `messages{...}` field).
-    pub messages: Vec<crate::messages::Message>,
+    pub messages: Vec<Message>,
     pub raw: Map<String, Value>,
 }
 
@@ -106,7 +106,7 @@ impl Conversation {
                 "folder" => c.folder = text(),
                 "is_owner" => c.is_owner = v.as_bool(),
                 "platform" => c.platform = text(),
-                "messages" => c.messages = crate::messages::Message::inline_list(Some(v)),
+                "messages" => c.messages = Message::inline_list(Some(v)),
                 _ => {}
             }
         }
@@ -231,6 +231,84 @@ pub struct Page<T> {
     pub has_next: bool,
 }
 
+// ---- messages (the messages edge and a conversation's inline `messages{...}`) ----
+
+/// Graph returns the details (sender, text, ...) of only the 20 most recent
+/// messages of a conversation; older ones come back as bare ids. This is the
+/// documented limit ("Limitations", Conversations API for Messenger Platform,
+/// https://developers.facebook.com/docs/messenger-platform/conversations),
+/// hence the cap on `messages=N` of the conversations edge.
+pub const MAX_INLINE_MESSAGES: u32 = 20;
+
+/// The fields a Message is built from, asked for when the caller names none.
+pub const DEFAULT_MESSAGE_FIELDS: &[&str] = &["id", "created_time", "from", "to", "message"];
+
+/// A message of a conversation. `raw` keeps the whole Graph object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub id: String,
+    pub created_time: Option<DateTime<Utc>>,
+    /// Graph's `from`.
+    pub sender: Option<Participant>,
+    /// Graph's `to`.
+    pub recipients: Vec<Participant>,
+    /// Graph's `message`: the text, when it has one.
+    pub text: Option<String>,
+    /// Graph's `attachments`, as sent.
+    pub attachments: Option<Value>,
+    pub raw: Map<String, Value>,
+}
+
+impl Message {
+    /// Builds a message from its Graph JSON object (as kept in `raw`).
+    pub fn from_json(value: Value) -> Result<Self> {
+        let Value::Object(raw) = value else {
+            return Err(Error::protocol("a message is not a JSON object", None));
+        };
+        let id = match raw.get("id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(Error::protocol("a message has no id", None)),
+        };
+        let sender = raw.get("from").and_then(participant);
+        let recipients = participants(raw.get("to"));
+        Ok(Message {
+            created_time: raw.get("created_time").and_then(crate::json::parse_time),
+            text: raw.get("message").and_then(Value::as_str).map(str::to_owned),
+            attachments: raw.get("attachments").cloned(),
+            sender,
+            recipients,
+            id,
+            raw,
+        })
+    }
+
+    /// The messages Graph inlined in a conversation (`messages{...}`).
+    pub(crate) fn inline_list(value: Option<&Value>) -> Vec<Message> {
+        value
+            .and_then(|v| v.get("data"))
+            .and_then(Value::as_array)
+            .map(|list| list.iter().filter_map(|m| Message::from_json(m.clone()).ok()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Refuses a `messages=N` outside 1..=20 (the documented detail limit).
+pub(crate) fn check_inline_limit(n: u32) -> Result<()> {
+    if n == 0 || n > MAX_INLINE_MESSAGES {
+        return Err(Error::invalid(
+            "messages",
+            format!("must be between 1 and {MAX_INLINE_MESSAGES} (Graph details only the 20 newest messages)"),
+        ));
+    }
+    Ok(())
+}
+
+/// The field expansion that inlines the `n` newest messages of each conversation.
+pub(crate) fn inline_expansion(n: u32) -> String {
+    format!("messages.limit({n}){{{}}}", DEFAULT_MESSAGE_FIELDS.join(","))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +334,26 @@ mod tests {
         }
         assert_eq!(participants(Some(&cases[0])).len(), 2);
         assert_eq!(participants(None), Vec::new());
+    }
+
+    #[test]
+    fn message_from_graph_json() {
+        let m = Message::from_json(serde_json::json!({
+            "id": "m_1", "created_time": "2026-11-22T12:00:00+0000", "message": "hi",
+            "from": {"id": "123", "name": "Ann"}, "to": {"data": [{"id": "456"}]}
+        }));
+        let m = m.ok();
+        assert_eq!(m.as_ref().and_then(|m| m.text.as_deref()), Some("hi"));
+        assert_eq!(m.as_ref().and_then(|m| m.sender.as_ref()).map(|p| p.id.as_str()), Some("123"));
+        assert_eq!(m.as_ref().map(|m| m.recipients.len()), Some(1));
+        assert!(Message::from_json(serde_json::json!({"message": "no id"})).is_err());
+    }
+
+    #[test]
+    fn inline_limit() {
+        assert!(check_inline_limit(0).is_err());
+        assert!(check_inline_limit(21).is_err());
+        assert!(check_inline_limit(20).is_ok());
+        assert_eq!(inline_expansion(3), "messages.limit(3){id,created_time,from,to,message}");
     }
 }

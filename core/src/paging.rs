@@ -125,11 +125,11 @@ impl ConversationsQuery {
         }
         let mut fields = self.fields.clone();
         if let Some(n) = self.messages {
-            crate::messages::check_inline_limit(n)?;
+            crate::model::check_inline_limit(n)?;
             if fields.is_empty() {
                 fields.extend(DEFAULT_FIELDS.iter().map(|f| (*f).to_owned()));
             }
-            fields.push(crate::messages::inline_expansion(n));
+            fields.push(crate::model::inline_expansion(n));
         }
         if !fields.is_empty() {
             validate::fields("fields", &fields)?;
