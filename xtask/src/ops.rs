@@ -550,6 +550,31 @@ mod tests {
         assert_eq!(py_doc("by `duration`."), "by ``duration``.");
     }
 
+    /// The generated `index.js` methods call the hand-written native method
+    /// with the table's arguments in order, then the cancel token: the
+    /// native signatures (`native.d.ts`, drift-checked against the Rust by
+    /// `make node-dts-check`) must take exactly those.
+    #[test]
+    fn native_methods_take_the_tables_arguments() {
+        let dts = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../bindings-node/native.d.ts")).unwrap();
+        let class = dts.split("export declare class NativeClient {").nth(1).unwrap();
+        let class = &class[..class.find("\n}").unwrap()];
+        for op in calls() {
+            let name = camel(op.name);
+            let line = class
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with(&format!("{name}(")))
+                .unwrap_or_else(|| panic!("native.d.ts: NativeClient has no {name}(...)"));
+            let inside = &line[name.len() + 1..line.find(')').unwrap()];
+            let got: Vec<&str> =
+                inside.split(", ").map(|p| p.split(':').next().unwrap().trim_end_matches('?')).collect();
+            let mut want: Vec<String> = op.args.iter().map(node_name).collect();
+            want.push("cancel".into());
+            assert_eq!(got, want, "NativeClient.{name} in native.d.ts");
+        }
+    }
+
     /// Every check a row could render, whatever its argument's type and
     /// optionality (not only today's rows), names a function `index.js` has.
     #[test]
