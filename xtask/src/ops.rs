@@ -541,6 +541,7 @@ pub fn js_batch_builders() -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -556,7 +557,8 @@ mod tests {
     /// `make node-dts-check`) must take exactly those.
     #[test]
     fn native_methods_take_the_tables_arguments() {
-        let dts = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../bindings-node/native.d.ts")).unwrap();
+        let dts =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../bindings-node/native.d.ts")).unwrap();
         let class = dts.split("export declare class NativeClient {").nth(1).unwrap();
         let class = &class[..class.find("\n}").unwrap()];
         for op in calls() {
