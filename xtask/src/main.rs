@@ -46,6 +46,8 @@ const TARGETS: &[Target] = &[
     Target::Region("bindings-python/python/messenger_handover/_batch.py", "batch operations", ops::py_batch_builders),
     Target::Region("bindings-node/errors.js", "", node_errors_js),
     Target::Whole("bindings-node/errors.d.ts", node_errors_dts),
+    Target::Region("bindings-node/index.js", "batch operations", ops::js_batch_builders),
+    Target::Region("bindings-node/index.js", "client operations", ops::js_client_methods),
     Target::Region("bindings-node/index.js", "", node_constants_js),
     Target::Region("bindings-node/index.d.ts", "", node_enums_and_constants_dts),
     Target::Region("bindings-node/index.d.ts", "operation options", ops::dts_options),

@@ -1,8 +1,9 @@
 //! The operations table (`messenger_handover::surface::OPERATIONS`) rendered
 //! into each language's signatures: the native stub and the two clients'
-//! methods in Python, the `Client` declarations and option types in Node,
-//! and the batch builders in both. What a type, a return value or a doc
-//! looks like in each language is decided here, once.
+//! methods in Python, the `Client` methods (`index.js`) with their
+//! declarations and option types (`index.d.ts`) in Node, and the batch
+//! builders in both. What a type, a return value or a doc looks like in each
+//! language is decided here, once.
 
 use std::fmt::Write as _;
 
@@ -396,7 +397,151 @@ pub fn dts_batch() -> String {
     s
 }
 
+// ------------------------------------------------------------------ Node JS
+
+/// The statement that checks the argument's JavaScript type (the core
+/// checks every range); the helpers are `index.js`'s own.
+fn js_check(a: &Arg) -> String {
+    let n = node_name(a);
+    let helper = match a.ty {
+        ArgType::Str | ArgType::Folder | ArgType::Platform if a.optional => {
+            return format!("checkOptionalString('{n}', {n})");
+        }
+        ArgType::Str | ArgType::Folder | ArgType::Platform => "checkString",
+        ArgType::Duration | ArgType::Count => "checkNumber",
+        ArgType::StrList => "checkStringArray",
+        ArgType::BatchOps => "checkOperations",
+    };
+    if a.optional {
+        format!("if ({n} !== undefined && {n} !== null) {helper}('{n}', {n})")
+    } else {
+        format!("{helper}('{n}', {n})")
+    }
+}
+
+/// The argument as the native method takes it: absent options as
+/// `undefined`, batch operations without their absent fields.
+fn js_native_arg(a: &Arg) -> String {
+    let n = node_name(a);
+    match (a.ty, a.optional) {
+        (_, true) => format!("{n} ?? undefined"),
+        (ArgType::BatchOps, false) => format!("{n}.map((op) => compact(op))"),
+        (_, false) => n,
+    }
+}
+
+/// `head` + the items joined + `tail`, on one line at `indent` when it fits
+/// in 120 columns, else one item a line.
+fn js_list(indent: &str, head: &str, items: &[String], tail: &str) -> String {
+    let one = format!("{indent}{head}{}{tail}\n", items.join(", "));
+    if one.len() <= 120 || items.is_empty() {
+        return one;
+    }
+    let mut s = format!("{indent}{}\n", head.trim_end());
+    for i in items {
+        let _ = writeln!(s, "{indent}  {i},");
+    }
+    let _ = writeln!(s, "{indent}{}", tail.trim_start());
+    s
+}
+
+/// The `Client` methods of every call, one shape: the JavaScript type of
+/// each argument checked, the options read (`signal` and the optional
+/// arguments), then the native method with the required arguments, the
+/// optional ones and the cancel token, under `run`. Pagers stay
+/// hand-written (each has its own class).
+pub fn js_client_methods() -> String {
+    let mut s = String::new();
+    for op in calls() {
+        let required: Vec<&Arg> = op.args.iter().filter(|a| !a.optional).collect();
+        let optional: Vec<&Arg> = op.args.iter().filter(|a| a.optional).collect();
+        let mut params: Vec<String> = required.iter().map(|a| node_name(a)).collect();
+        params.push("options".into());
+        s.push_str(&jsdoc(&node_doc_of(&doc_of(op), op.args), &[], "  "));
+        let _ = writeln!(s, "  async {}({}) {{", camel(op.name), params.join(", "));
+        for a in &required {
+            let _ = writeln!(s, "    {}", js_check(a));
+        }
+        let mut names = vec!["signal".to_owned()];
+        names.extend(optional.iter().map(|a| node_name(a)));
+        let allowed: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+        let _ = writeln!(
+            s,
+            "    const {{ {} }} = readOptions('options', options, [{}])",
+            names.join(", "),
+            allowed.join(", ")
+        );
+        for a in &optional {
+            let _ = writeln!(s, "    {}", js_check(a));
+        }
+        let mut args: Vec<String> = op.args.iter().map(js_native_arg).collect();
+        args.push("t".into());
+        let (head, tail) = match op.returns {
+            Returns::Nothing => ("await run", ""),
+            Returns::Model(_) | Returns::ListOf(_) => ("return run", ""),
+            Returns::OptionalModel(_) => ("return (await run", ") ?? null"),
+            Returns::BatchResults | Returns::OwnerResults => ("return (await run", ").map(settle)"),
+            Returns::Pager(_) => unreachable!("pagers are not calls"),
+        };
+        let call = format!("this.#native.{}({})", camel(op.name), args.join(", "));
+        let one = format!("    {head}(signal, (t) => {call}){tail}\n");
+        if one.len() <= 120 {
+            s.push_str(&one);
+        } else {
+            // Prettier's break: the arrow's body on a line of its own.
+            let _ = writeln!(s, "    {head}(signal, (t) =>\n      {call},\n    ){tail}");
+        }
+        s.push_str("  }\n\n");
+    }
+    s.truncate(s.trim_end().len());
+    s.push('\n');
+    s
+}
+
+/// `batchOp.<operation>(...)`: the plain object the core reads (snake_case
+/// keys), each argument checked for its JavaScript type as the client's
+/// method checks it; absent options are left out.
+pub fn js_batch_builders() -> String {
+    let mut s = String::new();
+    for op in OPERATIONS.iter().filter(|o| o.batchable) {
+        let required: Vec<&Arg> = op.args.iter().filter(|a| !a.optional).collect();
+        let optional: Vec<&Arg> = op.args.iter().filter(|a| a.optional).collect();
+        let mut params: Vec<String> = required.iter().map(|a| node_name(a)).collect();
+        if !optional.is_empty() {
+            params.push("options".into());
+        }
+        let _ = writeln!(s, "  /** One `{}` of a batch (see `Client.{}`). */", op.name, camel(op.name));
+        let _ = writeln!(s, "  {}({}) {{", camel(op.name), params.join(", "));
+        for a in &required {
+            let _ = writeln!(s, "    {}", js_check(a));
+        }
+        if !optional.is_empty() {
+            let names: Vec<String> = optional.iter().map(|a| node_name(a)).collect();
+            let allowed: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+            let _ = writeln!(
+                s,
+                "    const {{ {} }} = readOptions('options', options, [{}])",
+                names.join(", "),
+                allowed.join(", ")
+            );
+            for a in &optional {
+                let _ = writeln!(s, "    {}", js_check(a));
+            }
+        }
+        let mut fields = vec![format!("op: '{}'", op.name)];
+        for a in op.args {
+            let n = node_name(a);
+            fields.push(if n == a.name { n } else { format!("{}: {n}", a.name) });
+        }
+        let (head, tail) = if optional.is_empty() { ("return { ", " }") } else { ("return compact({ ", " })") };
+        s.push_str(&js_list("    ", head, &fields, tail));
+        s.push_str("  },\n");
+    }
+    s
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -404,5 +549,54 @@ mod tests {
     fn names_and_docs_per_language() {
         assert_eq!(node_doc("on (`hop_v2`) or `messages.limit(1)`"), "on (`hopV2`) or `messages.limit(1)`");
         assert_eq!(py_doc("by `duration`."), "by ``duration``.");
+    }
+
+    /// The generated `index.js` methods call the hand-written native method
+    /// with the table's arguments in order, then the cancel token: the
+    /// native signatures (`native.d.ts`, drift-checked against the Rust by
+    /// `make node-dts-check`) must take exactly those.
+    #[test]
+    fn native_methods_take_the_tables_arguments() {
+        let dts =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../bindings-node/native.d.ts")).unwrap();
+        let class = dts.split("export declare class NativeClient {").nth(1).unwrap();
+        let class = &class[..class.find("\n}").unwrap()];
+        for op in calls() {
+            let name = camel(op.name);
+            let line = class
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with(&format!("{name}(")))
+                .unwrap_or_else(|| panic!("native.d.ts: NativeClient has no {name}(...)"));
+            let inside = &line[name.len() + 1..line.find(')').unwrap()];
+            let got: Vec<&str> =
+                inside.split(", ").map(|p| p.split(':').next().unwrap().trim_end_matches('?')).collect();
+            let mut want: Vec<String> = op.args.iter().map(node_name).collect();
+            want.push("cancel".into());
+            assert_eq!(got, want, "NativeClient.{name} in native.d.ts");
+        }
+    }
+
+    /// Every check a row could render, whatever its argument's type and
+    /// optionality (not only today's rows), names a function `index.js` has.
+    #[test]
+    fn every_js_check_exists_in_index_js() {
+        let index = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../bindings-node/index.js")).unwrap();
+        let types = [
+            ArgType::Str,
+            ArgType::Duration,
+            ArgType::Count,
+            ArgType::StrList,
+            ArgType::Folder,
+            ArgType::Platform,
+            ArgType::BatchOps,
+        ];
+        for ty in types {
+            for optional in [false, true] {
+                let check = js_check(&Arg { name: "some_arg", ty, optional, doc: "" });
+                let helper = check.split(" !== null) ").last().unwrap().split('(').next().unwrap();
+                assert!(index.contains(&format!("function {helper}(name, value)")), "{ty:?}: {check}");
+            }
+        }
     }
 }
