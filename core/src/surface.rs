@@ -4,7 +4,8 @@
 //! parts of the Python and Node packages that only repeat a signature: the
 //! native stub lines (`_native.pyi`), the blocking and async methods of the
 //! two Python clients (`_client.py`), the batch builders (`_batch.py`) and
-//! the `Client` declarations with their option types (`index.d.ts`).
+//! the `Client` declarations with their option types (`index.d.ts`), and
+//! the Node `Client` call methods and `batchOp` builders (`index.js`).
 //!
 //! The table speaks of the operation, not of a language: names are the
 //! core's (snake_case; Node shows them in camelCase), types are abstract
