@@ -38,7 +38,8 @@ impl<T: Send + 'static> Drop for Shared<T> {
     fn drop(&mut self) {
         let items = std::mem::take(&mut self.0);
         if items.len() > 1 {
-            if let Ok(rt) = crate::runtime::handle() {
+            // Never a runtime started only for this (a forked child, say): freed here then.
+            if let Some(rt) = crate::runtime::running_handle() {
                 drop(rt.spawn_blocking(move || drop(items)));
             }
         }
