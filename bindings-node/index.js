@@ -349,6 +349,15 @@ class Export {
   #onProgress
   /** The stats last handed to onProgress. */
   #delivered = null
+  // The conversations of the last native batch (a page) not handed out yet,
+  // from #next on, and the stats after each (see NativeExport.nextBatch).
+  #items = []
+  #itemStats = []
+  #next = 0
+  /** The stats after the last conversation handed out; null: the native export's. */
+  #current = null
+  /** The nextBatch() call in flight, if any. */
+  #fetching = null
 
   constructor(nativeExport, signal, onProgress) {
     this.#native = nativeExport
@@ -358,7 +367,7 @@ class Export {
 
   /** `{ calls, pages, conversations, duplicatesDropped, timeWaitedMs }`, cumulative across resumed runs. */
   get stats() {
-    return this.#native.stats
+    return this.#current === null ? this.#native.stats : { ...this.#current }
   }
 
   /**
@@ -378,9 +387,41 @@ class Export {
   /** The next conversation, or null when every walk has ended. */
   async next(options) {
     const { signal = this.#signal } = readOptions('options', options, ['signal'])
-    const conv = await run(signal, (token) => this.#native.next(token))
-    this.#progress(this.#native.stats)
-    return conv ?? null
+    for (;;) {
+      if (this.#next < this.#items.length) {
+        if (signal !== undefined && signal !== null && signal.aborted) throw abortError(signal)
+        const i = this.#next++
+        const conv = this.#items[i]
+        this.#items[i] = undefined
+        this.#current = this.#itemStats[i]
+        this.#progress({ ...this.#current })
+        return conv
+      }
+      if (this.#fetching !== null) {
+        // Another next() is fetching the next page: hand out from it (or fetch again if it failed).
+        await this.#fetching.catch(() => {})
+        continue
+      }
+      // A page crosses N-API as one JSON text (as the pagers' pages do), handed out from here.
+      const fetching = run(signal, (token) => this.#native.nextBatch(token))
+      this.#fetching = fetching
+      let json
+      try {
+        json = await fetching
+      } finally {
+        this.#fetching = null
+      }
+      if (json === null || json === undefined) {
+        this.#current = null
+        this.#progress(this.#native.stats)
+        return null
+      }
+      const batch = JSON.parse(json)
+      for (const conv of batch.items) Conversations.revive(conv)
+      this.#items = batch.items
+      this.#itemStats = batch.stats
+      this.#next = 0
+    }
   }
 
   async *[Symbol.asyncIterator]() {
@@ -410,6 +451,11 @@ class Export {
   async writeJsonl(path, options) {
     checkString('path', path)
     const { signal = this.#signal } = readOptions('options', options, ['signal'])
+    if (this.#next < this.#items.length) {
+      // Conversations fetched for next() and not handed out would be missing from the file.
+      throw fromNative({ nativeError: { tag: 'state', message: 'this export was already iterated or written' } })
+    }
+    this.#current = null
     let settled = false
     // A push still queued when the write settles is stale: the final call covers it.
     const push = this.#onProgress ? (stats) => settled || this.#progress(stats) : undefined

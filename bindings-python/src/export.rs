@@ -118,6 +118,18 @@ impl NativeExport {
         })
     }
 
+    /// The next conversation already fetched, at once (no await, nothing
+    /// sent), or None when the next one needs `next()`: a fetched page is
+    /// handed out without one native await per conversation (issue 14).
+    fn next_ready(&self) -> Option<Conversation> {
+        // Locked: a `next()` is in flight; the caller awaits one of its own.
+        let mut guard = self.export.try_lock().ok()?;
+        let e = guard.as_mut()?;
+        let conv = e.next_buffered();
+        *self.stats.lock().unwrap_or_else(PoisonError::into_inner) = e.stats();
+        conv.map(Conversation::from)
+    }
+
     /// `{calls, pages, conversations, duplicates_dropped, time_waited}`.
     #[getter]
     fn stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {

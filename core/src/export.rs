@@ -236,36 +236,48 @@ impl Export {
         self.buffer.is_empty()
     }
 
+    /// The next conversation already fetched, without sending anything (and
+    /// without awaiting): `None` when the next one needs a page fetched or
+    /// every walk has ended. Bindings hand out a fetched page this way, one
+    /// native call per page instead of one await per conversation.
+    pub fn next_buffered(&mut self) -> Option<Conversation> {
+        while !self.done {
+            let mut conv = self.buffer.pop_front()?;
+            self.consumed += 1;
+            let Some(&(folder, platform)) = self.walks.get(self.position.walk) else {
+                self.done = true;
+                continue;
+            };
+            if let (Some(since), Some(t)) = (self.options.since, conv.updated_time) {
+                // The edge is newest first: everything after this is older too.
+                if t < since {
+                    self.end_walk();
+                    continue;
+                }
+            }
+            if !self.seen.insert(conv.id.clone()) {
+                self.duplicates += 1;
+                continue;
+            }
+            conv.folder = Some(folder.as_str().to_owned());
+            conv.platform = Some(platform.as_str().to_owned());
+            conv.raw.insert("folder".into(), Value::from(folder.as_str()));
+            conv.raw.insert("platform".into(), Value::from(platform.as_str()));
+            self.conversations += 1;
+            return Some(conv);
+        }
+        None
+    }
+
     /// The next conversation (each id once), with `folder` and `platform`
     /// filled in, or `None` when every walk has ended.
     pub async fn next(&mut self) -> Result<Option<Conversation>> {
         loop {
+            if let Some(conv) = self.next_buffered() {
+                return Ok(Some(conv));
+            }
             if self.done {
                 return Ok(None);
-            }
-            if let Some(mut conv) = self.buffer.pop_front() {
-                self.consumed += 1;
-                let Some(&(folder, platform)) = self.walks.get(self.position.walk) else {
-                    self.done = true;
-                    continue;
-                };
-                if let (Some(since), Some(t)) = (self.options.since, conv.updated_time) {
-                    // The edge is newest first: everything after this is older too.
-                    if t < since {
-                        self.end_walk();
-                        continue;
-                    }
-                }
-                if !self.seen.insert(conv.id.clone()) {
-                    self.duplicates += 1;
-                    continue;
-                }
-                conv.folder = Some(folder.as_str().to_owned());
-                conv.platform = Some(platform.as_str().to_owned());
-                conv.raw.insert("folder".into(), Value::from(folder.as_str()));
-                conv.raw.insert("platform".into(), Value::from(platform.as_str()));
-                self.conversations += 1;
-                return Ok(Some(conv));
             }
             if self.pager.is_none() {
                 let after = self.position.after.take();

@@ -118,6 +118,35 @@ test('dedupe: conversations moved to the top mid-walk come once', async () => {
   for (const id of every) assert.ok(got.includes(id) || bumped.has(id), `${id} lost`)
 })
 
+test('next() hands a fetched page out one by one: stats exact to each conversation, concurrent calls in order', async () => {
+  const opts = { folders: ['inbox'], pageSize: 10, ...UNPACED }
+  const every = await ids(bot.exportConversations(opts))
+  assert.ok(every.length > 25, `${every.length} in the inbox`)
+  const exp = bot.exportConversations(opts)
+  const pages = []
+  let n = 0
+  for await (const c of exp) {
+    assert.equal(c.id, every[n++])
+    assert.equal(exp.stats.conversations, n)
+    pages.push(exp.stats.pages)
+  }
+  // The pages read so far, counted as their first conversation is handed out.
+  assert.deepEqual(pages, every.map((_, i) => Math.floor(i / 10) + 1))
+  // Concurrent next() calls share the page being fetched, each conversation once, in order.
+  const exp2 = bot.exportConversations(opts)
+  const got = await Promise.all(Array.from({ length: 25 }, () => exp2.next()))
+  assert.deepEqual(got.map((c) => c.id), every.slice(0, 25))
+  assert.ok(got.every((c) => c.folder === 'inbox' && (c.updatedTime === null || c.updatedTime instanceof Date)))
+  // Conversations fetched and not handed out yet would be missing from a file: refused.
+  await assert.rejects(exp2.writeJsonl(join(tmp(), 'rest.jsonl')), { code: 'ERR_INVALID_STATE', message: /already iterated/ })
+  // An aborted signal stops next() even when the page is already here.
+  const ac = new AbortController()
+  const exp3 = bot.exportConversations({ ...opts, signal: ac.signal })
+  assert.equal((await exp3.next()).id, every[0])
+  ac.abort()
+  await assert.rejects(exp3.next(), { name: 'AbortError' })
+})
+
 test('since stops each walk early (fewer requests)', async () => {
   const inbox = []
   for await (const c of bot.conversations({ pageSize: 100 })) inbox.push(c)

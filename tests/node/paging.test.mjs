@@ -137,9 +137,10 @@ test('fields not asked for are null, not missing, and the time keeps its instant
   assert.equal(item.updatedTime.getTime(), Date.parse(item.raw.updated_time))
 })
 
-test('a page handed over as JSON has the shape of the export\'s native objects, Dates included', async () => {
-  // The pager's items cross N-API as JSON text, the export's as napi objects:
-  // the same conversation must come out the same (key order, nulls, Dates).
+test('a page handed over as JSON has the shape of the export\'s conversations, Dates included', async () => {
+  // Both cross N-API as JSON text (the export's with its stats, the napi object
+  // types in native.d.ts document the shape): the same conversation must come
+  // out the same (key order, nulls, Dates).
   const page = await bot.conversations({ folder: 'inbox', pageSize: 5, messages: 2 }).nextPage()
   const exported = await bot.exportConversations({ folders: ['inbox'], messages: 2, pageSize: 5, maxCallsPerSecond: null }).next()
   const mine = page.items[0]

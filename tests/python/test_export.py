@@ -163,6 +163,37 @@ async def test_async_for_and_awrite_jsonl(emulator: Emulator, tmp_path: Path) ->
     assert all(r["folder"] and r["platform"] == "messenger" and "messages" in r for r in written)
 
 
+@pytest.mark.emulator(conversations=120)
+async def test_async_export_hands_a_fetched_page_out_with_stats_exact_to_each_conversation(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    # The rest of a page comes without a native await per conversation (issue 14):
+    # the order, and the stats after each conversation, are the blocking walk's.
+    opts: dict = {"folders": ["inbox"], "page_size": 10, **UNPACED}
+    with emulator.client() as client:
+        every = [c.id for c in client.export_conversations(**opts)]
+    assert len(every) > 25, len(every)
+    async with emulator.async_client() as client:
+        export = client.export_conversations(**opts)
+        got, pages = [], []
+        async for conv in export:
+            got.append(conv.id)
+            assert export.stats["conversations"] == len(got), (len(got), export.stats)
+            pages.append(export.stats["pages"])
+        # Part of a page handed out, then the rest written: nothing lost, nothing twice.
+        export = client.export_conversations(**opts)
+        first = []
+        async for conv in export:
+            first.append(conv.id)
+            if len(first) == 15:
+                break
+        stats = await export.awrite_jsonl(tmp_path / "rest.jsonl")
+    assert got == every
+    assert pages == [i // 10 + 1 for i in range(len(every))]
+    assert first + [r["id"] for r in lines(tmp_path / "rest.jsonl")] == every
+    assert stats["conversations"] == len(every)
+
+
 def test_an_export_is_walked_once_and_arguments_are_checked_first(emulator: Emulator, tmp_path: Path) -> None:
     with emulator.client() as client:
         export = client.export_conversations(**UNPACED)

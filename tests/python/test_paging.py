@@ -112,6 +112,24 @@ def test_fields_page_size_and_raw(emulator: Emulator) -> None:
     assert query["fields"] == "id,snippet,participants,link" and query["limit"] == "3"
 
 
+def test_a_conversation_outlives_its_page_and_compares_by_value(emulator: Emulator) -> None:
+    # A page's conversations share its core items (issue 14): one kept after the
+    # page and its siblings are gone still reads the same, and equality is by value.
+    import gc
+
+    with emulator.client() as client:
+        page = client.conversations(page_size=5).next_page()
+        assert page is not None and len(page) == 5
+        kept, sibling = page.items[3], page.items[2]
+        expected = (kept.id, kept.updated_time, kept.snippet, kept.raw, kept.to_dict())
+        del page
+        gc.collect()
+        assert sum(1 for _ in client.conversations(page_size=50)) > 100  # more pages freed meanwhile
+        again = client.conversations(page_size=2).to_list(limit=4)[3]
+    assert (kept.id, kept.updated_time, kept.snippet, kept.raw, kept.to_dict()) == expected
+    assert again == kept and again is not kept and kept != sibling
+
+
 def test_user_id_filter(emulator: Emulator) -> None:
     with emulator.client() as client:
         conv = client.conversations(fields=["participants"], page_size=1).next_page().items[0]  # type: ignore[union-attr]

@@ -192,9 +192,12 @@ class Export:
             if bar is not None:
                 bar.close()
 
+    # The rest of a fetched page comes from next_ready() at once; only the
+    # first conversation of a page needs a native call (one await per page).
     def __iter__(self) -> Iterator[Conversation]:
+        native = self._native
         with self._bar() as bar:
-            while (conv := self._native.next(True)) is not None:
+            while (conv := native.next_ready()) is not None or (conv := native.next(True)) is not None:
                 self._tick(bar)
                 yield conv
 
@@ -202,8 +205,9 @@ class Export:
         return self._aiter()
 
     async def _aiter(self) -> AsyncIterator[Conversation]:
+        native = self._native
         with self._bar() as bar:
-            while (conv := await self._native.next(False)) is not None:
+            while (conv := native.next_ready()) is not None or (conv := await native.next(False)) is not None:
                 self._tick(bar)
                 yield conv
 
