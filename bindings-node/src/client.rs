@@ -11,9 +11,10 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::convert::{App, BatchItem, FeatureStatus, Native, ThreadOwner, UsageInfo};
+use crate::convert::{App, BatchItem, FeatureStatus, Native, ThreadOwner};
 use crate::errors::{self, from_core, state, throw};
 use crate::pager::NativePager;
+use crate::usage::UsageInfo;
 
 /// Client settings; absent ones take DESIGN's defaults.
 #[napi(object)]

@@ -134,7 +134,7 @@ pub struct Conversation {
     /// The platform walked (filled in by the export).
     pub platform: Option<String>,
     /// The newest messages, when asked for (`messages: N`), newest first.
-    pub messages: Vec<crate::export::Message>,
+    pub messages: Vec<Message>,
     pub raw: Map<String, Value>,
 }
 
@@ -289,67 +289,46 @@ impl ToJson for core::Message {
     }
 }
 
-/// Percentages of a quota used (`X-App-Usage`, `X-Page-Usage`).
-#[napi(object)]
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UsageFigures {
-    pub call_count: f64,
-    pub total_cputime: f64,
-    pub total_time: f64,
-}
-
-impl From<&core::UsageFigures> for UsageFigures {
-    fn from(u: &core::UsageFigures) -> Self {
-        UsageFigures { call_count: u.call_count, total_cputime: u.total_cputime, total_time: u.total_time }
-    }
-}
-
-/// One entry of `X-Business-Use-Case-Usage`.
-#[napi(object)]
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BusinessUseCaseUsage {
-    pub id: String,
-    #[napi(js_name = "type")]
-    #[serde(rename = "type")]
-    pub use_case: String,
-    pub call_count: f64,
-    pub total_cputime: f64,
-    pub total_time: f64,
-    /// Minutes until calls are accepted again; 0 when not throttled.
-    pub estimated_time_to_regain_access: f64,
-}
-
-/// The usage headers of one response.
+/// A message of a conversation: typed fields, and `raw` for the whole object.
 #[napi(object, use_nullable = true)]
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UsageInfo {
-    pub app: Option<UsageFigures>,
-    pub page: Option<UsageFigures>,
-    pub business_use_case: Vec<BusinessUseCaseUsage>,
+pub struct Message {
+    pub id: String,
+    pub created_time: Option<DateTime<Utc>>,
+    /// Graph's `from`.
+    pub sender: Option<Participant>,
+    /// Graph's `to`.
+    pub recipients: Vec<Participant>,
+    /// Graph's `message`.
+    pub text: Option<String>,
+    /// Graph's `attachments`, as sent.
+    pub attachments: Option<Value>,
+    pub raw: Map<String, Value>,
 }
 
-impl From<&core::Usage> for UsageInfo {
-    fn from(u: &core::Usage) -> Self {
-        UsageInfo {
-            app: u.app.as_ref().map(Into::into),
-            page: u.page.as_ref().map(Into::into),
-            business_use_case: u
-                .business_use_case
-                .iter()
-                .map(|b| BusinessUseCaseUsage {
-                    id: b.id.clone(),
-                    use_case: b.use_case.clone(),
-                    call_count: b.call_count,
-                    total_cputime: b.total_cputime,
-                    total_time: b.total_time,
-                    estimated_time_to_regain_access: b.estimated_time_to_regain_access,
-                })
-                .collect(),
+impl From<core::Message> for Message {
+    fn from(m: core::Message) -> Self {
+        Message {
+            id: m.id,
+            created_time: m.created_time,
+            sender: m.sender.map(Into::into),
+            recipients: m.recipients.into_iter().map(Into::into).collect(),
+            text: m.text,
+            attachments: m.attachments,
+            raw: m.raw,
         }
     }
+}
+
+/// One page of messages.
+#[napi(object, use_nullable = true)]
+pub struct MessagePage {
+    pub items: Vec<Message>,
+    /// This page's `after` cursor (kept even on the last page).
+    pub after: Option<String>,
+    /// Whether the Graph API announced a further page.
+    pub has_next: bool,
+    /// The cursor to resume after the last page handed out.
+    pub resume_after: Option<String>,
 }
 
 /// A core result on its way to JavaScript: each operation's return type

@@ -17,7 +17,7 @@ use napi::{Env, JsValue, Status};
 use napi_derive::napi;
 use serde_json::{json, Map, Value};
 
-use crate::convert::UsageInfo;
+use crate::usage::UsageInfo;
 
 /// A failure, as `errors.js` receives it.
 #[napi(object)]

@@ -12,55 +12,12 @@ use napi::Env;
 use napi::Status;
 use napi_derive::napi;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::cancel::{CancelToken, Canceller};
 use crate::client::{whole, whole_u32, NativeClient};
-use crate::convert::{ConversationJson, Participant, ToJson};
+use crate::convert::{ConversationJson, ToJson};
 use crate::errors::{self, from_core, state, throw};
 use crate::pager::NativeMessagePager;
-
-/// A message of a conversation: typed fields, and `raw` for the whole object.
-#[napi(object, use_nullable = true)]
-pub struct Message {
-    pub id: String,
-    pub created_time: Option<DateTime<Utc>>,
-    /// Graph's `from`.
-    pub sender: Option<Participant>,
-    /// Graph's `to`.
-    pub recipients: Vec<Participant>,
-    /// Graph's `message`.
-    pub text: Option<String>,
-    /// Graph's `attachments`, as sent.
-    pub attachments: Option<Value>,
-    pub raw: Map<String, Value>,
-}
-
-impl From<core::Message> for Message {
-    fn from(m: core::Message) -> Self {
-        Message {
-            id: m.id,
-            created_time: m.created_time,
-            sender: m.sender.map(Into::into),
-            recipients: m.recipients.into_iter().map(Into::into).collect(),
-            text: m.text,
-            attachments: m.attachments,
-            raw: m.raw,
-        }
-    }
-}
-
-/// One page of messages.
-#[napi(object, use_nullable = true)]
-pub struct MessagePage {
-    pub items: Vec<Message>,
-    /// This page's `after` cursor (kept even on the last page).
-    pub after: Option<String>,
-    /// Whether the Graph API announced a further page.
-    pub has_next: bool,
-    /// The cursor to resume after the last page handed out.
-    pub resume_after: Option<String>,
-}
 
 /// What to list from a conversation's messages; every field optional.
 #[napi(object)]

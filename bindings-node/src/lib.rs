@@ -16,6 +16,7 @@ pub mod export;
 pub mod observe;
 pub mod pager;
 pub mod scripted;
+pub mod usage;
 pub mod webhooks;
 
 use napi_derive::napi;
