@@ -239,14 +239,19 @@ await client.exportConversations({ messages: 3, pageSize: 4, checkpoint: cp, max
 client.close()
 `
 
-test('SIGKILLed at 20+ random points and restarted: the JSONL ends complete, no line twice, none partial', async () => {
+// What both child-process tests start from: the uninterrupted export's lines
+// (the set the interrupted one must end with), the paths, the child's env.
+async function childExportSetup() {
   const dir = tmp()
   await bot.exportConversations({ messages: 3, pageSize: 4, ...UNPACED }).writeJsonl(join(dir, 'reference.jsonl'))
   const expected = new Set(readLines(join(dir, 'reference.jsonl')).map((r) => JSON.stringify(r)))
   assert.ok(expected.size > 200)
-  const out = join(dir, 'out.jsonl')
-  const cp = join(dir, 'cp.json')
   const env = { ...process.env, MH_TOKEN: emu.primary.token, MH_URL: emu.url, MH_PAGE: emu.pageId }
+  return { dir, expected, out: join(dir, 'out.jsonl'), cp: join(dir, 'cp.json'), env }
+}
+
+test('SIGKILLed at 20+ random points and restarted: the JSONL ends complete, no line twice, none partial', async () => {
+  const { expected, out, cp, env } = await childExportSetup()
   const sizes = []
   let kills = 0
   let seed = 7
@@ -303,13 +308,7 @@ client.close()
 `
 
 test('a rate-limit error (613) mid-walk stops the child\'s JSONL export; the restart completes it exactly', async () => {
-  const dir = tmp()
-  await bot.exportConversations({ messages: 3, pageSize: 4, ...UNPACED }).writeJsonl(join(dir, 'reference.jsonl'))
-  const expected = new Set(readLines(join(dir, 'reference.jsonl')).map((r) => JSON.stringify(r)))
-  assert.ok(expected.size > 200)
-  const out = join(dir, 'out.jsonl')
-  const cp = join(dir, 'cp.json')
-  const env = { ...process.env, MH_TOKEN: emu.primary.token, MH_URL: emu.url, MH_PAGE: emu.pageId }
+  const { expected, out, cp, env } = await childExportSetup()
   const start = (rate) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_RATE_LIMITED, out, cp, rate], {
       env,

@@ -50,21 +50,12 @@ function scan(emu, texts) {
 
 test('the TracingChannel gets start, error and end for each attempt of a retried call', async () => {
   const emu = await Emulator.start()
-  const channel = diagnostics.tracingChannel('messenger-handover:request')
-  const messages = []
-  const handlers = {
-    start: (ctx) => messages.push({ name: 'start', ctx, snapshot: { ...ctx } }),
-    end: (ctx) => messages.push({ name: 'end', ctx, snapshot: { ...ctx } }),
-    error: (ctx) => messages.push({ name: 'error', ctx, snapshot: { ...ctx } }),
-    asyncStart: () => {},
-    asyncEnd: () => {},
-  }
-  channel.subscribe(handlers)
+  const { messages, stop } = record(diagnostics.tracingChannel('messenger-handover:request'))
   try {
     await retried(emu)
     await until(messages, 3)
   } finally {
-    channel.unsubscribe(handlers)
+    stop()
   }
   assert.deepEqual(
     messages.map((m) => m.name),

@@ -34,6 +34,15 @@ def ours(records: List[logging.LogRecord]) -> List[logging.LogRecord]:
     return [r for r in records if r.name == "messenger_handover"]
 
 
+def assert_two_retries(records: List[logging.LogRecord]) -> None:
+    """Three attempts (DEBUG each) with a WARNING retry event between them."""
+    assert [(r.levelname, attr(r, "event")) for r in records] == [
+        ("DEBUG", "http.attempt.end"), ("WARNING", "http.retry"),
+        ("DEBUG", "http.attempt.end"), ("WARNING", "http.retry"),
+        ("DEBUG", "http.attempt.end"),
+    ], [r.getMessage() for r in records]
+
+
 def attr(record: logging.LogRecord, name: str) -> Any:
     return getattr(record, name, None)
 
@@ -43,11 +52,7 @@ def test_debug_logs_every_attempt_and_warns_of_every_retry(caplog: pytest.LogCap
     with Emulator() as emu:
         retried_call(emu)
         records = ours(caplog.records)
-        assert [(r.levelname, attr(r, "event")) for r in records] == [
-            ("DEBUG", "http.attempt.end"), ("WARNING", "http.retry"),
-            ("DEBUG", "http.attempt.end"), ("WARNING", "http.retry"),
-            ("DEBUG", "http.attempt.end"),
-        ], [r.getMessage() for r in records]
+        assert_two_retries(records)
         ends = [r for r in records if attr(r, "event") == "http.attempt.end"]
         for i, end in enumerate(ends):
             assert attr(end, "http.request.method") == "GET"
@@ -98,11 +103,7 @@ def test_a_retried_batch_counts_resends_and_warns_of_each_retry(caplog: pytest.L
         results = client.batch([BatchOp.thread_owner(p) for p in ("1111", "2222", "3333")])
         assert not any(isinstance(r, Exception) for r in results), results
         records = ours(caplog.records)
-        assert [(r.levelname, attr(r, "event")) for r in records] == [
-            ("DEBUG", "http.attempt.end"), ("WARNING", "http.retry"),
-            ("DEBUG", "http.attempt.end"), ("WARNING", "http.retry"),
-            ("DEBUG", "http.attempt.end"),
-        ], [r.getMessage() for r in records]
+        assert_two_retries(records)
         ends = [r for r in records if attr(r, "event") == "http.attempt.end"]
         assert [attr(r, "http.request.resend_count") for r in ends] == [None, 1, 2]
         assert all(attr(r, "http.request.method") == "POST" and attr(r, "url.path") == "/" for r in ends)
