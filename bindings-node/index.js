@@ -162,7 +162,7 @@ class Conversations {
     return { items: page.items, after: page.after, hasNext: page.hasNext }
   }
 
-  /** JSON has no dates: a conversation's times (its inline messages' too) become `Date`s. */
+  /** JSON has no dates: a conversation's times (epoch ms; its inline messages' too) become `Date`s. */
   static revive(conv) {
     if (conv.updatedTime !== null) conv.updatedTime = new Date(conv.updatedTime)
     for (const m of conv.messages) Messages.revive(m)

@@ -220,6 +220,9 @@ impl<'a> From<&'a core::Participant> for ParticipantJson<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct ConversationJson<'a> {
     id: &'a str,
+    // Epoch milliseconds: `new Date(ms)` in index.js is cheaper than parsing
+    // an ISO text, and no text is formatted here (Graph's times are seconds).
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
     updated_time: Option<DateTime<Utc>>,
     link: Option<&'a str>,
     snippet: Option<&'a str>,
@@ -261,11 +264,12 @@ impl ToJson for core::Conversation {
     }
 }
 
-/// `export::Message` as JSON.
+/// `Message` (above) as JSON.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageJson<'a> {
     id: &'a str,
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
     created_time: Option<DateTime<Utc>>,
     sender: Option<ParticipantJson<'a>>,
     recipients: Vec<ParticipantJson<'a>>,
