@@ -445,6 +445,33 @@ fn js_list(indent: &str, head: &str, items: &[String], tail: &str) -> String {
     s
 }
 
+/// The checks a generated method opens with, the same for a client method
+/// and a batch builder: each required argument's JavaScript type, then the
+/// options object read (`extra`, e.g. `signal`, beside the optional
+/// arguments; none read when there is nothing to read), then each optional
+/// argument's type.
+fn js_arg_checks(required: &[&Arg], optional: &[&Arg], extra: Option<&str>) -> String {
+    let mut s = String::new();
+    for a in required {
+        let _ = writeln!(s, "    {}", js_check(a));
+    }
+    let mut names: Vec<String> = extra.map(str::to_owned).into_iter().collect();
+    names.extend(optional.iter().map(|a| node_name(a)));
+    if !names.is_empty() {
+        let allowed: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+        let _ = writeln!(
+            s,
+            "    const {{ {} }} = readOptions('options', options, [{}])",
+            names.join(", "),
+            allowed.join(", ")
+        );
+    }
+    for a in optional {
+        let _ = writeln!(s, "    {}", js_check(a));
+    }
+    s
+}
+
 /// The `Client` methods of every call, one shape: the JavaScript type of
 /// each argument checked, the options read (`signal` and the optional
 /// arguments), then the native method with the required arguments, the
@@ -459,21 +486,7 @@ pub fn js_client_methods() -> String {
         params.push("options".into());
         s.push_str(&jsdoc(&node_doc_of(&doc_of(op), op.args), &[], "  "));
         let _ = writeln!(s, "  async {}({}) {{", camel(op.name), params.join(", "));
-        for a in &required {
-            let _ = writeln!(s, "    {}", js_check(a));
-        }
-        let mut names = vec!["signal".to_owned()];
-        names.extend(optional.iter().map(|a| node_name(a)));
-        let allowed: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-        let _ = writeln!(
-            s,
-            "    const {{ {} }} = readOptions('options', options, [{}])",
-            names.join(", "),
-            allowed.join(", ")
-        );
-        for a in &optional {
-            let _ = writeln!(s, "    {}", js_check(a));
-        }
+        s.push_str(&js_arg_checks(&required, &optional, Some("signal")));
         let mut args: Vec<String> = op.args.iter().map(js_native_arg).collect();
         args.push("t".into());
         let (head, tail) = match op.returns {
@@ -512,22 +525,7 @@ pub fn js_batch_builders() -> String {
         }
         let _ = writeln!(s, "  /** One `{}` of a batch (see `Client.{}`). */", op.name, camel(op.name));
         let _ = writeln!(s, "  {}({}) {{", camel(op.name), params.join(", "));
-        for a in &required {
-            let _ = writeln!(s, "    {}", js_check(a));
-        }
-        if !optional.is_empty() {
-            let names: Vec<String> = optional.iter().map(|a| node_name(a)).collect();
-            let allowed: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-            let _ = writeln!(
-                s,
-                "    const {{ {} }} = readOptions('options', options, [{}])",
-                names.join(", "),
-                allowed.join(", ")
-            );
-            for a in &optional {
-                let _ = writeln!(s, "    {}", js_check(a));
-            }
-        }
+        s.push_str(&js_arg_checks(&required, &optional, None));
         let mut fields = vec![format!("op: '{}'", op.name)];
         for a in op.args {
             let n = node_name(a);
