@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::StreamExt;
-use messenger_handover::{Client, ConversationsQuery, ExportOptions, Folder};
+use messenger_handover::{Client, Conversation, ConversationsQuery, ExportOptions, Folder};
 use messenger_handover_bench::*;
 
 const CLIENT: &str = "rust-core (messenger-handover)";
@@ -54,16 +54,8 @@ async fn main() {
         }
         "paging" => {
             let start = Instant::now();
-            let (mut items, mut errors) = (0usize, 0usize);
             let q = ConversationsQuery::new().fields(a.fields.clone()).page_size(a.page_size);
-            let stream = client.conversations(q).expect("query").into_stream();
-            futures_util::pin_mut!(stream);
-            while let Some(c) = stream.next().await {
-                match c {
-                    Ok(c) if !c.id.is_empty() => items += 1,
-                    _ => errors += 1,
-                }
-            }
+            let (items, errors) = count_ids(client.conversations(q).expect("query").into_stream()).await;
             report_items(CLIENT, &a, start.elapsed().as_secs_f64(), items, errors);
         }
         "export" => {
@@ -76,15 +68,7 @@ async fn main() {
                 ..ExportOptions::default()
             };
             let start = Instant::now();
-            let (mut items, mut errors) = (0usize, 0usize);
-            let stream = client.export_conversations(options).expect("export").into_stream();
-            futures_util::pin_mut!(stream);
-            while let Some(c) = stream.next().await {
-                match c {
-                    Ok(c) if !c.id.is_empty() => items += 1,
-                    _ => errors += 1,
-                }
-            }
+            let (items, errors) = count_ids(client.export_conversations(options).expect("export").into_stream()).await;
             report_items(CLIENT, &a, start.elapsed().as_secs_f64(), items, errors);
         }
         "batch" => {
@@ -111,4 +95,17 @@ async fn main() {
             std::process::exit(2);
         }
     }
+}
+
+/// Walks a stream of conversations reading each id: (items seen, errors).
+async fn count_ids<E>(stream: impl futures_util::Stream<Item = Result<Conversation, E>>) -> (usize, usize) {
+    let (mut items, mut errors) = (0usize, 0usize);
+    futures_util::pin_mut!(stream);
+    while let Some(c) = stream.next().await {
+        match c {
+            Ok(c) if !c.id.is_empty() => items += 1,
+            _ => errors += 1,
+        }
+    }
+    (items, errors)
 }
