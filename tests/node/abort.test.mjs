@@ -54,7 +54,13 @@ test('an already aborted signal rejects before anything is sent', async () => {
 })
 
 test('abort during retry backoff', async () => {
-  emu.injectFault({ match: { pathContains: 'thread_owner' }, count: 1, action: { type: 'status', status: 503, body: '' } })
+  // Retry-After fixes the wait at 20 s: a jittered backoff alone is a random
+  // wait in [0, base], which undercut the abort 1.5% of the time.
+  emu.injectFault({
+    match: { pathContains: 'thread_owner' },
+    count: 1,
+    action: { type: 'status', status: 503, body: '', headers: { 'retry-after': '20' } },
+  })
   const c = emu.client('primary', { maxRetries: 3, retryBaseDelayMs: 20_000 })
   const t0 = performance.now()
   await assert.rejects(c.threadOwner(freshPsid(), { signal: AbortSignal.timeout(300) }), isAbort)

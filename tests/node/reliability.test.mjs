@@ -409,7 +409,7 @@ test('the process exits by itself once a call left in backoff settles; the clien
       const emu = await Emulator.start({ conversations: 5 });
       const c = emu.client({ retryBaseDelayMs: 1500, maxRetries: 1 });
       await c.threadOwner('1');
-      emu.injectFault({ count: 1000, action: { type: 'status', status: 503 } });
+      emu.injectFault({ count: 1000, action: { type: 'status', status: 503, headers: { 'Retry-After': '1' } } });
       c.threadOwner('2').catch((e) => console.log('settled', e.httpStatus, emu.requestLog().length));
       while (emu.requestLog().length < 2) await new Promise((r) => setTimeout(r, 5));
       console.log('in backoff');
