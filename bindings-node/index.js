@@ -151,7 +151,10 @@ class Conversations {
   /** The next page (`{ items, after, hasNext }`), or null after the last. */
   async nextPage(options) {
     const { signal = this.#signal } = readOptions('options', options, ['signal'])
-    const json = await run(signal, (token) => this.#pager.nextPage(token))
+    // A prefetched page that already landed is taken at once: awaiting the
+    // runtime would cost a round trip through the event loop per page.
+    let json = signal?.aborted ? null : this.#pager.nextPageReady()
+    if (json === null) json = await run(signal, (token) => this.#pager.nextPage(token))
     this.#consumed = null
     if (json === null || json === undefined) return null
     // The page crosses N-API as one JSON text: one JSON.parse is far cheaper

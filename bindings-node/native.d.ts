@@ -134,6 +134,13 @@ export declare class NativeMessagePager {
    */
   nextPage(cancel?: CancelToken | undefined | null): Promise<string | undefined | null>
   /**
+   * The next page's JSON text at once when it is already fetched (the
+   * prefetch landed), else `null` and the caller awaits `nextPage`: a
+   * walk that keeps up with the network crosses to the runtime and back
+   * only when it has to wait (issue 14).
+   */
+  nextPageReady(): string | null
+  /**
    * The resume point after every item of the last page handed out (or the
    * one it started from).
    */
@@ -156,6 +163,13 @@ export declare class NativePager {
    * read leaves the pager where it was.
    */
   nextPage(cancel?: CancelToken | undefined | null): Promise<string | undefined | null>
+  /**
+   * The next page's JSON text at once when it is already fetched (the
+   * prefetch landed), else `null` and the caller awaits `nextPage`: a
+   * walk that keeps up with the network crosses to the runtime and back
+   * only when it has to wait (issue 14).
+   */
+  nextPageReady(): string | null
   /**
    * The resume point after every item of the last page handed out (or the
    * one it started from).

@@ -96,6 +96,13 @@ pub fn scoped<F: Future>(fut: F) -> tracing::instrument::WithDispatch<F> {
     fut.with_subscriber(dispatch.unwrap_or_else(Dispatch::none))
 }
 
+/// `f` under the calling environment's bridge, run on the JavaScript thread
+/// (what [`scoped`] is for a future).
+pub fn in_scope<T>(f: impl FnOnce() -> T) -> T {
+    let dispatch = REGISTERED.with(|r| r.borrow().as_ref().map(|reg| reg.dispatch.clone()));
+    tracing::dispatcher::with_default(&dispatch.unwrap_or_else(Dispatch::none), f)
+}
+
 fn deliver(sink: &Sink, record: Record) {
     let attributes: Map<String, Json> = record
         .attributes

@@ -7,13 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use messenger_handover::{ConversationPager, MessagePager, Position};
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{within_runtime_if_available, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
 use crate::convert::page_text;
-use crate::errors::from_core;
+use crate::errors::{from_core, throw};
 
 macro_rules! native_pager {
     ($doc:tt, $name:ident, $core:ty) => {
@@ -68,6 +68,33 @@ macro_rules! native_pager {
                             .map_err(|e| crate::errors::state(format!("cannot hand the page over: {e}")))
                     }),
                 )
+            }
+
+            /// The next page's JSON text at once when it is already fetched (the
+            /// prefetch landed), else `null` and the caller awaits `nextPage`: a
+            /// walk that keeps up with the network crosses to the runtime and back
+            /// only when it has to wait (issue 14).
+            #[napi]
+            pub fn next_page_ready(&self, env: &Env) -> napi::Result<Option<String>> {
+                // Locked: a `nextPage` is in flight (or the pager is closed and gone).
+                let Ok(mut guard) = self.pager.try_lock() else { return Ok(None) };
+                if self.closed.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
+                let Some(p) = guard.as_mut() else { return Ok(None) };
+                // Inside the runtime, so that the following prefetch starts, and
+                // under this environment's bridge, as `nextPage` is.
+                let ready = within_runtime_if_available(|| crate::observe::in_scope(|| p.next_page_ready()));
+                let Some(page) = ready else { return Ok(None) };
+                let page = page.map_err(|e| throw(env, from_core(e)))?;
+                let resume_after = p.after();
+                p.position().clone_into(&mut self.position.lock().unwrap_or_else(PoisonError::into_inner));
+                if p.is_finished() {
+                    guard.take();
+                }
+                page.map(|page| page_text(&page, resume_after.as_deref()))
+                    .transpose()
+                    .map_err(|e| throw(env, crate::errors::state(format!("cannot hand the page over: {e}"))))
             }
 
             /// The resume point after every item of the last page handed out (or the

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use messenger_handover::{ConversationPager, MessagePager, Position};
 use pyo3::prelude::*;
 
+use crate::errors::to_pyerr;
 use crate::models::{MessagePage, Page};
-use crate::runtime::run;
+use crate::runtime::{handle, run};
 
 #[derive(Default)]
 struct Progress {
@@ -47,6 +48,27 @@ macro_rules! native_pager {
             #[getter]
             fn finished(&self) -> bool {
                 self.progress.lock().unwrap_or_else(PoisonError::into_inner).finished
+            }
+
+            /// The next page at once when it is already fetched (the prefetch
+            /// landed), else None and the caller awaits `next_page`: a walk that
+            /// keeps up with the network crosses to the runtime and back only
+            /// when it has to wait (issue 14).
+            fn next_page_ready(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+                // Locked: a `next_page` is in flight; the caller awaits one of its own.
+                let Ok(mut pager) = self.pager.try_lock() else { return Ok(None) };
+                // Inside the runtime, so that the following prefetch starts.
+                let handle = handle()?;
+                let _runtime = handle.enter();
+                let Some(page) = pager.next_page_ready() else { return Ok(None) };
+                let mut p = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
+                p.position = pager.position().clone();
+                p.finished = pager.is_finished();
+                drop(p);
+                match page.map_err(|e| to_pyerr(py, e))? {
+                    Some(page) => Ok(Some(Bound::new(py, <$page>::from_core(py, page)?)?.into_any().unbind())),
+                    None => Ok(None),
+                }
             }
 
             /// The next page, or None after the last one.

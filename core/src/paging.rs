@@ -7,6 +7,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures_core::Stream;
+use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::task::JoinHandle;
@@ -417,6 +418,22 @@ impl<T: PageItem> Pager<T> {
             _ => self.finished = true,
         }
         Ok(Some(page))
+    }
+
+    /// What [`next_page`](Self::next_page) would return, when it can answer
+    /// without waiting (items buffered, the prefetched page arrived, or the
+    /// walk is over); `None` when it must await. A binding hands a prefetched
+    /// page over this way on its caller's thread, skipping the hop to the
+    /// runtime and back. Call it inside the runtime (`Handle::enter`), or the
+    /// following prefetch does not start.
+    pub fn next_page_ready(&mut self) -> Option<Result<Option<Page<T>>>> {
+        let ready =
+            !self.buffer.is_empty() || self.finished || self.prefetch.as_ref().is_some_and(JoinHandle::is_finished);
+        if !ready {
+            return None;
+        }
+        // Nothing in next_page awaits once the prefetch has finished.
+        self.next_page().now_or_never()
     }
 
     /// Refuses a page that would make the walk endless.

@@ -86,6 +86,43 @@ async fn page_by_page_and_a_caller_counting_items_resume_exactly() {
     assert_exact(&first, &rest2, &everything);
 }
 
+/// `next_page_ready` hands over a prefetched page without awaiting; a walk
+/// that takes every ready page that way (and awaits the rest) sees every item
+/// once, in order, and each ready page starts the following prefetch.
+#[tokio::test]
+async fn ready_pages_are_handed_over_without_awaiting_and_lose_nothing() {
+    let emu = emulator(600).await;
+    let bot = client(&emu);
+    let everything = all_ids(&bot, None).await;
+
+    let mut pager = bot.conversations(query()).unwrap();
+    assert!(pager.next_page_ready().is_none(), "the first page is not fetched before it is asked for");
+    let (mut ids, mut ready_pages, mut tries) = (Vec::new(), 0, 0);
+    loop {
+        let page = match pager.next_page_ready() {
+            Some(ready) => {
+                ready_pages += 1;
+                tries = 0;
+                ready.unwrap()
+            }
+            // Give the prefetch time to land, then await it after all.
+            None if tries < 200 && !ids.is_empty() => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                continue;
+            }
+            None => pager.next_page().await.unwrap(),
+        };
+        let Some(page) = page else { break };
+        ids.extend(page.items.into_iter().map(|c| c.id));
+    }
+    assert_eq!(ids, everything, "every item once, in order");
+    // Every page but the first (awaited: nothing is fetched before it is
+    // asked for), and the end of the walk.
+    assert_eq!(ready_pages, everything.len().div_ceil(100), "pages handed over ready");
+    assert!(pager.is_finished());
+}
+
 #[tokio::test]
 async fn a_damaged_token_is_refused_before_sending() {
     let emu = emulator(10).await;

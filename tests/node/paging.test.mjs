@@ -85,6 +85,20 @@ test('the next page is prefetched before it is asked for', async () => {
   pager.close()
 })
 
+test('pages whose prefetch landed while the caller was busy: nothing lost, after exact to the item', async () => {
+  const everything = await countAll({ folder: 'inbox', pageSize: 10 })
+  const pager = bot.conversations({ folder: 'inbox', pageSize: 10 })
+  const seen = []
+  for await (const c of pager) {
+    seen.push(c.id)
+    // A slow consumer at each page's end: the next page has landed when asked for.
+    if (seen.length % 10 === 0) await sleep(50)
+    if (seen.length === 35) break
+  }
+  assert.deepEqual(seen, everything.slice(0, 35))
+  assert.deepEqual(await countAll({ folder: 'inbox', pageSize: 10, after: pager.after }), everything.slice(35))
+})
+
 test('break stops fetching: only the one prefetched page follows', async () => {
   emu.clearRequestLog()
   const pager = bot.conversations({ folder: 'inbox', pageSize: 5 })

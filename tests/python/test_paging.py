@@ -64,6 +64,28 @@ def test_the_next_page_is_prefetched_before_it_is_asked_for(emulator: Emulator) 
         assert len(reqs) == 3 and reqs[2]["query"]["after"] == second.after
 
 
+async def test_a_landed_page_is_handed_over_without_suspending(emulator: Emulator) -> None:
+    async with emulator.async_client() as client:
+        everything = [c.id for c in await client.conversations(page_size=10).to_list()]
+        emulator.clear_request_log()
+        pager = client.conversations(page_size=10)
+        first = await pager.next_page()
+        assert first is not None
+        wait_for_requests(emulator, 2)
+        time.sleep(0.3)  # the prefetched page lands meanwhile
+        # No await inside: the coroutine ends at its first step.
+        step = pager.next_page().__await__()
+        with pytest.raises(StopIteration) as done:
+            next(step)
+        second = done.value.value
+        assert second is not None
+        assert [c.id for c in first.items + second.items] == everything[:20]
+        # Page three was prefetched in turn, and `after` counts the ready page.
+        assert len(wait_for_requests(emulator, 3)) == 3
+        rest = [c.id async for c in client.conversations(page_size=10, after=pager.after)]
+        assert rest == everything[20:]
+
+
 def test_break_early_stops_fetching(emulator: Emulator) -> None:
     with emulator.client() as client:
         pager = client.conversations(page_size=10)

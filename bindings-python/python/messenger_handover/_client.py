@@ -549,7 +549,11 @@ class _PagerBase:
 class _AsyncPager(_PagerBase, Generic[_Pg, _Item]):
     async def next_page(self) -> Optional[_Pg]:
         """The next page, or None after the last one."""
-        page: Optional[_Pg] = await self._native.next_page(False)
+        # A prefetched page that already landed is taken at once: awaiting the
+        # runtime would cost a wake-up of the loop per page.
+        page: Optional[_Pg] = self._native.next_page_ready()
+        if page is None:
+            page = await self._native.next_page(False)
         self._consumed = None
         return page
 
@@ -586,7 +590,9 @@ class _AsyncPager(_PagerBase, Generic[_Pg, _Item]):
 class _SyncPager(_PagerBase, Generic[_Pg, _Item]):
     def next_page(self) -> Optional[_Pg]:
         """The next page, or None after the last one."""
-        page: Optional[_Pg] = self._native.next_page(True)
+        page: Optional[_Pg] = self._native.next_page_ready()
+        if page is None:
+            page = self._native.next_page(True)
         self._consumed = None
         return page
 
