@@ -120,6 +120,11 @@ function run(signal, start) {
 
 // -------------------------------------------------------------------- paging
 
+/** A participant whole from its JSON form (absent name and email left out). */
+function participant(p) {
+  return { id: p.id, name: p.name ?? null, email: p.email ?? null }
+}
+
 /**
  * The conversations of a Page: `for await` item by item, `pages()` page by
  * page, `after` to resume. Breaking out of a loop stops fetching.
@@ -153,22 +158,50 @@ class Conversations {
     const { signal = this.#signal } = readOptions('options', options, ['signal'])
     // A prefetched page that already landed is taken at once: awaiting the
     // runtime would cost a round trip through the event loop per page.
-    let json = signal?.aborted ? null : this.#pager.nextPageReady()
+    let json = null
+    if (!signal?.aborted) {
+      try {
+        json = this.#pager.nextPageReady()
+      } catch (e) {
+        throw fromNative(e)
+      }
+    }
     if (json === null) json = await run(signal, (token) => this.#pager.nextPage(token))
     this.#consumed = null
     if (json === null || json === undefined) return null
     // The page crosses N-API as one JSON text: one JSON.parse is far cheaper
     // than building every item property by property through N-API.
     const page = JSON.parse(json)
+    const items = page.items
     const revive = this.constructor.revive
-    for (const item of page.items) revive(item)
-    return { items: page.items, after: page.after, hasNext: page.hasNext }
+    for (let i = 0; i < items.length; i++) items[i] = revive(items[i])
+    return { items, after: page.after, hasNext: page.hasNext }
   }
 
-  /** JSON has no dates: a conversation's times (epoch ms; its inline messages' too) become `Date`s. */
-  static revive(conv) {
-    if (conv.updatedTime !== null) conv.updatedTime = new Date(conv.updatedTime)
-    for (const m of conv.messages) Messages.revive(m)
+  /**
+   * A conversation whole from its JSON form (convert.rs `ConversationJson`),
+   * which leaves out absent fields and empty lists: every field present (null
+   * or [] when absent), in one shape, and times (epoch ms) as `Date`s.
+   */
+  static revive(c) {
+    return {
+      id: c.id,
+      updatedTime: c.updatedTime === undefined ? null : new Date(c.updatedTime),
+      link: c.link ?? null,
+      snippet: c.snippet ?? null,
+      messageCount: c.messageCount ?? null,
+      unreadCount: c.unreadCount ?? null,
+      participants: c.participants === undefined ? [] : c.participants.map(participant),
+      senders: c.senders === undefined ? [] : c.senders.map(participant),
+      canReply: c.canReply ?? null,
+      isSubscribed: c.isSubscribed ?? null,
+      isOwner: c.isOwner ?? null,
+      scopedThreadKey: c.scopedThreadKey ?? null,
+      folder: c.folder ?? null,
+      platform: c.platform ?? null,
+      messages: c.messages === undefined ? [] : c.messages.map(Messages.revive),
+      raw: c.raw,
+    }
   }
 
   /** Every page, in order. Leaving the loop early stops the prefetch. */
@@ -304,8 +337,17 @@ function settle(item) {
  * `pages()` page by page, `after` to resume exactly where a loop stopped.
  */
 class Messages extends Conversations {
-  static revive(message) {
-    if (message.createdTime !== null) message.createdTime = new Date(message.createdTime)
+  /** A message whole from its JSON form (convert.rs `MessageJson`), as `Conversations.revive` does. */
+  static revive(m) {
+    return {
+      id: m.id,
+      createdTime: m.createdTime === undefined ? null : new Date(m.createdTime),
+      sender: m.sender === undefined ? null : participant(m.sender),
+      recipients: m.recipients === undefined ? [] : m.recipients.map(participant),
+      text: m.text ?? null,
+      attachments: m.attachments ?? null,
+      raw: m.raw,
+    }
   }
 
   [inspect.custom](depth, opts, insp = inspect) {
@@ -420,8 +462,7 @@ class Export {
         return null
       }
       const batch = JSON.parse(json)
-      for (const conv of batch.items) Conversations.revive(conv)
-      this.#items = batch.items
+      this.#items = batch.items.map(Conversations.revive)
       this.#itemStats = batch.stats
       this.#next = 0
     }
