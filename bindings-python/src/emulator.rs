@@ -12,7 +12,7 @@ use pyo3::types::PyDict;
 use serde::de::DeserializeOwned;
 
 use crate::convert::{json_to_py, py_to_json};
-use crate::runtime::{block_on, spawn_future};
+use crate::runtime::{block_on, PendingCall};
 
 fn from_py<T: DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
     let value = py_to_json(obj, what)?;
@@ -128,43 +128,23 @@ impl NativeEmulator {
         Ok(())
     }
 
-    /// A user message arrives on `psid`; the webhooks are delivered before it
-    /// returns (blocking) or before the awaitable completes.
-    fn simulate_message<'py>(
-        &self,
-        py: Python<'py>,
-        psid: String,
-        text: String,
-        blocking: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    /// A user message arrives on `psid`; the webhooks are delivered before
+    /// the call is done (`wait()` returns or the await completes).
+    fn simulate_message(&self, psid: String, text: String) -> PyResult<PendingCall> {
         let emu = self.get()?;
         let fut = async move { emu.simulate_message(&psid, &text).await };
-        if blocking {
-            block_on(py, fut)?.map_err(|e| PyValueError::new_err(e.to_string()))?;
-            Ok(py.None().into_bound(py))
-        } else {
-            spawn_future(py, fut, |py, r| match r {
-                Ok(()) => Ok(py.None()),
-                Err(e) => Err(PyValueError::new_err(e.to_string())),
-            })
-        }
+        Ok(PendingCall::with(fut, |py, r| match r {
+            Ok(()) => Ok(py.None()),
+            Err(e) => Err(PyValueError::new_err(e.to_string())),
+        }))
     }
 
     /// A Page admin makes `app` the primary receiver; the `app_roles` webhooks
-    /// are delivered before it returns (blocking) or the awaitable completes.
-    fn set_primary_receiver<'py>(&self, py: Python<'py>, app: &str, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+    /// are delivered before the call is done.
+    fn set_primary_receiver(&self, app: &str) -> PyResult<PendingCall> {
         let role: AppRole = app.parse().map_err(|e: String| PyValueError::new_err(format!("app: {e}")))?;
         let emu = self.get()?;
-        let fut = async move {
-            emu.set_primary_receiver(role).await;
-            Ok::<(), ()>(())
-        };
-        if blocking {
-            let _ = block_on(py, fut)?;
-            Ok(py.None().into_bound(py))
-        } else {
-            spawn_future(py, fut, |py, _| Ok(py.None()))
-        }
+        Ok(PendingCall::with(async move { emu.set_primary_receiver(role).await }, |py, ()| Ok(py.None())))
     }
 
     /// Every conversation, newest first.

@@ -16,7 +16,7 @@ use crate::convert::json_to_py;
 use crate::errors::to_pyerr;
 use crate::models::Conversation;
 use crate::pager::NativeMessagePager;
-use crate::runtime::{from_tokio_thread, run, PendingCall};
+use crate::runtime::{from_tokio_thread, PendingCall};
 
 /// A pager over a conversation's messages; arguments are checked now.
 #[pyfunction]
@@ -101,7 +101,7 @@ pub struct NativeExport {
 #[pymethods]
 impl NativeExport {
     /// The next conversation, or None when every walk has ended.
-    fn next<'py>(&self, py: Python<'py>, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn next(&self) -> PendingCall {
         let (export, stats) = (self.export.clone(), self.stats.clone());
         let fut = async move {
             let mut guard = export.lock_owned().await;
@@ -110,7 +110,7 @@ impl NativeExport {
             *stats.lock().unwrap_or_else(PoisonError::into_inner) = e.stats();
             conv
         };
-        run(py, blocking, fut, |py, conv| {
+        PendingCall::new(fut, |py, conv| {
             Ok(match conv {
                 Some(c) => Bound::new(py, Conversation::from(c))?.into_any().unbind(),
                 None => py.None(),

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 
 use crate::errors::to_pyerr;
 use crate::models::{MessagePage, Page};
-use crate::runtime::{handle, run};
+use crate::runtime::{handle, PendingCall};
 
 #[derive(Default)]
 struct Progress {
@@ -31,6 +31,13 @@ macro_rules! native_pager {
             pub fn new(pager: $core) -> Self {
                 let progress = Progress { position: pager.position().clone(), finished: pager.is_finished() };
                 $name { pager: Arc::new(tokio::sync::Mutex::new(pager)), progress: Arc::new(Mutex::new(progress)) }
+            }
+
+            /// Where the core pager stands after handing out a page.
+            fn record(progress: &Mutex<Progress>, pager: &$core) {
+                let mut p = progress.lock().unwrap_or_else(PoisonError::into_inner);
+                p.position = pager.position().clone();
+                p.finished = pager.is_finished();
             }
         }
 
@@ -61,10 +68,7 @@ macro_rules! native_pager {
                 let handle = handle()?;
                 let _runtime = handle.enter();
                 let Some(page) = pager.next_page_ready() else { return Ok(None) };
-                let mut p = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
-                p.position = pager.position().clone();
-                p.finished = pager.is_finished();
-                drop(p);
+                Self::record(&self.progress, &pager);
                 match page.map_err(|e| to_pyerr(py, e))? {
                     Some(page) => Ok(Some(Bound::new(py, <$page>::from_core(py, page)?)?.into_any().unbind())),
                     None => Ok(None),
@@ -72,18 +76,16 @@ macro_rules! native_pager {
             }
 
             /// The next page, or None after the last one.
-            fn next_page<'py>(&self, py: Python<'py>, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
+            fn next_page(&self) -> PendingCall {
                 let pager = self.pager.clone();
                 let progress = self.progress.clone();
                 let fut = async move {
                     let mut pager = pager.lock_owned().await;
                     let page = pager.next_page().await;
-                    let mut p = progress.lock().unwrap_or_else(PoisonError::into_inner);
-                    p.position = pager.position().clone();
-                    p.finished = pager.is_finished();
+                    Self::record(&progress, &pager);
                     page
                 };
-                run(py, blocking, fut, |py, page| {
+                PendingCall::new(fut, |py, page| {
                     Ok(match page {
                         Some(page) => Bound::new(py, <$page>::from_core(py, page)?)?.into_any().unbind(),
                         None => py.None(),

@@ -134,7 +134,7 @@ type Deliver = Box<dyn for<'py> FnOnce(Python<'py>) -> Delivered + Send>;
 /// other call that finished meanwhile (see `Mailbox`), so a tokio thread
 /// never takes the GIL to hand a result over. Cancelling the asyncio future
 /// aborts the tokio task, which drops the HTTP request at once.
-pub fn spawn_future<'py, F, T, C>(py: Python<'py>, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
+fn spawn_future<'py, F, T, C>(py: Python<'py>, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
@@ -339,26 +339,6 @@ impl AbortOnCancel {
     }
 }
 
-/// Runs one core call either way and converts its output with `convert`.
-pub fn run<'py, T, F, C>(py: Python<'py>, blocking: bool, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = Result<T, messenger_handover::Error>> + Send + 'static,
-    T: Send + 'static,
-    C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
-{
-    if blocking {
-        match block_on(py, fut)? {
-            Ok(v) => Ok(convert(py, v)?.into_bound(py)),
-            Err(e) => Err(to_pyerr(py, e)),
-        }
-    } else {
-        spawn_future(py, fut, move |py, r| match r {
-            Ok(v) => convert(py, v),
-            Err(e) => Err(to_pyerr(py, e)),
-        })
-    }
-}
-
 /// What a finished call hands to Python: its value or exception, built with
 /// the GIL held.
 type Ready = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Py<PyAny>> + Send>;
@@ -374,19 +354,31 @@ pub struct PendingCall {
 }
 
 impl PendingCall {
-    /// The call `fut`, whose output `convert` turns into a Python value.
+    /// The call `fut`, whose output `convert` turns into a Python value (a
+    /// core error into its typed exception).
     pub fn new<T, F, C>(fut: F, convert: C) -> Self
     where
         F: Future<Output = Result<T, messenger_handover::Error>> + Send + 'static,
         T: Send + 'static,
         C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
     {
+        Self::with(fut, move |py, output| match output {
+            Ok(v) => convert(py, v),
+            Err(e) => Err(to_pyerr(py, e)),
+        })
+    }
+
+    /// The call `fut`, whose whole output `deliver` turns into a Python value
+    /// or exception (for futures that are not core calls, like the emulator's).
+    pub fn with<T, F, D>(fut: F, deliver: D) -> Self
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+        D: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+    {
         let call: Call = Box::pin(async move {
             let output = fut.await;
-            Box::new(move |py: Python<'_>| match output {
-                Ok(v) => convert(py, v),
-                Err(e) => Err(to_pyerr(py, e)),
-            }) as Ready
+            Box::new(move |py: Python<'_>| deliver(py, output)) as Ready
         });
         PendingCall { call: Mutex::new(Some(call)) }
     }

@@ -553,7 +553,7 @@ class _AsyncPager(_PagerBase, Generic[_Pg, _Item]):
         # runtime would cost a wake-up of the loop per page.
         page: Optional[_Pg] = self._native.next_page_ready()
         if page is None:
-            page = await self._native.next_page(False)
+            page = await self._native.next_page()
         self._consumed = None
         return page
 
@@ -592,7 +592,7 @@ class _SyncPager(_PagerBase, Generic[_Pg, _Item]):
         """The next page, or None after the last one."""
         page: Optional[_Pg] = self._native.next_page_ready()
         if page is None:
-            page = self._native.next_page(True)
+            page = self._native.next_page().wait()
         self._consumed = None
         return page
 

@@ -197,7 +197,7 @@ class Export:
     def __iter__(self) -> Iterator[Conversation]:
         native = self._native
         with self._bar() as bar:
-            while (conv := native.next_ready()) is not None or (conv := native.next(True)) is not None:
+            while (conv := native.next_ready()) is not None or (conv := native.next().wait()) is not None:
                 self._tick(bar)
                 yield conv
 
@@ -207,7 +207,7 @@ class Export:
     async def _aiter(self) -> AsyncIterator[Conversation]:
         native = self._native
         with self._bar() as bar:
-            while (conv := native.next_ready()) is not None or (conv := await native.next(False)) is not None:
+            while (conv := native.next_ready()) is not None or (conv := await native.next()) is not None:
                 self._tick(bar)
                 yield conv
 

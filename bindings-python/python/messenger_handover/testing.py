@@ -276,21 +276,21 @@ class Emulator:
 
     def simulate_message(self, psid: str, text: str) -> None:
         """A user message arrives on ``psid``; returns once the webhooks were delivered."""
-        self._native.simulate_message(psid, text, True)
+        self._native.simulate_message(psid, text).wait()
 
     async def simulate_message_async(self, psid: str, text: str) -> None:
-        await self._native.simulate_message(psid, text, False)
+        await self._native.simulate_message(psid, text)
 
     def set_primary_receiver(self, app: str) -> None:
         """A Page admin makes ``app`` ("primary", "secondary" or "page_inbox")
         the primary receiver (the default app in routing mode). Each app whose
         role changed gets an ``app_roles`` webhook before this returns."""
         self.app(app)
-        self._native.set_primary_receiver(app, True)
+        self._native.set_primary_receiver(app).wait()
 
     async def set_primary_receiver_async(self, app: str) -> None:
         self.app(app)
-        await self._native.set_primary_receiver(app, False)
+        await self._native.set_primary_receiver(app)
 
 
 class ScriptedServer:
