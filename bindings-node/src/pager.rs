@@ -6,14 +6,35 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use messenger_handover::{ConversationPager, MessagePager, Position};
-use napi::bindgen_prelude::{within_runtime_if_available, PromiseRaw};
+use messenger_handover::{ConversationPager, MessagePager, Page, PageItem, Pager, Position};
+use napi::bindgen_prelude::{within_runtime_if_available, Latin1String, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::convert::page_text;
-use crate::errors::{from_core, throw};
+use crate::convert::{page_text, ToJson};
+use crate::errors::{from_core, state, throw, Failure};
+
+/// After the pager in `slot` handed out `page` (awaited or ready): records
+/// where it stands, drops it once finished or closed (and its prefetch with
+/// it), and makes the page's JSON text.
+fn hand_over<T: PageItem + ToJson>(
+    slot: &mut Option<Pager<T>>,
+    page: messenger_handover::Result<Option<Page<T>>>,
+    position: &Mutex<Position>,
+    closed: &AtomicBool,
+) -> Result<Option<Latin1String>, Failure> {
+    let page = page.map_err(from_core)?;
+    let Some(p) = slot.as_mut() else { return Ok(None) };
+    let resume_after = p.after();
+    p.position().clone_into(&mut position.lock().unwrap_or_else(PoisonError::into_inner));
+    if p.is_finished() || closed.load(Ordering::SeqCst) {
+        slot.take();
+    }
+    page.map(|page| page_text(&page, resume_after.as_deref()))
+        .transpose()
+        .map_err(|e| state(format!("cannot hand the page over: {e}")))
+}
 
 macro_rules! native_pager {
     ($doc:tt, $name:ident, $core:ty) => {
@@ -47,7 +68,7 @@ macro_rules! native_pager {
                 &self,
                 env: &'env Env,
                 cancel: Option<&CancelToken>,
-            ) -> napi::Result<PromiseRaw<'env, Option<String>>> {
+            ) -> napi::Result<PromiseRaw<'env, Option<Latin1String>>> {
                 let (pager, position, closed) = (self.pager.clone(), self.position.clone(), self.closed.clone());
                 crate::errors::spawn(
                     env,
@@ -57,15 +78,8 @@ macro_rules! native_pager {
                             guard.take();
                         }
                         let Some(p) = guard.as_mut() else { return Ok(None) };
-                        let page = p.next_page().await.map_err(from_core)?;
-                        let resume_after = p.after();
-                        p.position().clone_into(&mut position.lock().unwrap_or_else(PoisonError::into_inner));
-                        if p.is_finished() || closed.load(Ordering::SeqCst) {
-                            guard.take();
-                        }
-                        page.map(|page| page_text(&page, resume_after.as_deref()))
-                            .transpose()
-                            .map_err(|e| crate::errors::state(format!("cannot hand the page over: {e}")))
+                        let page = p.next_page().await;
+                        hand_over(&mut guard, page, &position, &closed)
                     }),
                 )
             }
@@ -75,7 +89,7 @@ macro_rules! native_pager {
             /// walk that keeps up with the network crosses to the runtime and back
             /// only when it has to wait (issue 14).
             #[napi]
-            pub fn next_page_ready(&self, env: &Env) -> napi::Result<Option<String>> {
+            pub fn next_page_ready(&self, env: &Env) -> napi::Result<Option<Latin1String>> {
                 // Locked: a `nextPage` is in flight (or the pager is closed and gone).
                 let Ok(mut guard) = self.pager.try_lock() else { return Ok(None) };
                 if self.closed.load(Ordering::SeqCst) {
@@ -86,15 +100,7 @@ macro_rules! native_pager {
                 // under this environment's bridge, as `nextPage` is.
                 let ready = within_runtime_if_available(|| crate::observe::in_scope(|| p.next_page_ready()));
                 let Some(page) = ready else { return Ok(None) };
-                let page = page.map_err(|e| throw(env, from_core(e)))?;
-                let resume_after = p.after();
-                p.position().clone_into(&mut self.position.lock().unwrap_or_else(PoisonError::into_inner));
-                if p.is_finished() {
-                    guard.take();
-                }
-                page.map(|page| page_text(&page, resume_after.as_deref()))
-                    .transpose()
-                    .map_err(|e| throw(env, crate::errors::state(format!("cannot hand the page over: {e}"))))
+                hand_over(&mut guard, page, &self.position, &self.closed).map_err(|e| throw(env, e))
             }
 
             /// The resume point after every item of the last page handed out (or the
