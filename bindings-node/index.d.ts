@@ -187,7 +187,7 @@ export declare class Conversations implements AsyncIterable<Conversation> {
   readonly closed: boolean
   nextPage(options?: CallOptions): Promise<ConversationPage | null>
   pages(options?: CallOptions): AsyncGenerator<ConversationPage, void, undefined>
-  [Symbol.asyncIterator](): AsyncGenerator<Conversation, void, undefined>
+  [Symbol.asyncIterator](): AsyncIterableIterator<Conversation>
   /** Stops paging; a page being prefetched is cancelled. */
   close(): void
 }
@@ -207,7 +207,7 @@ export declare class Messages implements AsyncIterable<Message> {
   readonly closed: boolean
   nextPage(options?: CallOptions): Promise<MessagePage | null>
   pages(options?: CallOptions): AsyncGenerator<MessagePage, void, undefined>
-  [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined>
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message>
   close(): void
 }
 

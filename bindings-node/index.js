@@ -217,13 +217,65 @@ class Conversations {
     }
   }
 
-  async *[Symbol.asyncIterator]() {
-    for await (const page of this.pages()) {
-      // Counted before each yield: a `break` leaves `after` just past that item.
-      for (let i = 0; i < page.items.length; i++) {
-        this.#consumed = i + 1
-        yield page.items[i]
+  /**
+   * Item by item, for `for await`. A plain iterator, not an async generator:
+   * a generator costs several promise turns per item, a tenth of a fast
+   * walk's time (issue 14). Leaving the loop early (break, throw) or a failed
+   * page stops the prefetch, as `pages()` does; calls made before the last
+   * one settled queue behind it, as a generator's do.
+   */
+  [Symbol.asyncIterator]() {
+    let items = []
+    let i = 0
+    let ended = false
+    let waiting = null // the last next() that had to wait for a page
+    const end = () => {
+      ended = true
+      items = []
+      this.close()
+    }
+    const advance = async () => {
+      while (i >= items.length) {
+        if (ended) return { value: undefined, done: true }
+        let page
+        try {
+          page = await this.nextPage()
+        } catch (e) {
+          end()
+          throw e
+        }
+        if (page === null) {
+          end()
+          return { value: undefined, done: true }
+        }
+        items = page.items
+        i = 0
       }
+      // Counted before handing out: a `break` leaves `after` just past this item.
+      this.#consumed = i + 1
+      return { value: items[i++], done: false }
+    }
+    return {
+      next: () => {
+        if (waiting === null && i < items.length) {
+          this.#consumed = i + 1
+          return Promise.resolve({ value: items[i++], done: false })
+        }
+        const p = waiting === null ? advance() : waiting.then(advance, advance)
+        waiting = p
+        const settled = () => {
+          if (waiting === p) waiting = null
+        }
+        p.then(settled, settled)
+        return p
+      },
+      return: async (value) => {
+        end()
+        return { value, done: true }
+      },
+      [Symbol.asyncIterator]() {
+        return this
+      },
     }
   }
 

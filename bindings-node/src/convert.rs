@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use messenger_handover as core;
-use napi::bindgen_prelude::Either3;
+use napi::bindgen_prelude::{Either3, Latin1String};
 use napi_derive::napi;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -199,9 +199,42 @@ pub trait ToJson {
 }
 
 /// The JSON text of one page of core items.
-pub fn page_text<T: ToJson>(page: &core::Page<T>, resume_after: Option<&str>) -> serde_json::Result<String> {
+pub fn page_text<T: ToJson>(page: &core::Page<T>, resume_after: Option<&str>) -> serde_json::Result<Latin1String> {
     let items: Vec<T::Json<'_>> = page.items.iter().map(|item| item.to_json()).collect();
-    serde_json::to_string(&PageJson { items, after: page.after.as_deref(), has_next: page.has_next, resume_after })
+    ascii_json(&PageJson { items, after: page.after.as_deref(), has_next: page.has_next, resume_after })
+}
+
+/// `value` as JSON text in ASCII only, every other character `\u`-escaped,
+/// to cross N-API as a Latin-1 string. One emoji in a page of UTF-8 made
+/// V8 decode it and hold it as UTF-16, and parse it on JSON.parse's
+/// two-byte path: the main thread's largest cost when paging (issue 14).
+pub fn ascii_json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Latin1String> {
+    let mut text = Vec::with_capacity(4096);
+    value.serialize(&mut serde_json::Serializer::with_formatter(&mut text, AsciiOnly))?;
+    // serde_json writes UTF-8 and AsciiOnly escapes every non-ASCII character.
+    debug_assert!(text.is_ascii());
+    Ok(Latin1String::from(String::from_utf8(text).map_err(serde::ser::Error::custom)?))
+}
+
+/// serde_json's compact output with `\u` escapes (UTF-16, as JSON.parse
+/// reads them) for every character outside ASCII.
+struct AsciiOnly;
+
+impl serde_json::ser::Formatter for AsciiOnly {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
+        if fragment.is_ascii() {
+            return w.write_all(fragment.as_bytes());
+        }
+        let mut start = 0;
+        for (i, ch) in fragment.char_indices().filter(|(_, ch)| !ch.is_ascii()) {
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            for unit in ch.encode_utf16(&mut [0; 2]) {
+                write!(w, "\\u{unit:04x}")?;
+            }
+            start = i + ch.len_utf8();
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
 }
 
 #[derive(Serialize)]

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use messenger_handover::{self as core, ExportOptions, ExportStats, Folder, MessagesQuery, Platform};
-use napi::bindgen_prelude::{Function, PromiseRaw};
+use napi::bindgen_prelude::{Function, Latin1String, PromiseRaw};
 use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 use napi::Status;
@@ -173,7 +173,7 @@ impl NativeExport {
         &self,
         env: &'env Env,
         cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, Option<String>>> {
+    ) -> napi::Result<PromiseRaw<'env, Option<Latin1String>>> {
         let (export, stats) = (self.export.clone(), self.stats.clone());
         errors::spawn(
             env,
@@ -191,7 +191,7 @@ impl NativeExport {
                 }
                 *stats.lock().unwrap_or_else(PoisonError::into_inner) = e.stats();
                 let batch = BatchJson { items: items.iter().map(ToJson::to_json).collect(), stats: after };
-                serde_json::to_string(&batch)
+                crate::convert::ascii_json(&batch)
                     .map(Some)
                     .map_err(|e| state(format!("cannot hand the conversations over: {e}")))
             }),

@@ -259,7 +259,8 @@ fn render(c: &Conversation, fields: &[Field], req: &ListRequest<'_>) -> Result<V
             "id" => json!(c.id),
             "link" => json!(format!("/{page_id}/inbox/{}/", 100_000 + c.index)),
             "updated_time" => json!(format_time(c.updated)),
-            "snippet" => json!(c.snippet),
+            // Graph's snippet is the newest message's text.
+            "snippet" => json!(c.extra.last().map_or(c.snippet, |(_, text)| text.as_str())),
             "message_count" => json!(c.message_count),
             "unread_count" => json!(c.unread_count),
             "participants" | "senders" => json!({ "data": [

@@ -99,6 +99,31 @@ test('pages whose prefetch landed while the caller was busy: nothing lost, after
   assert.deepEqual(await countAll({ folder: 'inbox', pageSize: 10, after: pager.after }), everything.slice(35))
 })
 
+test('next() called again before the last one settled: items in order, each once', async () => {
+  const everything = await countAll({ folder: 'inbox', pageSize: 10 })
+  const pager = bot.conversations({ folder: 'inbox', pageSize: 10 })
+  const it = pager[Symbol.asyncIterator]()
+  // 25 at once: they cross two page boundaries while queued behind each other.
+  const first = await Promise.all(Array.from({ length: 25 }, () => it.next()))
+  assert.deepEqual(first.map((r) => r.value.id), everything.slice(0, 25))
+  assert.deepEqual(await countAll({ folder: 'inbox', pageSize: 10, after: pager.after }), everything.slice(25))
+  const rest = []
+  for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value.id)
+  assert.deepEqual(rest, everything.slice(25))
+  assert.equal(pager.closed, true)
+  assert.deepEqual(await it.next(), { value: undefined, done: true })
+})
+
+test('a failed page rejects the loop with its typed error and stops the pager', async () => {
+  const error = { message: '(#10) injected', type: 'OAuthException', code: 10, fbtrace_id: 'T' }
+  emu.injectFault({ match: { pathContains: 'conversations' }, count: 1, action: { type: 'graph_error', status: 403, error } })
+  const pager = bot.conversations({ folder: 'inbox', pageSize: 10 })
+  const it = pager[Symbol.asyncIterator]()
+  await assert.rejects(it.next(), (e) => e.kind === 'permission')
+  assert.equal(pager.closed, true)
+  assert.deepEqual(await it.next(), { value: undefined, done: true })
+})
+
 test('break stops fetching: only the one prefetched page follows', async () => {
   emu.clearRequestLog()
   const pager = bot.conversations({ folder: 'inbox', pageSize: 5 })
@@ -134,6 +159,20 @@ test('conversations carry typed camelCase fields and raw', async () => {
   assert.equal(typeof c.raw.updated_time, 'string')
   const q = emu.requestLog().at(-1).query
   assert.equal(q.fields, fields.join(','))
+})
+
+test('text outside ASCII crosses intact: accents, CJK, emoji, quotes, escapes', async () => {
+  const text = 'Ça marche — 日本語 👍🏽 "quoted" \\ back\nslash \u2028 \u0000 end'
+  const top = (await bot.conversations({ pageSize: 1 }).nextPage()).items[0]
+  emu.bumpConversation(top.id, text)
+  const pager = bot.conversations({ pageSize: 5, fields: ['id', 'snippet', 'participants'] })
+  const page = await pager.nextPage()
+  pager.close()
+  const c = page.items.find((item) => item.id === top.id)
+  assert.equal(c.snippet, text)
+  assert.equal(c.raw.snippet, text)
+  // Names (participants) go the same way.
+  assert.equal(typeof c.participants[0].name, 'string')
 })
 
 test('fields not asked for are null, not missing, and the time keeps its instant', async () => {
