@@ -18,6 +18,15 @@
 //! # Ok(()) }
 //! ```
 
+/// Pages are parsed on one runtime thread and dropped on another (the
+/// caller's); glibc's malloc spent half an export's CPU on that pattern
+/// (cross-thread frees, `malloc_consolidate` after every large body) and
+/// mimalloc makes the export 1.5-2x faster (issue 14). Only with the `mimalloc`
+/// feature, which the bindings and the CLI turn on.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod batch;
 mod checkpoint;
 mod client;
