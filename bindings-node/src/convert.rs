@@ -102,9 +102,12 @@ impl From<Native<core::FeatureStatus>> for FeatureStatus {
 
 /// A person (or the Page) in a conversation.
 #[napi(object, use_nullable = true)]
+#[derive(Serialize)]
 pub struct Participant {
     pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
 
@@ -114,26 +117,48 @@ impl From<core::Participant> for Participant {
     }
 }
 
+// The type of `native.d.ts`, and the JSON a page crosses as (`page_text`):
+// absent fields and empty lists are left out of the text (a 3-field
+// conversation parses in a third of the time: issue 14) and times are epoch
+// milliseconds (`new Date(ms)` is cheaper than parsing an ISO text, and
+// Graph's times are whole seconds); index.js `revive` builds the object this
+// type describes, with `null`s, `[]`s and `Date`s. `Message` likewise.
 /// A conversation: typed fields, and `raw` for anything else requested.
 #[napi(object, use_nullable = true)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Conversation {
     pub id: String,
+    #[serde(with = "chrono::serde::ts_milliseconds_option", skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub snippet: Option<String>,
-    pub message_count: Option<f64>,
-    pub unread_count: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_count: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread_count: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub participants: Vec<Participant>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub senders: Vec<Participant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub can_reply: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_subscribed: Option<bool>,
     /// Whether this app controls the thread (Conversation Routing).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_owner: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scoped_thread_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder: Option<String>,
     /// The platform walked (filled in by the export).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     /// The newest messages, when asked for (`messages: N`), newest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<Message>,
     pub raw: Map<String, Value>,
 }
@@ -145,8 +170,8 @@ impl From<core::Conversation> for Conversation {
             updated_time: c.updated_time,
             link: c.link,
             snippet: c.snippet,
-            message_count: c.message_count.map(|n| n as f64),
-            unread_count: c.unread_count.map(|n| n as f64),
+            message_count: c.message_count.map(count),
+            unread_count: c.unread_count.map(count),
             participants: c.participants.into_iter().map(Into::into).collect(),
             senders: c.senders.into_iter().map(Into::into).collect(),
             can_reply: c.can_reply,
@@ -177,10 +202,7 @@ pub struct ConversationPage {
 /// A page as the JSON text the native pagers hand to JavaScript: one string
 /// and one `JSON.parse` in index.js instead of an N-API call per property of
 /// every item (measured: ~25% less CPU for the whole walk). The shape is
-/// `ConversationPage`'s / `MessagePage`'s, except that an item's absent
-/// fields and empty lists are left out (a 3-field conversation parses in a
-/// third of the time: issue 14) and times are epoch milliseconds; index.js
-/// builds each item whole, with `null`s, `[]`s and `Date`s.
+/// `ConversationPage`'s / `MessagePage`'s, its items as `Conversation` says.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PageJson<'a, I: Serialize> {
@@ -190,18 +212,29 @@ pub struct PageJson<'a, I: Serialize> {
     resume_after: Option<&'a str>,
 }
 
-/// A core item and its JSON shape for JavaScript.
-pub trait ToJson {
-    type Json<'a>: Serialize
-    where
-        Self: 'a;
-    fn to_json(&self) -> Self::Json<'_>;
+/// A core item and the type it crosses to JavaScript as.
+pub trait ToJs: Sized {
+    type Js: Serialize + From<Self>;
 }
 
-/// The JSON text of one page of core items.
-pub fn page_text<T: ToJson>(page: &core::Page<T>, resume_after: Option<&str>) -> serde_json::Result<Latin1String> {
-    let items: Vec<T::Json<'_>> = page.items.iter().map(|item| item.to_json()).collect();
+impl ToJs for core::Conversation {
+    type Js = Conversation;
+}
+
+impl ToJs for core::Message {
+    type Js = Message;
+}
+
+/// The JSON text of one page of core items (moved, not copied, into their
+/// JavaScript types).
+pub fn page_text<T: ToJs>(page: core::Page<T>, resume_after: Option<&str>) -> serde_json::Result<Latin1String> {
+    let items: Vec<T::Js> = page.items.into_iter().map(T::Js::from).collect();
     ascii_json(&PageJson { items, after: page.after.as_deref(), has_next: page.has_next, resume_after })
+}
+
+/// A count as JavaScript's `number` holds it exactly.
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// `value` as JSON text in ASCII only, every other character `\u`-escaped,
@@ -237,128 +270,25 @@ impl serde_json::ser::Formatter for AsciiOnly {
     }
 }
 
-#[derive(Serialize)]
-pub struct ParticipantJson<'a> {
-    id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-}
-
-impl<'a> From<&'a core::Participant> for ParticipantJson<'a> {
-    fn from(p: &'a core::Participant) -> Self {
-        ParticipantJson { id: &p.id, name: p.name.as_deref(), email: p.email.as_deref() }
-    }
-}
-
-/// `Conversation` (above) as JSON.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ConversationJson<'a> {
-    id: &'a str,
-    // Epoch milliseconds: `new Date(ms)` in index.js is cheaper than parsing
-    // an ISO text, and no text is formatted here (Graph's times are seconds).
-    #[serde(with = "chrono::serde::ts_milliseconds_option", skip_serializing_if = "Option::is_none")]
-    updated_time: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    link: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    snippet: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message_count: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    unread_count: Option<u64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    participants: Vec<ParticipantJson<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    senders: Vec<ParticipantJson<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    can_reply: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    is_subscribed: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    is_owner: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scoped_thread_key: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    folder: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    platform: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    messages: Vec<MessageJson<'a>>,
-    raw: &'a Map<String, Value>,
-}
-
-impl ToJson for core::Conversation {
-    type Json<'a> = ConversationJson<'a>;
-    fn to_json(&self) -> ConversationJson<'_> {
-        ConversationJson {
-            id: &self.id,
-            updated_time: self.updated_time,
-            link: self.link.as_deref(),
-            snippet: self.snippet.as_deref(),
-            message_count: self.message_count,
-            unread_count: self.unread_count,
-            participants: self.participants.iter().map(Into::into).collect(),
-            senders: self.senders.iter().map(Into::into).collect(),
-            can_reply: self.can_reply,
-            is_subscribed: self.is_subscribed,
-            is_owner: self.is_owner,
-            scoped_thread_key: self.scoped_thread_key.as_deref(),
-            folder: self.folder.as_deref(),
-            platform: self.platform.as_deref(),
-            messages: self.messages.iter().map(ToJson::to_json).collect(),
-            raw: &self.raw,
-        }
-    }
-}
-
-/// `Message` (above) as JSON.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MessageJson<'a> {
-    id: &'a str,
-    #[serde(with = "chrono::serde::ts_milliseconds_option", skip_serializing_if = "Option::is_none")]
-    created_time: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sender: Option<ParticipantJson<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    recipients: Vec<ParticipantJson<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attachments: Option<&'a Value>,
-    raw: &'a Map<String, Value>,
-}
-
-impl ToJson for core::Message {
-    type Json<'a> = MessageJson<'a>;
-    fn to_json(&self) -> MessageJson<'_> {
-        MessageJson {
-            id: &self.id,
-            created_time: self.created_time,
-            sender: self.sender.as_ref().map(Into::into),
-            recipients: self.recipients.iter().map(Into::into).collect(),
-            text: self.text.as_deref(),
-            attachments: self.attachments.as_ref(),
-            raw: &self.raw,
-        }
-    }
-}
-
 /// A message of a conversation: typed fields, and `raw` for the whole object.
 #[napi(object, use_nullable = true)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Message {
     pub id: String,
+    #[serde(with = "chrono::serde::ts_milliseconds_option", skip_serializing_if = "Option::is_none")]
     pub created_time: Option<DateTime<Utc>>,
     /// Graph's `from`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sender: Option<Participant>,
     /// Graph's `to`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub recipients: Vec<Participant>,
     /// Graph's `message`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Graph's `attachments`, as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Value>,
     pub raw: Map<String, Value>,
 }

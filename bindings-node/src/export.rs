@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::cancel::{CancelToken, Canceller};
 use crate::client::{whole, whole_u32, NativeClient};
-use crate::convert::{ConversationJson, ToJson};
+use crate::convert::Conversation;
 use crate::errors::{self, from_core, state, throw};
 use crate::pager::NativeMessagePager;
 
@@ -69,8 +69,8 @@ impl From<&ExportStats> for ExportStatsJs {
 
 /// `NativeExport.nextBatch`'s JSON text; items have the pager's item shape.
 #[derive(Serialize)]
-struct BatchJson<'a> {
-    items: Vec<ConversationJson<'a>>,
+struct BatchJson {
+    items: Vec<Conversation>,
     stats: Vec<ExportStatsJs>,
 }
 
@@ -190,7 +190,7 @@ impl NativeExport {
                     after.push(ExportStatsJs::from(&e.stats()));
                 }
                 *stats.lock().unwrap_or_else(PoisonError::into_inner) = e.stats();
-                let batch = BatchJson { items: items.iter().map(ToJson::to_json).collect(), stats: after };
+                let batch = BatchJson { items: items.into_iter().map(Conversation::from).collect(), stats: after };
                 crate::convert::ascii_json(&batch)
                     .map(Some)
                     .map_err(|e| state(format!("cannot hand the conversations over: {e}")))

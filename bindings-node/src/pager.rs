@@ -12,13 +12,13 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, Canceller};
-use crate::convert::{page_text, ToJson};
+use crate::convert::{page_text, ToJs};
 use crate::errors::{from_core, state, throw, Failure};
 
 /// After the pager in `slot` handed out `page` (awaited or ready): records
 /// where it stands, drops it once finished or closed (and its prefetch with
 /// it), and makes the page's JSON text.
-fn hand_over<T: PageItem + ToJson>(
+fn hand_over<T: PageItem + ToJs>(
     slot: &mut Option<Pager<T>>,
     page: messenger_handover::Result<Option<Page<T>>>,
     position: &Mutex<Position>,
@@ -31,7 +31,7 @@ fn hand_over<T: PageItem + ToJson>(
     if p.is_finished() || closed.load(Ordering::SeqCst) {
         slot.take();
     }
-    page.map(|page| page_text(&page, resume_after.as_deref()))
+    page.map(|page| page_text(page, resume_after.as_deref()))
         .transpose()
         .map_err(|e| state(format!("cannot hand the page over: {e}")))
 }
