@@ -181,7 +181,7 @@ impl From<core::Conversation> for Conversation {
             folder: c.folder,
             platform: c.platform,
             messages: c.messages.into_iter().map(Into::into).collect(),
-            raw: c.raw,
+            raw: c.raw.into(),
         }
     }
 }
@@ -302,7 +302,7 @@ impl From<core::Message> for Message {
             recipients: m.recipients.into_iter().map(Into::into).collect(),
             text: m.text,
             attachments: m.attachments,
-            raw: m.raw,
+            raw: m.raw.into(),
         }
     }
 }

@@ -341,7 +341,7 @@ impl Conversation {
     }
     #[getter]
     fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        map_to_py(py, &self.inner().raw)
+        map_to_py(py, &self.inner().raw.to_map())
     }
     /// The platform walked (filled in by the export).
     #[getter]
@@ -484,7 +484,7 @@ impl Message {
     }
     #[getter]
     fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        map_to_py(py, &self.inner.raw)
+        map_to_py(py, &self.inner.raw.to_map())
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {

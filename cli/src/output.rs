@@ -46,6 +46,14 @@ pub fn json_line(value: &Value) -> String {
     s
 }
 
+/// A Graph object as one line of JSON, as it came.
+pub fn raw_line(raw: &messenger_handover::RawObject) -> String {
+    let mut s = String::with_capacity(raw.as_str().len() + 1);
+    s.push_str(raw.as_str());
+    s.push('\n');
+    s
+}
+
 /// A field as one cell: tabs and line breaks become spaces.
 pub fn cell(text: &str) -> String {
     text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()

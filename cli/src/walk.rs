@@ -96,7 +96,7 @@ impl Sink {
                 *header_done = true;
                 for c in items {
                     text.push_str(&match mode {
-                        Mode::Json => output::json_line(&Value::Object(c.raw.clone())),
+                        Mode::Json => output::raw_line(&c.raw),
                         _ => output::conversation_line(c, *mode, table),
                     });
                 }
@@ -104,9 +104,7 @@ impl Sink {
             }
             Target::File { path, file, format, columns, header_done } => {
                 let buf = match format {
-                    Format::Jsonl => {
-                        items.iter().map(|c| output::json_line(&Value::Object(c.raw.clone()))).collect::<String>()
-                    }
+                    Format::Jsonl => items.iter().map(|c| output::raw_line(&c.raw)).collect::<String>(),
                     Format::Csv => csv_rows(items, columns, !*header_done)?,
                 };
                 *header_done = true;
@@ -131,7 +129,8 @@ fn csv_rows(items: &[Conversation], columns: &[String], header: bool) -> Result<
         w.write_record(columns).map_err(io)?;
     }
     for c in items {
-        let row = columns.iter().map(|col| match c.raw.get(col) {
+        let raw = c.raw.to_map();
+        let row = columns.iter().map(|col| match raw.get(col) {
             None | Some(Value::Null) => String::new(),
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
@@ -219,7 +218,7 @@ pub async fn run(client: &Client, walk: &Walk, sink: &mut Sink, progress: &Progr
 fn fill_folder(c: &mut Conversation, folder: Option<Folder>) {
     if let (None, Some(f)) = (&c.folder, folder) {
         c.folder = Some(f.to_string());
-        c.raw.insert("folder".to_owned(), Value::from(f.as_str()));
+        c.raw.insert("folder", Value::from(f.as_str()));
     }
 }
 

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::export::{Export, ExportStats, WalkPosition};
+use crate::raw_object::RawObject;
 
 const FORMAT: &str = "messenger-handover-export-checkpoint";
 const VERSION: u32 = 1;
@@ -231,8 +232,7 @@ impl Export {
                     return Err(e);
                 }
             };
-            serde_json::to_writer(&mut journal.pending, &conv.raw)
-                .map_err(|e| Error::invalid("output", format!("cannot serialise a conversation: {e}")))?;
+            journal.pending.extend_from_slice(conv.raw.as_str().as_bytes());
             journal.pending.push(b'\n');
             if self.at_page_end() {
                 journal.commit(&self)?;
@@ -288,8 +288,8 @@ impl Export {
     }
 }
 
-fn write_line(out: &mut impl Write, raw: &serde_json::Map<String, Value>, path: &Path) -> Result<()> {
-    serde_json::to_writer(&mut *out, raw).map_err(|e| io_error("write", path, &std::io::Error::other(e)))?;
+fn write_line(out: &mut impl Write, raw: &RawObject, path: &Path) -> Result<()> {
+    out.write_all(raw.as_str().as_bytes()).map_err(|e| io_error("write", path, &e))?;
     out.write_all(b"\n").map_err(|e| io_error("write", path, &e))
 }
 

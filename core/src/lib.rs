@@ -45,6 +45,7 @@ mod model;
 pub mod observe;
 mod pacing;
 mod paging;
+mod raw_object;
 mod retry;
 pub mod routing;
 mod secret;
@@ -68,6 +69,7 @@ pub use export::{Export, ExportOptions, ExportStats, DEFAULT_EXPORT_CALLS_PER_SE
 pub use messages::{Message, MessagePager, MessagesQuery, DEFAULT_MESSAGE_FIELDS, MAX_INLINE_MESSAGES};
 pub use model::{App, Conversation, Folder, Page, Participant, Platform, ThreadOwner};
 pub use paging::{ConversationPager, ConversationsQuery, PageItem, Pager, Position, DEFAULT_FIELDS, MAX_EMPTY_PAGES};
+pub use raw_object::RawObject;
 pub use routing::FeatureStatus;
 pub use secret::hmac_sha256_hex;
 pub use usage::{BusinessUseCaseUsage, Usage, UsageFigures};

@@ -2,7 +2,7 @@
 //! paged exactly like conversations (cursor only, one page prefetched,
 //! resume point exact to the item).
 
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -11,8 +11,8 @@ use crate::paging::{PageItem, Pager};
 use crate::validate;
 
 impl PageItem for Message {
-    fn from_json(value: Value) -> Result<Self> {
-        Message::from_json(value)
+    fn from_raw(text: &RawValue) -> Result<Self> {
+        Message::from_raw(text)
     }
     fn item_id(&self) -> &str {
         &self.id

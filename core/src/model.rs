@@ -2,9 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::raw_object::RawObject;
 
 /// The app that controls a thread, and until when (Conversation Routing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,17 +60,58 @@ pub struct Conversation {
     pub platform: Option<String>,
     /// The newest messages, when asked for (`messages=N` or a `messages{...}` field).
     pub messages: Vec<Message>,
-    pub raw: Map<String, Value>,
+    /// The whole Graph object (paging URLs removed), as its JSON text.
+    pub raw: RawObject,
 }
 
 impl Conversation {
     /// Builds a conversation from its Graph JSON object (as kept in `raw`).
     pub fn from_json(value: Value) -> Result<Self> {
-        let Value::Object(mut raw) = value else {
+        let Value::Object(mut object) = value else {
             return Err(Error::protocol("a conversation is not a JSON object", None));
         };
-        drop_paging_urls(&mut raw);
-        let mut c = Conversation {
+        drop_paging_urls(&mut object);
+        let mut c = Conversation::empty(RawObject::from_map(&object));
+        let mut id = None;
+        // One pass over what came, rather than a lookup per typed field (most
+        // of which a short `fields` list never asks for).
+        for (key, v) in object {
+            match key.as_str() {
+                "id" => id = Some(v),
+                _ => c.set(&key, v),
+            }
+        }
+        c.with_id(id.as_ref())
+    }
+
+    /// Builds a conversation from one item of a page, as the page's text: the
+    /// typed fields are read from their own text, the rest is not parsed at all.
+    pub(crate) fn from_raw(text: &RawValue) -> Result<Self> {
+        // An expansion's `paging.next` carries the token: the map path removes it.
+        // So does the map path decide (and word the error) for anything unusual:
+        // not an object, a member twice.
+        let known = match text.get().contains("\"paging\"") {
+            true => None,
+            false => serde_json::from_str::<KnownFields>(text.get()).ok(),
+        };
+        let Some(known) = known else {
+            let value = serde_json::from_str(text.get())
+                .map_err(|e| Error::protocol(format!("a conversation is not JSON: {e}"), None))?;
+            return Conversation::from_json(value);
+        };
+        let mut c = Conversation::empty(RawObject::parse(text)?);
+        let parse = |r: &RawValue| serde_json::from_str::<Value>(r.get()).unwrap_or(Value::Null);
+        let id = known.id.map(parse);
+        for (key, member) in known.members() {
+            if let Some(r) = member {
+                c.set(key, parse(r));
+            }
+        }
+        c.with_id(id.as_ref())
+    }
+
+    fn empty(raw: RawObject) -> Self {
+        Conversation {
             id: String::new(),
             updated_time: None,
             link: None,
@@ -84,40 +127,101 @@ impl Conversation {
             is_owner: None,
             platform: None,
             messages: Vec::new(),
-            raw: Map::new(),
-        };
-        let mut id = None;
-        // One pass over what came, rather than a lookup per typed field (most
-        // of which a short `fields` list never asks for).
-        for (key, v) in &raw {
-            let text = || v.as_str().map(str::to_owned);
-            match key.as_str() {
-                "id" => id = Some(v),
-                "updated_time" => c.updated_time = crate::json::parse_time(v),
-                "link" => c.link = text(),
-                "snippet" => c.snippet = text(),
-                "message_count" => c.message_count = v.as_u64(),
-                "unread_count" => c.unread_count = v.as_u64(),
-                "participants" => c.participants = participants(Some(v)),
-                "senders" => c.senders = participants(Some(v)),
-                "can_reply" => c.can_reply = v.as_bool(),
-                "is_subscribed" => c.is_subscribed = v.as_bool(),
-                "scoped_thread_key" => c.scoped_thread_key = text(),
-                "folder" => c.folder = text(),
-                "is_owner" => c.is_owner = v.as_bool(),
-                "platform" => c.platform = text(),
-                "messages" => c.messages = Message::inline_list(Some(v)),
-                _ => {}
-            }
+            raw,
         }
+    }
+
+    /// The typed field `key` names, from its JSON value (others are ignored).
+    fn set(&mut self, key: &str, v: Value) {
+        let text = |v: Value| match v {
+            Value::String(s) => Some(s),
+            _ => None,
+        };
+        match key {
+            "updated_time" => self.updated_time = crate::json::parse_time(&v),
+            "link" => self.link = text(v),
+            "snippet" => self.snippet = text(v),
+            "message_count" => self.message_count = v.as_u64(),
+            "unread_count" => self.unread_count = v.as_u64(),
+            "participants" => self.participants = participants(Some(&v)),
+            "senders" => self.senders = participants(Some(&v)),
+            "can_reply" => self.can_reply = v.as_bool(),
+            "is_subscribed" => self.is_subscribed = v.as_bool(),
+            "scoped_thread_key" => self.scoped_thread_key = text(v),
+            "folder" => self.folder = text(v),
+            "is_owner" => self.is_owner = v.as_bool(),
+            "platform" => self.platform = text(v),
+            "messages" => self.messages = Message::inline_list(Some(&v)),
+            _ => {}
+        }
+    }
+
+    fn with_id(mut self, id: Option<&Value>) -> Result<Self> {
         // The one reader of "an id that arrives as a number or a string".
-        c.id = match crate::json::id_from_value(id) {
+        self.id = match crate::json::id_from_value(id) {
             Ok(Some(id)) => id,
             Ok(None) => return Err(Error::protocol("a conversation has no id", None)),
             Err(e) => return Err(Error::protocol(format!("a conversation's id: {e}"), None)),
         };
-        c.raw = raw;
-        Ok(c)
+        Ok(self)
+    }
+}
+
+/// The members of a conversation object that have a typed field, each as its
+/// text (`None` when absent or null); serde skips the others unparsed.
+#[derive(Deserialize)]
+struct KnownFields<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    updated_time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    link: Option<&'a RawValue>,
+    #[serde(borrow)]
+    snippet: Option<&'a RawValue>,
+    #[serde(borrow)]
+    message_count: Option<&'a RawValue>,
+    #[serde(borrow)]
+    unread_count: Option<&'a RawValue>,
+    #[serde(borrow)]
+    participants: Option<&'a RawValue>,
+    #[serde(borrow)]
+    senders: Option<&'a RawValue>,
+    #[serde(borrow)]
+    can_reply: Option<&'a RawValue>,
+    #[serde(borrow)]
+    is_subscribed: Option<&'a RawValue>,
+    #[serde(borrow)]
+    scoped_thread_key: Option<&'a RawValue>,
+    #[serde(borrow)]
+    folder: Option<&'a RawValue>,
+    #[serde(borrow)]
+    is_owner: Option<&'a RawValue>,
+    #[serde(borrow)]
+    platform: Option<&'a RawValue>,
+    #[serde(borrow)]
+    messages: Option<&'a RawValue>,
+}
+
+impl<'a> KnownFields<'a> {
+    /// Every member but the id, by its Graph name.
+    fn members(&self) -> [(&'static str, Option<&'a RawValue>); 14] {
+        [
+            ("updated_time", self.updated_time),
+            ("link", self.link),
+            ("snippet", self.snippet),
+            ("message_count", self.message_count),
+            ("unread_count", self.unread_count),
+            ("participants", self.participants),
+            ("senders", self.senders),
+            ("can_reply", self.can_reply),
+            ("is_subscribed", self.is_subscribed),
+            ("scoped_thread_key", self.scoped_thread_key),
+            ("folder", self.folder),
+            ("is_owner", self.is_owner),
+            ("platform", self.platform),
+            ("messages", self.messages),
+        ]
     }
 }
 
@@ -256,28 +360,46 @@ pub struct Message {
     pub text: Option<String>,
     /// Graph's `attachments`, as sent.
     pub attachments: Option<Value>,
-    pub raw: Map<String, Value>,
+    /// The whole Graph object (paging URLs removed), as its JSON text.
+    pub raw: RawObject,
 }
 
 impl Message {
     /// Builds a message from its Graph JSON object (as kept in `raw`).
     pub fn from_json(value: Value) -> Result<Self> {
-        let Value::Object(raw) = value else {
+        let Value::Object(mut object) = value else {
             return Err(Error::protocol("a message is not a JSON object", None));
         };
-        let id = match raw.get("id") {
+        // An expansion's `paging.next` (`attachments{...}`) carries the token.
+        drop_paging_urls(&mut object);
+        Message::from_object(&object, RawObject::from_map(&object))
+    }
+
+    /// Builds a message from one item of a page, as the page's text (kept as
+    /// `raw` unless paging URLs had to be removed from it).
+    pub(crate) fn from_raw(text: &RawValue) -> Result<Self> {
+        let value = serde_json::from_str(text.get())
+            .map_err(|e| Error::protocol(format!("a message is not JSON: {e}"), None))?;
+        match value {
+            Value::Object(object) if !text.get().contains("\"paging\"") => {
+                Message::from_object(&object, RawObject::parse(text)?)
+            }
+            value => Message::from_json(value),
+        }
+    }
+
+    fn from_object(object: &Map<String, Value>, raw: RawObject) -> Result<Self> {
+        let id = match object.get("id") {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
             _ => return Err(Error::protocol("a message has no id", None)),
         };
-        let sender = raw.get("from").and_then(participant);
-        let recipients = participants(raw.get("to"));
         Ok(Message {
-            created_time: raw.get("created_time").and_then(crate::json::parse_time),
-            text: raw.get("message").and_then(Value::as_str).map(str::to_owned),
-            attachments: raw.get("attachments").cloned(),
-            sender,
-            recipients,
+            created_time: object.get("created_time").and_then(crate::json::parse_time),
+            text: object.get("message").and_then(Value::as_str).map(str::to_owned),
+            attachments: object.get("attachments").cloned(),
+            sender: object.get("from").and_then(participant),
+            recipients: participants(object.get("to")),
             id,
             raw,
         })
@@ -334,6 +456,39 @@ mod tests {
         }
         assert_eq!(participants(Some(&cases[0])).len(), 2);
         assert_eq!(participants(None), Vec::new());
+    }
+
+    /// The page path (`from_raw`, typed fields read from their own text) and
+    /// the map path (`from_json`) agree on every input, odd ones included, and
+    /// neither keeps a paging URL (it carries the token) in `raw`.
+    #[test]
+    fn conversation_from_text_is_from_json() {
+        let texts = [
+            r#"{"id":"t_1","updated_time":"2026-02-25T06:13:20+0000","snippet":"hé 👍"}"#,
+            r#"{"id":12345678901234567,"message_count":3,"unread_count":"2","can_reply":true,"is_owner":null}"#,
+            r#"{"id":"t_2","snippet":5,"link":null,"folder":"inbox","platform":"messenger","extra":{"a":[1,2]}}"#,
+            r#"{"id":"t_3","participants":{"data":[{"id":"1","name":"Ann"},{"id":2}]},"senders":{"data":[{"id":"1"}]}}"#,
+            r#"{"id":"t_4","messages":{"data":[{"id":"m_1","message":"hi","from":{"id":"1"}}],
+                "paging":{"cursors":{"after":"c"},"next":"https://graph.facebook.com/x?access_token=SECRET"}}}"#,
+            r#"{"id":"t_5","snippet":"first","snippet":"second"}"#,
+            r#"{"id":-1}"#,
+            r#"{"snippet":"no id"}"#,
+            r#"{"id":1.5}"#,
+            r#"["not an object"]"#,
+            r#"{ "id" : "t_6" ,
+                 "scoped_thread_key" : "k" }"#,
+        ];
+        for text in texts {
+            let raw = RawValue::from_string(text.to_owned()).map_err(|e| e.to_string());
+            let from_raw = raw.and_then(|r| Conversation::from_raw(&r).map_err(|e| e.to_string()));
+            let from_json = serde_json::from_str::<Value>(text)
+                .map_err(|e| e.to_string())
+                .and_then(|v| Conversation::from_json(v).map_err(|e| e.to_string()));
+            assert_eq!(from_raw, from_json, "{text}");
+            if let Ok(c) = from_raw {
+                assert!(!c.raw.as_str().contains("SECRET") && !c.raw.as_str().contains('\n'), "{text}");
+            }
+        }
     }
 
     #[test]

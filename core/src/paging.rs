@@ -9,7 +9,7 @@ use base64::Engine;
 use futures_core::Stream;
 use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::task::JoinHandle;
 use tracing::instrument::WithSubscriber;
 
@@ -159,14 +159,15 @@ impl Client {
 
 /// An item of a paged edge: built from its Graph JSON object, known by its id.
 pub trait PageItem: Sized + Send + 'static {
-    fn from_json(value: Value) -> Result<Self>;
+    /// The item from its text within the page.
+    fn from_raw(text: &RawValue) -> Result<Self>;
     /// The Graph id, which the resume point remembers (hashed).
     fn item_id(&self) -> &str;
 }
 
 impl PageItem for Conversation {
-    fn from_json(value: Value) -> Result<Self> {
-        Conversation::from_json(value)
+    fn from_raw(text: &RawValue) -> Result<Self> {
+        Conversation::from_raw(text)
     }
     fn item_id(&self) -> &str {
         &self.id
@@ -552,9 +553,11 @@ async fn fetch_page<T: PageItem>(
     parse_page(&body)
 }
 
+/// A page, its items left as text for `PageItem::from_raw`.
 #[derive(Deserialize)]
-struct RawPage {
-    data: Vec<Value>,
+struct RawPage<'a> {
+    #[serde(borrow)]
+    data: Vec<&'a RawValue>,
     #[serde(default)]
     paging: Option<RawPaging>,
 }
@@ -576,7 +579,7 @@ struct RawCursors {
 
 pub(crate) fn parse_page<T: PageItem>(body: &[u8]) -> Result<Page<T>> {
     let raw: RawPage = parse_json(body)?;
-    let items = raw.data.into_iter().map(T::from_json).collect::<Result<Vec<_>>>()?;
+    let items = raw.data.into_iter().map(T::from_raw).collect::<Result<Vec<_>>>()?;
     let (after, has_next) = match raw.paging {
         Some(p) => (p.cursors.and_then(|c| c.after), p.next.is_some()),
         None => (None, false),

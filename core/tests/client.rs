@@ -121,7 +121,7 @@ async fn pages_stream_and_fields_projection() {
     assert!(!pages.last().unwrap().has_next);
     let first = &pages[0].items[0];
     assert!(first.snippet.is_some() && first.message_count.is_some() && !first.participants.is_empty());
-    assert!(first.raw.contains_key("snippet"));
+    assert!(first.raw.get("snippet").is_some());
     assert!(first.unread_count.is_none(), "not requested, not returned");
 }
 

@@ -79,7 +79,7 @@ async fn export_equals_the_union_of_the_per_folder_pagers() {
     assert_eq!(got.len(), got_set.len(), "each conversation once");
     assert_eq!(got_set, expected);
     assert_eq!(got.len(), 300);
-    assert!(got.iter().all(|c| c.raw["folder"] == c.folder.as_deref().unwrap()));
+    assert!(got.iter().all(|c| c.raw.get("folder").as_ref().and_then(|v| v.as_str()) == c.folder.as_deref()));
 }
 
 #[tokio::test]

@@ -1,0 +1,153 @@
+//! The whole Graph object behind a typed result, kept as the JSON text it
+//! came as and parsed only when someone asks for it. Building a map of every
+//! item of every page was a third of a page's parse (issue 14); most callers
+//! read the typed fields and never look at it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// A JSON object's text: always a valid object, paging URLs (which carry the
+/// access token) already removed. Serializes as the object itself.
+#[derive(Clone)]
+pub struct RawObject(Box<RawValue>);
+
+impl RawObject {
+    /// The object's JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The object as a map (parsed now, on every call).
+    pub fn to_map(&self) -> Map<String, Value> {
+        // The text was an object when it was kept: this cannot fail.
+        serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+
+    /// One member, parsed; `None` when absent.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        let mut members: BTreeMap<String, &RawValue> = serde_json::from_str(self.0.get()).ok()?;
+        members.remove(key).and_then(|v| serde_json::from_str(v.get()).ok())
+    }
+
+    /// Sets one member (replacing the one of that name). Members come out in
+    /// key order, as they would from a map.
+    pub fn insert(&mut self, key: &str, value: Value) {
+        let text = {
+            let mut members: BTreeMap<String, Box<RawValue>> = serde_json::from_str(self.0.get()).unwrap_or_default();
+            // A `Value` always serializes.
+            let value = serde_json::value::to_raw_value(&value).unwrap_or_else(|_| null());
+            members.insert(key.to_owned(), value);
+            serde_json::to_string(&members).unwrap_or_else(|_| "{}".to_owned())
+        };
+        *self = RawObject::from_text(text);
+    }
+
+    /// Keeps `text` when it is a JSON object, else refuses it. Always one
+    /// line (JSON Lines writes it as is): a pretty-printed object is compacted.
+    pub(crate) fn parse(text: &RawValue) -> Result<RawObject> {
+        let t = text.get();
+        if !t.trim_start().starts_with('{') {
+            return Err(Error::protocol("an item is not a JSON object", None));
+        }
+        if t.contains(['\n', '\r']) {
+            let map: Map<String, Value> = serde_json::from_str(t)
+                .map_err(|e| Error::protocol(format!("an item is not a JSON object: {e}"), None))?;
+            return Ok(RawObject::from_map(&map));
+        }
+        Ok(RawObject(text.to_owned()))
+    }
+
+    pub(crate) fn from_map(map: &Map<String, Value>) -> RawObject {
+        // A map always serializes.
+        RawObject(serde_json::value::to_raw_value(map).unwrap_or_else(|_| empty()))
+    }
+
+    fn from_text(text: String) -> RawObject {
+        RawObject(RawValue::from_string(text).unwrap_or_else(|_| empty()))
+    }
+}
+
+fn null() -> Box<RawValue> {
+    RawValue::NULL.to_owned()
+}
+
+fn empty() -> Box<RawValue> {
+    // `{}` is JSON: the fallback is never taken.
+    RawValue::from_string("{}".to_owned()).unwrap_or_else(|_| null())
+}
+
+impl Default for RawObject {
+    fn default() -> Self {
+        RawObject(empty())
+    }
+}
+
+/// Equal when they hold the same members, whatever the order or spacing.
+impl PartialEq for RawObject {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str() || self.to_map() == other.to_map()
+    }
+}
+
+impl fmt::Debug for RawObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RawObject {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl From<RawObject> for Map<String, Value> {
+    fn from(raw: RawObject) -> Self {
+        raw.to_map()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> RawObject {
+        RawObject::parse(&RawValue::from_string(text.to_owned()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn keeps_the_text_and_parses_on_demand() {
+        let r = raw(r#"{"id":"t_1","snippet":"hé"}"#);
+        assert_eq!(r.as_str(), r#"{"id":"t_1","snippet":"hé"}"#);
+        assert_eq!(r.get("snippet"), Some(Value::from("hé")));
+        assert_eq!(r.get("missing"), None);
+        assert_eq!(r.to_map().len(), 2);
+        assert_eq!(serde_json::to_string(&r).unwrap(), r.as_str());
+    }
+
+    #[test]
+    fn insert_replaces_and_orders() {
+        let mut r = raw(r#"{"z":1,"folder":"x"}"#);
+        r.insert("folder", Value::from("inbox"));
+        r.insert("a", Value::Null);
+        assert_eq!(r.as_str(), r#"{"a":null,"folder":"inbox","z":1}"#);
+    }
+
+    #[test]
+    fn is_one_line() {
+        assert_eq!(raw("{\n  \"a\": \"x y\"\n}").as_str(), r#"{"a":"x y"}"#);
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_object() {
+        assert!(RawObject::parse(&RawValue::from_string("[1]".to_owned()).unwrap()).is_err());
+        assert_eq!(raw(r#"{"a":1}"#), raw(r#"{ "a" : 1 }"#));
+    }
+}
