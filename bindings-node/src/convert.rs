@@ -160,7 +160,8 @@ pub struct Conversation {
     /// The newest messages, when asked for (`messages: N`), newest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<Message>,
-    pub raw: Map<String, Value>,
+    #[napi(ts_type = "Record<string, any>")]
+    pub raw: RawJson,
 }
 
 impl From<core::Conversation> for Conversation {
@@ -181,7 +182,7 @@ impl From<core::Conversation> for Conversation {
             folder: c.folder,
             platform: c.platform,
             messages: c.messages.into_iter().map(Into::into).collect(),
-            raw: c.raw.into(),
+            raw: RawJson(c.raw),
         }
     }
 }
@@ -249,11 +250,52 @@ pub fn ascii_json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Latin1
     Ok(Latin1String::from(String::from_utf8(text).map_err(serde::ser::Error::custom)?))
 }
 
+/// An item's whole Graph object. In a page's text it is the object's own
+/// text, copied as it came (no map built per item: issue 14); as a napi value
+/// (never, today: items cross as text) the object.
+pub struct RawJson(core::RawObject);
+
+impl Serialize for RawJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl napi::bindgen_prelude::TypeName for RawJson {
+    fn type_name() -> &'static str {
+        "Record<string, any>"
+    }
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::Object
+    }
+}
+
+impl napi::bindgen_prelude::ToNapiValue for RawJson {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> napi::Result<napi::sys::napi_value> {
+        // SAFETY: as for any napi value: `env` is the caller's live environment.
+        unsafe { Map::<String, Value>::to_napi_value(env, val.0.to_map()) }
+    }
+}
+
+impl napi::bindgen_prelude::FromNapiValue for RawJson {
+    unsafe fn from_napi_value(env: napi::sys::napi_env, value: napi::sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: as for any napi value: `env` and `value` are the caller's, live.
+        let map = unsafe { Map::<String, Value>::from_napi_value(env, value) }?;
+        Ok(RawJson(core::RawObject::from(map)))
+    }
+}
+
 /// serde_json's compact output with `\u` escapes (UTF-16, as JSON.parse
 /// reads them) for every character outside ASCII.
 struct AsciiOnly;
 
 impl serde_json::ser::Formatter for AsciiOnly {
+    /// A raw object's text (`RawJson`): outside its strings JSON is ASCII, so
+    /// escaping every other character escapes them within strings, as above.
+    fn write_raw_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
+        self.write_string_fragment(w, fragment)
+    }
+
     fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
         if fragment.is_ascii() {
             return w.write_all(fragment.as_bytes());
@@ -290,7 +332,8 @@ pub struct Message {
     /// Graph's `attachments`, as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Value>,
-    pub raw: Map<String, Value>,
+    #[napi(ts_type = "Record<string, any>")]
+    pub raw: RawJson,
 }
 
 impl From<core::Message> for Message {
@@ -302,7 +345,7 @@ impl From<core::Message> for Message {
             recipients: m.recipients.into_iter().map(Into::into).collect(),
             text: m.text,
             attachments: m.attachments,
-            raw: m.raw.into(),
+            raw: RawJson(m.raw),
         }
     }
 }

@@ -107,6 +107,12 @@ impl Serialize for RawObject {
     }
 }
 
+impl From<Map<String, Value>> for RawObject {
+    fn from(map: Map<String, Value>) -> Self {
+        RawObject::from_map(&map)
+    }
+}
+
 impl From<RawObject> for Map<String, Value> {
     fn from(raw: RawObject) -> Self {
         raw.to_map()
