@@ -261,8 +261,8 @@ impl Export {
             }
             conv.folder = Some(folder.as_str().to_owned());
             conv.platform = Some(platform.as_str().to_owned());
-            conv.raw.insert("folder", Value::from(folder.as_str()));
-            conv.raw.insert("platform", Value::from(platform.as_str()));
+            conv.raw
+                .insert_all([("folder", Value::from(folder.as_str())), ("platform", Value::from(platform.as_str()))]);
             self.conversations += 1;
             return Some(conv);
         }

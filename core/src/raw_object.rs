@@ -38,11 +38,20 @@ impl RawObject {
     /// Sets one member (replacing the one of that name). Members come out in
     /// key order, as they would from a map.
     pub fn insert(&mut self, key: &str, value: Value) {
+        self.insert_all([(key, value)]);
+    }
+
+    /// [`insert`](Self::insert) for several members, the text rebuilt once.
+    pub fn insert_all<'k>(&mut self, new: impl IntoIterator<Item = (&'k str, Value)>) {
+        // A `Value` always serializes.
+        let new: Vec<(&str, Box<RawValue>)> =
+            new.into_iter().map(|(k, v)| (k, serde_json::value::to_raw_value(&v).unwrap_or_else(|_| null()))).collect();
         let text = {
-            let mut members: BTreeMap<String, Box<RawValue>> = serde_json::from_str(self.0.get()).unwrap_or_default();
-            // A `Value` always serializes.
-            let value = serde_json::value::to_raw_value(&value).unwrap_or_else(|_| null());
-            members.insert(key.to_owned(), value);
+            // The members' text is borrowed, copied once into the new text.
+            let mut members: BTreeMap<String, &RawValue> = serde_json::from_str(self.0.get()).unwrap_or_default();
+            for (key, value) in &new {
+                members.insert((*key).to_owned(), value);
+            }
             serde_json::to_string(&members).unwrap_or_else(|_| "{}".to_owned())
         };
         *self = RawObject::from_text(text);
