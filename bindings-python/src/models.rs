@@ -28,24 +28,6 @@ fn time_repr(t: Option<&DateTime<Utc>>) -> String {
     }
 }
 
-/// The core items of one page, shared by their Python objects (one allocation
-/// and no copy per item); the last of them to go hands the page to a runtime
-/// thread to free. Freeing every conversation's strings and `raw` tree on the
-/// Python thread was ~16% of its time while paging (perf, issue 14).
-pub struct Shared<T: Send + 'static>(Vec<T>);
-
-impl<T: Send + 'static> Drop for Shared<T> {
-    fn drop(&mut self) {
-        let items = std::mem::take(&mut self.0);
-        if items.len() > 1 {
-            // Never a runtime started only for this (a forked child, say): freed here then.
-            if let Some(rt) = crate::runtime::running_handle() {
-                drop(rt.spawn_blocking(move || drop(items)));
-            }
-        }
-    }
-}
-
 /// The app that controls a thread, and until when.
 #[pyclass(frozen, eq, module = "messenger_handover._native")]
 #[derive(Clone, PartialEq)]
@@ -261,14 +243,18 @@ fn people_dicts<'py>(py: Python<'py>, list: &[core::Participant]) -> PyResult<Bo
 #[pyclass(frozen, eq, module = "messenger_handover._native")]
 #[derive(Clone)]
 pub struct Conversation {
-    /// The core items of the page it came in (its own, alone, from the export).
-    page: Arc<Shared<core::Conversation>>,
+    /// The core items of the page it came in (its own, alone, from the export),
+    /// shared by their Python objects: one allocation and no copy per item.
+    /// The last of them frees the page on its own thread; with mimalloc and
+    /// each `raw` one text, handing that to a runtime thread was no faster
+    /// (A/B, issue 14).
+    page: Arc<Vec<core::Conversation>>,
     index: usize,
 }
 
 impl Conversation {
     fn inner(&self) -> &core::Conversation {
-        &self.page.0[self.index]
+        &self.page[self.index]
     }
 }
 
@@ -280,7 +266,7 @@ impl PartialEq for Conversation {
 
 impl From<core::Conversation> for Conversation {
     fn from(inner: core::Conversation) -> Self {
-        Conversation { page: Arc::new(Shared(vec![inner])), index: 0 }
+        Conversation { page: Arc::new(vec![inner]), index: 0 }
     }
 }
 
@@ -407,8 +393,8 @@ pub struct Page {
 
 impl Page {
     pub fn from_core(py: Python<'_>, page: core::Page<core::Conversation>) -> PyResult<Self> {
-        let shared = Arc::new(Shared(page.items));
-        let items = (0..shared.0.len())
+        let shared = Arc::new(page.items);
+        let items = (0..shared.len())
             .map(|index| Py::new(py, Conversation { page: shared.clone(), index }))
             .collect::<PyResult<Vec<_>>>()?;
         Ok(Page { items, after: page.after, has_next: page.has_next })

@@ -84,12 +84,6 @@ pub fn handle() -> PyResult<Handle> {
     Ok(rt.handle().clone())
 }
 
-/// The current process's runtime if it has one already (never starts one).
-pub fn running_handle() -> Option<Handle> {
-    let slot = *RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-    slot.filter(|(owner, _)| *owner == std::process::id()).map(|(_, rt)| rt.handle().clone())
-}
-
 /// Runs `fut` on the runtime and blocks this thread until it is done, with
 /// the GIL released. Works from any thread, including one that runs an
 /// asyncio loop (Jupyter). A pending signal (Ctrl-C) aborts the task and
