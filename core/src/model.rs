@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::raw_object::RawObject;
+use crate::raw_object::{drop_paging_urls, RawObject};
 
 /// The app that controls a thread, and until when (Conversation Routing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,10 +67,9 @@ pub struct Conversation {
 impl Conversation {
     /// Builds a conversation from its Graph JSON object (as kept in `raw`).
     pub fn from_json(value: Value) -> Result<Self> {
-        let Value::Object(mut object) = value else {
+        let Value::Object(object) = value else {
             return Err(Error::protocol("a conversation is not a JSON object", None));
         };
-        drop_paging_urls(&mut object);
         let mut c = Conversation::empty(RawObject::from_map(&object));
         let mut id = None;
         // One pass over what came, rather than a lookup per typed field (most
@@ -87,14 +86,9 @@ impl Conversation {
     /// Builds a conversation from one item of a page, as the page's text: the
     /// typed fields are read from their own text, the rest is not parsed at all.
     pub(crate) fn from_raw(text: &RawValue) -> Result<Self> {
-        // An expansion's `paging.next` carries the token: the map path removes it.
-        // So does the map path decide (and word the error) for anything unusual:
+        // The map path decides (and words the error) for anything unusual:
         // not an object, a member twice.
-        let known = match text.get().contains("\"paging\"") {
-            true => None,
-            false => serde_json::from_str::<KnownFields>(text.get()).ok(),
-        };
-        let Some(known) = known else {
+        let Ok(known) = serde_json::from_str::<KnownFields>(text.get()) else {
             let value = serde_json::from_str(text.get())
                 .map_err(|e| Error::protocol(format!("a conversation is not JSON: {e}"), None))?;
             return Conversation::from_json(value);
@@ -253,29 +247,6 @@ macro_rules! one_of {
 }
 pub(crate) use one_of;
 
-/// Graph puts the access token in every `paging.next`/`previous` URL, nested
-/// expansions (`messages{...}`) included: they never reach `raw`, where a
-/// caller would print or store them. Cursors stay.
-fn drop_paging_urls(object: &mut Map<String, Value>) {
-    for (key, value) in object.iter_mut() {
-        match value {
-            Value::Object(inner) if key == "paging" => {
-                inner.remove("next");
-                inner.remove("previous");
-            }
-            Value::Object(inner) => drop_paging_urls(inner),
-            Value::Array(items) => {
-                for item in items {
-                    if let Value::Object(inner) = item {
-                        drop_paging_urls(inner);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
 macro_rules! wire_enum {
     ($doc:literal $name:ident, $arg:literal { $($variant:ident => $wire:literal),+ $(,)? }) => {
         #[doc = $doc]
@@ -370,22 +341,21 @@ impl Message {
         let Value::Object(mut object) = value else {
             return Err(Error::protocol("a message is not a JSON object", None));
         };
-        // An expansion's `paging.next` (`attachments{...}`) carries the token.
+        // An expansion's `paging.next` (`attachments{...}`) carries the token:
+        // not in the typed `attachments` either.
         drop_paging_urls(&mut object);
         Message::from_object(&object, RawObject::from_map(&object))
     }
 
-    /// Builds a message from one item of a page, as the page's text (kept as
-    /// `raw` unless paging URLs had to be removed from it).
+    /// Builds a message from one item of a page, as the page's text (kept as `raw`).
     pub(crate) fn from_raw(text: &RawValue) -> Result<Self> {
         let value = serde_json::from_str(text.get())
             .map_err(|e| Error::protocol(format!("a message is not JSON: {e}"), None))?;
-        match value {
-            Value::Object(object) if !text.get().contains("\"paging\"") => {
-                Message::from_object(&object, RawObject::parse(text)?)
-            }
-            value => Message::from_json(value),
-        }
+        let Value::Object(mut object) = value else {
+            return Err(Error::protocol("a message is not a JSON object", None));
+        };
+        drop_paging_urls(&mut object);
+        Message::from_object(&object, RawObject::parse(text)?)
     }
 
     fn from_object(object: &Map<String, Value>, raw: RawObject) -> Result<Self> {

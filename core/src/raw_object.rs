@@ -58,13 +58,14 @@ impl RawObject {
     }
 
     /// Keeps `text` when it is a JSON object, else refuses it. Always one
-    /// line (JSON Lines writes it as is): a pretty-printed object is compacted.
+    /// line (JSON Lines writes it as is): a pretty-printed object is compacted;
+    /// one that may hold paging URLs goes through the map that drops them.
     pub(crate) fn parse(text: &RawValue) -> Result<RawObject> {
         let t = text.get();
         if !t.trim_start().starts_with('{') {
             return Err(Error::protocol("an item is not a JSON object", None));
         }
-        if t.contains(['\n', '\r']) {
+        if t.contains(['\n', '\r']) || t.contains(PAGING) {
             let map: Map<String, Value> = serde_json::from_str(t)
                 .map_err(|e| Error::protocol(format!("an item is not a JSON object: {e}"), None))?;
             return Ok(RawObject::from_map(&map));
@@ -72,13 +73,51 @@ impl RawObject {
         Ok(RawObject(text.to_owned()))
     }
 
+    /// The map's text, without its paging URLs.
     pub(crate) fn from_map(map: &Map<String, Value>) -> RawObject {
         // A map always serializes.
-        RawObject(serde_json::value::to_raw_value(map).unwrap_or_else(|_| empty()))
+        let text = serde_json::value::to_raw_value(map).unwrap_or_else(|_| empty());
+        if !text.get().contains(PAGING) {
+            return RawObject(text);
+        }
+        let mut map = map.clone();
+        drop_paging_urls(&mut map);
+        RawObject(serde_json::value::to_raw_value(&map).unwrap_or_else(|_| empty()))
     }
 
     fn from_text(text: String) -> RawObject {
-        RawObject(RawValue::from_string(text).unwrap_or_else(|_| empty()))
+        match RawValue::from_string(text) {
+            Ok(text) if !text.get().contains(PAGING) => RawObject(text),
+            Ok(text) => RawObject::from_map(&serde_json::from_str(text.get()).unwrap_or_default()),
+            Err(_) => RawObject(empty()),
+        }
+    }
+}
+
+/// A member named `paging`, maybe with URLs (a string value "paging" also
+/// matches: it only costs the map path).
+const PAGING: &str = "\"paging\"";
+
+/// Graph puts the access token in every `paging.next`/`previous` URL, nested
+/// expansions (`messages{...}`) included: they never reach `raw`, where a
+/// caller would print or store them. Cursors stay.
+pub(crate) fn drop_paging_urls(object: &mut Map<String, Value>) {
+    for (key, value) in object.iter_mut() {
+        match value {
+            Value::Object(inner) if key == "paging" => {
+                inner.remove("next");
+                inner.remove("previous");
+            }
+            Value::Object(inner) => drop_paging_urls(inner),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::Object(inner) = item {
+                        drop_paging_urls(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
