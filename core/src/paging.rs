@@ -2,15 +2,17 @@
 //! prefetched and a resume point exact to the item ([`Position::resume_after`]).
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures_core::Stream;
+use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use tokio::task::JoinHandle;
+use tokio_util::task::AbortOnDropHandle;
 use tracing::instrument::WithSubscriber;
 
 use crate::client::{parse_json, Client};
@@ -278,10 +280,7 @@ pub(crate) fn parse_resume_point(after: &str) -> Result<(Option<String>, Vec<u64
 /// A server that repeats a cursor, or sends more than [`MAX_EMPTY_PAGES`]
 /// empty pages in a row while announcing more, stops it with a `protocol` error.
 pub struct Pager<T: PageItem> {
-    client: Client,
-    edge: Arc<str>,
-    params: Arc<Vec<(&'static str, String)>>,
-    pacer: Option<Arc<Pacer>>,
+    walk: Arc<Walk>,
     /// The Graph cursor of the next request (none: the first page).
     next_request: Option<String>,
     /// Ids to drop from the next page (resuming from a mid-page token).
@@ -291,7 +290,33 @@ pub struct Pager<T: PageItem> {
     finished: bool,
     requested: HashSet<String>,
     empty_run: u32,
-    prefetch: Option<JoinHandle<Result<Page<T>>>>,
+    /// The fetch of the next page; dropping it cancels it (and the fetch it
+    /// may have started after it).
+    prefetch: Option<Prefetch<T>>,
+}
+
+/// What every request of one walk shares.
+struct Walk {
+    client: Client,
+    edge: Arc<str>,
+    params: Vec<(&'static str, String)>,
+    pacer: Option<Arc<Pacer>>,
+    /// Set while the caller awaits a page. That page's fetch then sends the
+    /// next page's request as soon as it has read the cursor, before parsing
+    /// the items and handing the page over: the caller has already asked for
+    /// this page, so starting the next one now is the same one-page prefetch,
+    /// without a round trip through the caller on the critical path.
+    waiting: AtomicBool,
+}
+
+/// A page being fetched on the runtime.
+type Prefetch<T> = AbortOnDropHandle<Fetched<T>>;
+
+/// A fetched page and, when the caller was waiting for it, the fetch of the
+/// page after it, already under way.
+struct Fetched<T: PageItem> {
+    page: Result<Page<T>>,
+    next: Option<Prefetch<T>>,
 }
 
 /// The conversations of a Page.
@@ -306,18 +331,10 @@ impl ConversationPager {
 impl<T: PageItem> std::fmt::Debug for Pager<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pager")
-            .field("edge", &self.edge)
+            .field("edge", &self.walk.edge)
             .field("after", &self.after())
             .field("finished", &self.finished)
             .finish_non_exhaustive()
-    }
-}
-
-impl<T: PageItem> Drop for Pager<T> {
-    fn drop(&mut self) {
-        if let Some(task) = self.prefetch.take() {
-            task.abort();
-        }
     }
 }
 
@@ -337,10 +354,7 @@ impl<T: PageItem> Pager<T> {
         let mut requested = HashSet::new();
         requested.extend(next_request.clone());
         Ok(Pager {
-            client,
-            edge: edge.into(),
-            params: Arc::new(params),
-            pacer,
+            walk: Arc::new(Walk { client, edge: edge.into(), params, pacer, waiting: AtomicBool::new(false) }),
             next_request,
             pending_drop,
             position: Position::start(after),
@@ -382,19 +396,22 @@ impl<T: PageItem> Pager<T> {
         if self.finished {
             return Ok(None);
         }
-        let mut page = match self.prefetch.take() {
-            Some(task) => match task.await {
-                Ok(result) => result,
-                Err(e) => Err(Error::Transport {
+        // Whichever fetch is awaited here may start the next one itself.
+        self.walk.waiting.store(true, Ordering::Release);
+        let fetched = match self.prefetch.take() {
+            Some(task) => task.await.unwrap_or_else(|e| Fetched {
+                page: Err(Error::Transport {
                     failure: crate::error::TransportFailure::Other,
                     message: format!("page prefetch did not complete: {e}"),
                 }),
-            },
-            None => {
-                fetch_page(&self.client, &self.edge, &self.params, self.pacer.as_deref(), self.next_request.as_deref())
-                    .await
-            }
-        }?;
+                next: None,
+            }),
+            None => fetch(self.walk.clone(), self.next_request.clone()).await,
+        };
+        self.walk.waiting.store(false, Ordering::Release);
+        // On an error the fetch it started (if any) is dropped, so cancelled.
+        let Fetched { page, next: started } = fetched;
+        let mut page = page?;
         self.check_runaway(&page)?;
         if !self.pending_drop.is_empty() {
             let drop = std::mem::take(&mut self.pending_drop);
@@ -414,7 +431,7 @@ impl<T: PageItem> Pager<T> {
             (Some(next), true) => {
                 self.requested.insert(next.clone());
                 self.next_request = Some(next.clone());
-                self.start_prefetch(next.clone());
+                self.prefetch = started.or_else(|| spawn_fetch(&self.walk, next.clone()));
             }
             _ => self.finished = true,
         }
@@ -429,7 +446,7 @@ impl<T: PageItem> Pager<T> {
     /// following prefetch does not start.
     pub fn next_page_ready(&mut self) -> Option<Result<Option<Page<T>>>> {
         let ready =
-            !self.buffer.is_empty() || self.finished || self.prefetch.as_ref().is_some_and(JoinHandle::is_finished);
+            !self.buffer.is_empty() || self.finished || self.prefetch.as_ref().is_some_and(AbortOnDropHandle::is_finished);
         if !ready {
             return None;
         }
@@ -488,23 +505,6 @@ impl<T: PageItem> Pager<T> {
         }
     }
 
-    fn start_prefetch(&mut self, after: String) {
-        // Without a runtime (a caller polling by hand) the next page is simply
-        // fetched when asked for.
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let client = self.client.clone();
-            let (edge, params, pacer) = (self.edge.clone(), self.params.clone(), self.pacer.clone());
-            self.prefetch = Some(
-                // With the caller's subscriber: the prefetch's HTTP attempt
-                // reports where the caller's do (a scoped one included).
-                handle.spawn(
-                    async move { fetch_page(&client, &edge, &params, pacer.as_deref(), Some(&after)).await }
-                        .with_current_subscriber(),
-                ),
-            );
-        }
-    }
-
     /// Every page, as a `Stream`; ends after the first error.
     pub fn pages(self) -> impl Stream<Item = Result<Page<T>>> + Send {
         futures_util::stream::unfold((self, false), |(mut pager, failed)| async move {
@@ -535,22 +535,53 @@ impl<T: PageItem> Pager<T> {
     }
 }
 
-async fn fetch_page<T: PageItem>(
-    client: &Client,
-    edge: &str,
-    params: &[(&'static str, String)],
-    pacer: Option<&Pacer>,
-    after: Option<&str>,
-) -> Result<Page<T>> {
-    let mut query: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    if let Some(a) = after {
-        query.push(("after", a));
+/// Starts fetching the page after `after` on the current runtime. Without
+/// one (a caller polling by hand) the page is simply fetched when asked for.
+fn spawn_fetch<T: PageItem>(walk: &Arc<Walk>, after: String) -> Option<Prefetch<T>> {
+    let handle = tokio::runtime::Handle::try_current().ok()?;
+    // With the caller's subscriber: the prefetch's HTTP attempt reports where
+    // the caller's do (a scoped one included).
+    Some(AbortOnDropHandle::new(handle.spawn(fetch(walk.clone(), Some(after)).with_current_subscriber())))
+}
+
+/// Fetches one page. Boxed: it spawns its own kind.
+fn fetch<T: PageItem>(walk: Arc<Walk>, after: Option<String>) -> BoxFuture<'static, Fetched<T>> {
+    async move {
+        let failed = |e| Fetched { page: Err(e), next: None };
+        let mut query: Vec<(&str, &str)> = walk.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if let Some(a) = &after {
+            query.push(("after", a));
+        }
+        if let Some(p) = &walk.pacer {
+            p.wait(&walk.client).await;
+        }
+        let body = match walk.client.get(&walk.edge, &query).await {
+            Ok(body) => body,
+            Err(e) => return failed(e),
+        };
+        let raw: RawPage = match parse_json(&body) {
+            Ok(raw) => raw,
+            Err(e) => return failed(e),
+        };
+        let (cursor, has_next) = raw.cursor();
+        let next = match &cursor {
+            // A cursor equal to this page's own is the runaway `next_page`
+            // refuses; the swap comes last so that only a fetch it starts
+            // clears the flag.
+            Some(c) if has_next && after.as_ref() != Some(c) && walk.waiting.swap(false, Ordering::AcqRel) => {
+                spawn_fetch(&walk, c.clone())
+            }
+            _ => None,
+        };
+        if next.is_some() {
+            // A task spawned from a runtime thread waits in that thread's
+            // LIFO slot until this one yields: let it send its request first.
+            tokio::task::yield_now().await;
+        }
+        let page = raw.data.into_iter().map(T::from_raw).collect::<Result<Vec<_>>>();
+        Fetched { page: page.map(|items| Page { items, after: cursor, has_next }), next }
     }
-    if let Some(p) = pacer {
-        p.wait(client).await;
-    }
-    let body = client.get(edge, &query).await?;
-    parse_page(&body)
+    .boxed()
 }
 
 /// A page, its items left as text for `PageItem::from_raw`.
@@ -577,13 +608,22 @@ struct RawCursors {
     after: Option<String>,
 }
 
+impl RawPage<'_> {
+    /// The `after` cursor, and whether Graph announced a next page.
+    fn cursor(&self) -> (Option<String>, bool) {
+        match &self.paging {
+            Some(p) => (p.cursors.as_ref().and_then(|c| c.after.clone()), p.next.is_some()),
+            None => (None, false),
+        }
+    }
+}
+
+/// A whole page at once (the fetch above splits it to start the next early).
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn parse_page<T: PageItem>(body: &[u8]) -> Result<Page<T>> {
     let raw: RawPage = parse_json(body)?;
+    let (after, has_next) = raw.cursor();
     let items = raw.data.into_iter().map(T::from_raw).collect::<Result<Vec<_>>>()?;
-    let (after, has_next) = match raw.paging {
-        Some(p) => (p.cursors.and_then(|c| c.after), p.next.is_some()),
-        None => (None, false),
-    };
     Ok(Page { items, after, has_next })
 }
 

@@ -123,6 +123,56 @@ async fn ready_pages_are_handed_over_without_awaiting_and_lose_nothing() {
     assert!(pager.is_finished());
 }
 
+/// The prefetch is one page: a page is requested only once the caller has
+/// asked for the page before it (a page the caller awaits starts the next
+/// request itself, as soon as it has read the cursor). However long the
+/// caller dawdles, the walk never runs further ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prefetch_stays_one_page_ahead_of_the_caller() {
+    let emu = emulator(1200).await;
+    let bot = client(&emu);
+    let everything = all_ids(&bot, None).await;
+    let pages = everything.len().div_ceil(100);
+    assert!(pages >= 5, "{pages} pages");
+    let before = seen(&emu, "GET", "/conversations");
+    let requests = || seen(&emu, "GET", "/conversations") - before;
+    let settle = || async {
+        // Until nothing more arrives for a while: a runaway chain would
+        // have sent a request or two more by then.
+        let mut last = requests();
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+            let now = requests();
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    };
+
+    let mut pager = bot.conversations(query()).unwrap();
+    assert_eq!(settle().await, 0, "nothing before the first page is asked for");
+    let mut ids: Vec<String> = Vec::new();
+    for page in 1..=3 {
+        let got = pager.next_page().await.unwrap().unwrap();
+        ids.extend(got.items.into_iter().map(|c| c.id));
+        // Pages 1..=page handed out, page+1 prefetched.
+        assert_eq!(settle().await, page + 1, "requests after page {page} was handed out");
+    }
+    // Page 4 has landed; ask for it and at once for page 5, still in flight:
+    // page 5's own fetch starts page 6 (the caller is waiting), and no more.
+    for _ in 4..=5 {
+        let got = pager.next_page().await.unwrap().unwrap();
+        ids.extend(got.items.into_iter().map(|c| c.id));
+    }
+    assert_eq!(settle().await, 6.min(pages), "requests after pages 4 and 5 were asked for back to back");
+    while let Some(page) = pager.next_page().await.unwrap() {
+        ids.extend(page.items.into_iter().map(|c| c.id));
+    }
+    assert_eq!(requests(), pages, "one request per page in all");
+    assert_eq!(ids, everything, "every item once, in order");
+}
+
 #[tokio::test]
 async fn a_damaged_token_is_refused_before_sending() {
     let emu = emulator(10).await;
