@@ -125,31 +125,6 @@ impl Conversation {
         }
     }
 
-    /// The typed field `key` names, from its JSON value (others are ignored).
-    fn set(&mut self, key: &str, v: Value) {
-        let text = |v: Value| match v {
-            Value::String(s) => Some(s),
-            _ => None,
-        };
-        match key {
-            "updated_time" => self.updated_time = crate::json::parse_time(&v),
-            "link" => self.link = text(v),
-            "snippet" => self.snippet = text(v),
-            "message_count" => self.message_count = v.as_u64(),
-            "unread_count" => self.unread_count = v.as_u64(),
-            "participants" => self.participants = participants(Some(&v)),
-            "senders" => self.senders = participants(Some(&v)),
-            "can_reply" => self.can_reply = v.as_bool(),
-            "is_subscribed" => self.is_subscribed = v.as_bool(),
-            "scoped_thread_key" => self.scoped_thread_key = text(v),
-            "folder" => self.folder = text(v),
-            "is_owner" => self.is_owner = v.as_bool(),
-            "platform" => self.platform = text(v),
-            "messages" => self.messages = Message::inline_list(Some(&v)),
-            _ => {}
-        }
-    }
-
     fn with_id(mut self, id: Option<&Value>) -> Result<Self> {
         // The one reader of "an id that arrives as a number or a string".
         self.id = match crate::json::id_from_value(id) {
@@ -161,62 +136,66 @@ impl Conversation {
     }
 }
 
-/// The members of a conversation object that have a typed field, each as its
-/// text (`None` when absent or null); serde skips the others unparsed.
-#[derive(Deserialize)]
-struct KnownFields<'a> {
-    #[serde(borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    updated_time: Option<&'a RawValue>,
-    #[serde(borrow)]
-    link: Option<&'a RawValue>,
-    #[serde(borrow)]
-    snippet: Option<&'a RawValue>,
-    #[serde(borrow)]
-    message_count: Option<&'a RawValue>,
-    #[serde(borrow)]
-    unread_count: Option<&'a RawValue>,
-    #[serde(borrow)]
-    participants: Option<&'a RawValue>,
-    #[serde(borrow)]
-    senders: Option<&'a RawValue>,
-    #[serde(borrow)]
-    can_reply: Option<&'a RawValue>,
-    #[serde(borrow)]
-    is_subscribed: Option<&'a RawValue>,
-    #[serde(borrow)]
-    scoped_thread_key: Option<&'a RawValue>,
-    #[serde(borrow)]
-    folder: Option<&'a RawValue>,
-    #[serde(borrow)]
-    is_owner: Option<&'a RawValue>,
-    #[serde(borrow)]
-    platform: Option<&'a RawValue>,
-    #[serde(borrow)]
-    messages: Option<&'a RawValue>,
+/// Each typed member of a conversation object, named once: it gives
+/// `Conversation::set` (the field from the member's JSON value) and
+/// `KnownFields` (the members as their text, `None` when absent or null, for
+/// the page fast path; serde skips the others unparsed).
+macro_rules! typed_members {
+    ($($name:ident: |$c:ident, $v:ident| $set:expr;)+) => {
+        impl Conversation {
+            /// The typed field `key` names, from its JSON value (others are ignored).
+            fn set(&mut self, key: &str, v: Value) {
+                match key {
+                    $(stringify!($name) => {
+                        let ($c, $v) = (&mut *self, v);
+                        $set;
+                    })+
+                    _ => {}
+                }
+            }
+        }
+
+        #[derive(Deserialize)]
+        struct KnownFields<'a> {
+            #[serde(borrow)]
+            id: Option<&'a RawValue>,
+            $(
+                #[serde(borrow)]
+                $name: Option<&'a RawValue>,
+            )+
+        }
+
+        impl<'a> KnownFields<'a> {
+            /// Every member but the id, by its Graph name.
+            fn members(&self) -> impl Iterator<Item = (&'static str, Option<&'a RawValue>)> {
+                [$((stringify!($name), self.$name)),+].into_iter()
+            }
+        }
+    };
 }
 
-impl<'a> KnownFields<'a> {
-    /// Every member but the id, by its Graph name.
-    fn members(&self) -> [(&'static str, Option<&'a RawValue>); 14] {
-        [
-            ("updated_time", self.updated_time),
-            ("link", self.link),
-            ("snippet", self.snippet),
-            ("message_count", self.message_count),
-            ("unread_count", self.unread_count),
-            ("participants", self.participants),
-            ("senders", self.senders),
-            ("can_reply", self.can_reply),
-            ("is_subscribed", self.is_subscribed),
-            ("scoped_thread_key", self.scoped_thread_key),
-            ("folder", self.folder),
-            ("is_owner", self.is_owner),
-            ("platform", self.platform),
-            ("messages", self.messages),
-        ]
+fn text(v: Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s),
+        _ => None,
     }
+}
+
+typed_members! {
+    updated_time: |c, v| c.updated_time = crate::json::parse_time(&v);
+    link: |c, v| c.link = text(v);
+    snippet: |c, v| c.snippet = text(v);
+    message_count: |c, v| c.message_count = v.as_u64();
+    unread_count: |c, v| c.unread_count = v.as_u64();
+    participants: |c, v| c.participants = participants(Some(&v));
+    senders: |c, v| c.senders = participants(Some(&v));
+    can_reply: |c, v| c.can_reply = v.as_bool();
+    is_subscribed: |c, v| c.is_subscribed = v.as_bool();
+    scoped_thread_key: |c, v| c.scoped_thread_key = text(v);
+    folder: |c, v| c.folder = text(v);
+    is_owner: |c, v| c.is_owner = v.as_bool();
+    platform: |c, v| c.platform = text(v);
+    messages: |c, v| c.messages = Message::inline_list(Some(&v));
 }
 
 /// The people of a `{"data": [...]}` list, as `Vec<Participant>` would
