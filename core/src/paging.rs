@@ -445,8 +445,9 @@ impl<T: PageItem> Pager<T> {
     /// runtime and back. Call it inside the runtime (`Handle::enter`), or the
     /// following prefetch does not start.
     pub fn next_page_ready(&mut self) -> Option<Result<Option<Page<T>>>> {
-        let ready =
-            !self.buffer.is_empty() || self.finished || self.prefetch.as_ref().is_some_and(AbortOnDropHandle::is_finished);
+        let ready = !self.buffer.is_empty()
+            || self.finished
+            || self.prefetch.as_ref().is_some_and(AbortOnDropHandle::is_finished);
         if !ready {
             return None;
         }
