@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::raw_object::{drop_paging_urls, RawObject};
+use crate::raw_object::RawObject;
 
 /// The app that controls a thread, and until when (Conversation Routing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,10 +67,10 @@ pub struct Conversation {
 impl Conversation {
     /// Builds a conversation from its Graph JSON object (as kept in `raw`).
     pub fn from_json(value: Value) -> Result<Self> {
-        let Value::Object(object) = value else {
+        let Value::Object(mut object) = value else {
             return Err(Error::protocol("a conversation is not a JSON object", None));
         };
-        let mut c = Conversation::empty(RawObject::from_map(&object));
+        let mut c = Conversation::empty(RawObject::from_map_mut(&mut object));
         let mut id = None;
         // One pass over what came, rather than a lookup per typed field (most
         // of which a short `fields` list never asks for).
@@ -87,8 +87,14 @@ impl Conversation {
     /// typed fields are read from their own text, the rest is not parsed at all.
     pub(crate) fn from_raw(text: &RawValue) -> Result<Self> {
         // The map path decides (and words the error) for anything unusual:
-        // not an object, a member twice.
-        let Ok(known) = serde_json::from_str::<KnownFields>(text.get()) else {
+        // not an object, a member twice. It also takes an item whose `raw`
+        // must be rebuilt from a map anyway (an expansion's paging URLs),
+        // which it then parses once, not twice.
+        let known = match RawObject::needs_map(text) {
+            true => None,
+            false => serde_json::from_str::<KnownFields>(text.get()).ok(),
+        };
+        let Some(known) = known else {
             let value = serde_json::from_str(text.get())
                 .map_err(|e| Error::protocol(format!("a conversation is not JSON: {e}"), None))?;
             return Conversation::from_json(value);
@@ -195,7 +201,7 @@ typed_members! {
     folder: |c, v| c.folder = text(v);
     is_owner: |c, v| c.is_owner = v.as_bool();
     platform: |c, v| c.platform = text(v);
-    messages: |c, v| c.messages = Message::inline_list(Some(&v));
+    messages: |c, v| c.messages = Message::inline_list(v);
 }
 
 /// The people of a `{"data": [...]}` list, as `Vec<Participant>` would
@@ -321,9 +327,9 @@ impl Message {
             return Err(Error::protocol("a message is not a JSON object", None));
         };
         // An expansion's `paging.next` (`attachments{...}`) carries the token:
-        // not in the typed `attachments` either.
-        drop_paging_urls(&mut object);
-        Message::from_object(&object, RawObject::from_map(&object))
+        // not in the typed `attachments` either (dropped from the map itself).
+        let raw = RawObject::from_map_mut(&mut object);
+        Message::from_object(&object, raw)
     }
 
     /// Builds a message from one item of a page, as the page's text (kept as `raw`).
@@ -333,8 +339,11 @@ impl Message {
         let Value::Object(mut object) = value else {
             return Err(Error::protocol("a message is not a JSON object", None));
         };
-        drop_paging_urls(&mut object);
-        Message::from_object(&object, RawObject::parse(text)?)
+        let raw = match RawObject::needs_map(text) {
+            true => RawObject::from_map_mut(&mut object),
+            false => RawObject::parse(text)?,
+        };
+        Message::from_object(&object, raw)
     }
 
     fn from_object(object: &Map<String, Value>, raw: RawObject) -> Result<Self> {
@@ -355,12 +364,14 @@ impl Message {
     }
 
     /// The messages Graph inlined in a conversation (`messages{...}`).
-    pub(crate) fn inline_list(value: Option<&Value>) -> Vec<Message> {
-        value
-            .and_then(|v| v.get("data"))
-            .and_then(Value::as_array)
-            .map(|list| list.iter().filter_map(|m| Message::from_json(m.clone()).ok()).collect())
-            .unwrap_or_default()
+    pub(crate) fn inline_list(value: Value) -> Vec<Message> {
+        match value {
+            Value::Object(mut m) => match m.remove("data") {
+                Some(Value::Array(list)) => list.into_iter().filter_map(|m| Message::from_json(m).ok()).collect(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
     }
 }
 

@@ -46,15 +46,19 @@ impl RawObject {
         // A `Value` always serializes.
         let new: Vec<(&str, Box<RawValue>)> =
             new.into_iter().map(|(k, v)| (k, serde_json::value::to_raw_value(&v).unwrap_or_else(|_| null()))).collect();
-        let text = {
-            // The members' text is borrowed, copied once into the new text.
-            let mut members: BTreeMap<String, &RawValue> = serde_json::from_str(self.0.get()).unwrap_or_default();
-            for (key, value) in &new {
-                members.insert((*key).to_owned(), value);
-            }
-            serde_json::to_string(&members).unwrap_or_else(|_| "{}".to_owned())
+        // This text holds no paging URL; if the new members hold none either,
+        // neither does the result, which is kept without another look (the
+        // export inserts into every item, many with an expansion's `paging`).
+        let clean = new.iter().all(|(k, v)| *k != "paging" && !v.get().contains(PAGING));
+        // The members' text is borrowed, copied once into the new text.
+        let mut members: BTreeMap<String, &RawValue> = serde_json::from_str(self.0.get()).unwrap_or_default();
+        for (key, value) in &new {
+            members.insert((*key).to_owned(), value);
+        }
+        *self = match clean {
+            true => RawObject(serde_json::value::to_raw_value(&members).unwrap_or_else(|_| empty())),
+            false => RawObject::from_text(serde_json::to_string(&members).unwrap_or_else(|_| "{}".to_owned())),
         };
-        *self = RawObject::from_text(text);
     }
 
     /// Keeps `text` when it is a JSON object, else refuses it. Always one
@@ -65,12 +69,21 @@ impl RawObject {
         if !t.trim_start().starts_with('{') {
             return Err(Error::protocol("an item is not a JSON object", None));
         }
-        if t.contains(['\n', '\r']) || t.contains(PAGING) {
-            let map: Map<String, Value> = serde_json::from_str(t)
+        if RawObject::needs_map(text) {
+            let mut map: Map<String, Value> = serde_json::from_str(t)
                 .map_err(|e| Error::protocol(format!("an item is not a JSON object: {e}"), None))?;
-            return Ok(RawObject::from_map(&map));
+            return Ok(RawObject::from_map_mut(&mut map));
         }
         Ok(RawObject(text.to_owned()))
+    }
+
+    /// Whether `text` cannot be kept as it is (several lines, or paging URLs
+    /// maybe): a caller that parses it into a map anyway builds the object
+    /// from that map ([`from_map_mut`](Self::from_map_mut)) instead of
+    /// parsing it twice.
+    pub(crate) fn needs_map(text: &RawValue) -> bool {
+        let t = text.get();
+        t.contains(['\n', '\r']) || t.contains(PAGING)
     }
 
     /// The map's text, without its paging URLs.
@@ -80,9 +93,14 @@ impl RawObject {
         if !text.get().contains(PAGING) {
             return RawObject(text);
         }
-        let mut map = map.clone();
-        drop_paging_urls(&mut map);
-        RawObject(serde_json::value::to_raw_value(&map).unwrap_or_else(|_| empty()))
+        RawObject::from_map_mut(&mut map.clone())
+    }
+
+    /// The map's text, its paging URLs dropped from the map itself first (its
+    /// owner reads typed fields from it next, which must not hold them either).
+    pub(crate) fn from_map_mut(map: &mut Map<String, Value>) -> RawObject {
+        drop_paging_urls(map);
+        RawObject(serde_json::value::to_raw_value(map).unwrap_or_else(|_| empty()))
     }
 
     fn from_text(text: String) -> RawObject {
@@ -192,6 +210,34 @@ mod tests {
         r.insert("folder", Value::from("inbox"));
         r.insert("a", Value::Null);
         assert_eq!(r.as_str(), r#"{"a":null,"folder":"inbox","z":1}"#);
+    }
+
+    /// Paging URLs carry the token: none survives, however the object is made
+    /// or added to; cursors stay.
+    #[test]
+    fn never_holds_a_paging_url() {
+        let url = "https://graph.facebook.com/v23.0/t_1/messages?access_token=SECRET&after=c2";
+        let paging = serde_json::json!({"cursors": {"after": "c2"}, "next": url, "previous": url});
+        let nested = format!(r#"{{"id":"t_1","messages":{{"data":[{{"id":"m_1"}}],"paging":{paging}}}}}"#);
+        let mut made = vec![
+            raw(&nested),
+            RawObject::from_map(&serde_json::from_str(&nested).unwrap()),
+            RawObject::from_map_mut(&mut serde_json::from_str(&nested).unwrap()),
+        ];
+        let mut r = raw(r#"{"id":"t_2"}"#);
+        r.insert("paging", paging.clone());
+        made.push(r);
+        let mut r = raw(r#"{"id":"t_3"}"#);
+        r.insert_all([("folder", Value::from("inbox")), ("messages", serde_json::json!({"paging": paging}))]);
+        made.push(r);
+        // Already clean, and a plain member added: the cursors are kept.
+        let mut r = raw(&nested);
+        r.insert_all([("folder", Value::from("inbox")), ("platform", Value::from("messenger"))]);
+        made.push(r);
+        for r in &made {
+            assert!(!r.as_str().contains("SECRET") && !r.as_str().contains("\"next\""), "{}", r.as_str());
+        }
+        assert!(made.iter().filter(|r| r.as_str().contains(r#""after":"c2""#)).count() == made.len());
     }
 
     #[test]
