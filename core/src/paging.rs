@@ -579,8 +579,7 @@ fn fetch<T: PageItem>(walk: Arc<Walk>, after: Option<String>) -> BoxFuture<'stat
             // LIFO slot until this one yields: let it send its request first.
             tokio::task::yield_now().await;
         }
-        let page = raw.data.into_iter().map(T::from_raw).collect::<Result<Vec<_>>>();
-        Fetched { page: page.map(|items| Page { items, after: cursor, has_next }), next }
+        Fetched { page: raw.into_page(cursor, has_next), next }
     }
     .boxed()
 }
@@ -617,6 +616,12 @@ impl RawPage<'_> {
             None => (None, false),
         }
     }
+
+    /// The page, its items built from their text; `cursor()` said the rest.
+    fn into_page<T: PageItem>(self, after: Option<String>, has_next: bool) -> Result<Page<T>> {
+        let items = self.data.into_iter().map(T::from_raw).collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, after, has_next })
+    }
 }
 
 /// A whole page at once (the fetch above splits it to start the next early).
@@ -624,8 +629,7 @@ impl RawPage<'_> {
 pub(crate) fn parse_page<T: PageItem>(body: &[u8]) -> Result<Page<T>> {
     let raw: RawPage = parse_json(body)?;
     let (after, has_next) = raw.cursor();
-    let items = raw.data.into_iter().map(T::from_raw).collect::<Result<Vec<_>>>()?;
-    Ok(Page { items, after, has_next })
+    raw.into_page(after, has_next)
 }
 
 #[cfg(test)]

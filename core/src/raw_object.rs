@@ -86,16 +86,6 @@ impl RawObject {
         t.contains(['\n', '\r']) || t.contains(PAGING)
     }
 
-    /// The map's text, without its paging URLs.
-    pub(crate) fn from_map(map: &Map<String, Value>) -> RawObject {
-        // A map always serializes.
-        let text = serde_json::value::to_raw_value(map).unwrap_or_else(|_| empty());
-        if !text.get().contains(PAGING) {
-            return RawObject(text);
-        }
-        RawObject::from_map_mut(&mut map.clone())
-    }
-
     /// The map's text, its paging URLs dropped from the map itself first (its
     /// owner reads typed fields from it next, which must not hold them either).
     pub(crate) fn from_map_mut(map: &mut Map<String, Value>) -> RawObject {
@@ -106,7 +96,7 @@ impl RawObject {
     fn from_text(text: String) -> RawObject {
         match RawValue::from_string(text) {
             Ok(text) if !text.get().contains(PAGING) => RawObject(text),
-            Ok(text) => RawObject::from_map(&serde_json::from_str(text.get()).unwrap_or_default()),
+            Ok(text) => RawObject::from_map_mut(&mut serde_json::from_str(text.get()).unwrap_or_default()),
             Err(_) => RawObject(empty()),
         }
     }
@@ -174,8 +164,8 @@ impl Serialize for RawObject {
 }
 
 impl From<Map<String, Value>> for RawObject {
-    fn from(map: Map<String, Value>) -> Self {
-        RawObject::from_map(&map)
+    fn from(mut map: Map<String, Value>) -> Self {
+        RawObject::from_map_mut(&mut map)
     }
 }
 
@@ -221,7 +211,7 @@ mod tests {
         let nested = format!(r#"{{"id":"t_1","messages":{{"data":[{{"id":"m_1"}}],"paging":{paging}}}}}"#);
         let mut made = vec![
             raw(&nested),
-            RawObject::from_map(&serde_json::from_str(&nested).unwrap()),
+            RawObject::from(serde_json::from_str::<Map<String, Value>>(&nested).unwrap()),
             RawObject::from_map_mut(&mut serde_json::from_str(&nested).unwrap()),
         ];
         let mut r = raw(r#"{"id":"t_2"}"#);
