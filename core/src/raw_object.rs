@@ -111,21 +111,21 @@ const PAGING: &str = "\"paging\"";
 /// caller would print or store them. Cursors stay.
 pub(crate) fn drop_paging_urls(object: &mut Map<String, Value>) {
     for (key, value) in object.iter_mut() {
-        match value {
-            Value::Object(inner) if key == "paging" => {
-                inner.remove("next");
-                inner.remove("previous");
-            }
-            Value::Object(inner) => drop_paging_urls(inner),
-            Value::Array(items) => {
-                for item in items {
-                    if let Value::Object(inner) = item {
-                        drop_paging_urls(inner);
-                    }
-                }
-            }
-            _ => {}
+        if let (Value::Object(paging), "paging") = (&mut *value, key.as_str()) {
+            paging.remove("next");
+            paging.remove("previous");
         }
+        drop_paging_urls_in(value);
+    }
+}
+
+/// [`drop_paging_urls`] in every object `value` holds, however deep in lists
+/// (a list of lists too, which the first version skipped).
+fn drop_paging_urls_in(value: &mut Value) {
+    match value {
+        Value::Object(inner) => drop_paging_urls(inner),
+        Value::Array(items) => items.iter_mut().for_each(drop_paging_urls_in),
+        _ => {}
     }
 }
 
@@ -217,6 +217,11 @@ mod tests {
         let mut r = raw(r#"{"id":"t_2"}"#);
         r.insert("paging", paging.clone());
         made.push(r);
+        // Deep: a list of lists, and a paging object inside another's.
+        let deep =
+            format!(r#"{{"a":[[{{"paging":{paging}}}]],"paging":{{"next":"{url}","inner":{{"paging":{paging}}}}}}}"#);
+        made.push(raw(&deep));
+        made.push(RawObject::from(serde_json::from_str::<Map<String, Value>>(&deep).unwrap()));
         let mut r = raw(r#"{"id":"t_3"}"#);
         r.insert_all([("folder", Value::from("inbox")), ("messages", serde_json::json!({"paging": paging}))]);
         made.push(r);
