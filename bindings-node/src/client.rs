@@ -72,6 +72,8 @@ impl NativeClient {
     }
 
     fn build(options: ClientOptions) -> errors::Result<Self> {
+        // lib.rs `init` kept a bad one from aborting the process; say so here.
+        messenger_handover::validate::worker_threads_from_env().map_err(from_core)?;
         let mut b = Client::builder(options.access_token);
         if let Some(v) = options.page_id {
             b = b.page_id(v);

@@ -19,7 +19,23 @@ pub mod scripted;
 pub mod usage;
 pub mod webhooks;
 
+use messenger_handover::validate;
 use napi_derive::napi;
+
+/// A bad `TOKIO_WORKER_THREADS` makes tokio panic when napi builds its runtime,
+/// which aborts the process. napi is then given a runtime built here, with
+/// tokio's default count, and `new Client()` refuses the variable (as Python's
+/// `Client()` does) with a clear error.
+#[napi_derive::module_init]
+fn init() {
+    if validate::worker_threads_from_env().is_ok() {
+        return;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if let Ok(rt) = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build() {
+        napi::bindgen_prelude::create_custom_tokio_runtime(rt);
+    }
+}
 
 /// The version of the native addon (the crate version).
 #[napi]

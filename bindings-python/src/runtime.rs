@@ -16,6 +16,7 @@ use std::sync::mpsc::{sync_channel, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use messenger_handover::validate;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -72,7 +73,20 @@ pub fn handle() -> PyResult<Handle> {
             return Ok(rt.handle().clone());
         }
     }
-    let rt = Builder::new_multi_thread()
+    // A bad TOKIO_WORKER_THREADS is a ValueError here, not tokio's panic
+    // (made with the lock released: attaching may wait for the GIL).
+    let threads = match validate::worker_threads_from_env() {
+        Ok(threads) => threads,
+        Err(e) => {
+            drop(slot);
+            return Err(Python::attach(|py| to_pyerr(py, e)));
+        }
+    };
+    let mut builder = Builder::new_multi_thread();
+    if let Some(n) = threads {
+        builder.worker_threads(n);
+    }
+    let rt = builder
         .enable_all()
         .thread_name("messenger-handover")
         .build()

@@ -9,6 +9,25 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+/// Sets the worker-thread count of the one runtime the Python and Node
+/// packages share (tokio's own variable, read when that runtime starts).
+pub const WORKER_THREADS_ENV: &str = "TOKIO_WORKER_THREADS";
+
+/// The worker-thread count [`WORKER_THREADS_ENV`] asks for (`None`: unset),
+/// read as tokio reads it. Checked here because tokio panics on a bad value
+/// when it builds the runtime, which in Node aborts the process: the packages
+/// build theirs with this count, and refuse a bad one with a clear error.
+pub fn worker_threads_from_env() -> Result<Option<usize>> {
+    let Some(value) = std::env::var_os(WORKER_THREADS_ENV) else { return Ok(None) };
+    match value.to_str().and_then(|v| v.parse::<usize>().ok()) {
+        Some(n) if n > 0 => Ok(Some(n)),
+        _ => Err(Error::invalid(
+            WORKER_THREADS_ENV,
+            "must be a positive integer (the runtime's worker threads) or unset",
+        )),
+    }
+}
+
 /// The Graph API's limit on handover `metadata`.
 pub const MAX_METADATA_CHARS: usize = 1000;
 /// Conversation Routing's longest extension: seven days.

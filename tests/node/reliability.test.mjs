@@ -339,6 +339,35 @@ test('debug output of a child process (RUST_LOG=trace, NODE_DEBUG) carries no se
   assert.ok(!err.includes(token) && !err.includes(secret), 'no secret on stderr')
 })
 
+test('a bad TOKIO_WORKER_THREADS is an error from new Client(), not an abort; a good one runs calls', async () => {
+  // tokio itself panics on a bad value when the runtime starts, which aborts Node.
+  const child = (value) =>
+    runChild(
+      `
+      const { Emulator } = require(${JSON.stringify(TESTING)});
+      (async () => {
+        const emu = await Emulator.start({ conversations: 1 });
+        try {
+          const owner = await emu.client().threadOwner('1');
+          console.log('owner', owner !== null);
+        } catch (e) {
+          console.log(e.name, e.argument, e.message);
+        }
+        await emu.stop();
+      })();
+    `,
+      { TOKIO_WORKER_THREADS: value },
+    )
+  for (const value of ['', 'two', '0', '-1']) {
+    const { code, out, err } = await child(value)
+    assert.equal(code, 0, err)
+    assert.match(out, /^TypeError TOKIO_WORKER_THREADS .*positive integer/, out + err)
+  }
+  const { code, out, err } = await child('1')
+  assert.equal(code, 0, err)
+  assert.equal(out.trim(), 'owner true')
+})
+
 test('plain http:// to a non-loopback host is refused before any connection', async () => {
   let connections = 0
   const server = createServer((s) => {

@@ -74,10 +74,50 @@ async def test_pager_cancellation(emulator: Emulator) -> None:
         assert page is not None and page.items
 
 
-def run_python(code: str, timeout: float = 30) -> subprocess.CompletedProcess:
+def run_python(code: str, timeout: float = 30, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
+
+
+@pytest.mark.parametrize("value", ["", "two", "0", "-1"])
+def test_a_bad_worker_thread_count_is_a_value_error(value: str) -> None:
+    # tokio itself panics on it (a PanicException, an abort in Node).
+    proc = run_python(
+        """
+        from messenger_handover import Client
+        try:
+            Client(access_token="EAAtoken", page_id="1")
+        except ValueError as e:
+            print(type(e).__name__, e.argument, e)
+        """,
+        env={"TOKIO_WORKER_THREADS": value},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ValueError TOKIO_WORKER_THREADS "), proc.stdout + proc.stderr
+    assert "positive integer" in proc.stdout and "Panic" not in proc.stdout + proc.stderr
+
+
+def test_a_good_worker_thread_count_runs_calls() -> None:
+    proc = run_python(
+        """
+        import asyncio
+        from messenger_handover.testing import Emulator
+        with Emulator() as emu:
+            print(emu.client().thread_owner("1") is not None)
+            async def go():
+                async with emu.async_client() as c:
+                    return await c.thread_owner("2")
+            print(asyncio.run(go()) is not None)
+        """,
+        env={"TOKIO_WORKER_THREADS": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True"], proc.stdout
 
 
 def test_ctrl_c_interrupts_a_blocking_call() -> None:
