@@ -90,16 +90,14 @@ impl Conversation {
         // not an object, a member twice. It also takes an item whose `raw`
         // must be rebuilt from a map anyway (an expansion's paging URLs),
         // which it then parses once, not twice.
-        let known = match RawObject::needs_map(text) {
-            true => None,
-            false => serde_json::from_str::<KnownFields>(text.get()).ok(),
-        };
-        let Some(known) = known else {
+        let fast = RawObject::as_is(text)
+            .and_then(|raw| serde_json::from_str::<KnownFields>(text.get()).ok().map(|known| (raw, known)));
+        let Some((raw, known)) = fast else {
             let value = serde_json::from_str(text.get())
                 .map_err(|e| Error::protocol(format!("a conversation is not JSON: {e}"), None))?;
             return Conversation::from_json(value);
         };
-        let mut c = Conversation::empty(RawObject::parse(text)?);
+        let mut c = Conversation::empty(raw);
         let parse = |r: &RawValue| serde_json::from_str::<Value>(r.get()).unwrap_or(Value::Null);
         let id = known.id.map(parse);
         for (key, member) in known.members() {
@@ -339,9 +337,9 @@ impl Message {
         let Value::Object(mut object) = value else {
             return Err(Error::protocol("a message is not a JSON object", None));
         };
-        let raw = match RawObject::needs_map(text) {
-            true => RawObject::from_map_mut(&mut object),
-            false => RawObject::parse(text)?,
+        let raw = match RawObject::as_is(text) {
+            Some(raw) => raw,
+            None => RawObject::from_map_mut(&mut object),
         };
         Message::from_object(&object, raw)
     }

@@ -10,8 +10,6 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
-
 /// A JSON object's text: always a valid object, paging URLs (which carry the
 /// access token) already removed. Serializes as the object itself.
 #[derive(Clone)]
@@ -61,27 +59,17 @@ impl RawObject {
         };
     }
 
-    /// Keeps `text` when it is a JSON object, else refuses it. Always one
-    /// line (JSON Lines writes it as is): a pretty-printed object is compacted;
-    /// one that may hold paging URLs goes through the map that drops them.
-    pub(crate) fn parse(text: &RawValue) -> Result<RawObject> {
-        let t = text.get();
-        if !t.trim_start().starts_with('{') {
-            return Err(Error::protocol("an item is not a JSON object", None));
-        }
-        if RawObject::needs_map(text) {
-            let mut map: Map<String, Value> = serde_json::from_str(t)
-                .map_err(|e| Error::protocol(format!("an item is not a JSON object: {e}"), None))?;
-            return Ok(RawObject::from_map_mut(&mut map));
-        }
-        Ok(RawObject(text.to_owned()))
+    /// `text` kept as it came, when it can be: an object on one line that
+    /// holds no paging URL. `None`: the caller, which parses the item into a
+    /// map anyway, builds it from that map ([`from_map_mut`](Self::from_map_mut)):
+    /// one parse, and the map's URLs dropped, always one line.
+    pub(crate) fn as_is(text: &RawValue) -> Option<RawObject> {
+        let object = text.get().trim_start().starts_with('{');
+        (object && !RawObject::needs_map(text)).then(|| RawObject(text.to_owned()))
     }
 
-    /// Whether `text` cannot be kept as it is (several lines, or paging URLs
-    /// maybe): a caller that parses it into a map anyway builds the object
-    /// from that map ([`from_map_mut`](Self::from_map_mut)) instead of
-    /// parsing it twice.
-    pub(crate) fn needs_map(text: &RawValue) -> bool {
+    /// Whether `text` cannot be kept as it is (several lines, or paging URLs maybe).
+    fn needs_map(text: &RawValue) -> bool {
         let t = text.get();
         t.contains(['\n', '\r']) || t.contains(PAGING)
     }
@@ -181,7 +169,9 @@ mod tests {
     use super::*;
 
     fn raw(text: &str) -> RawObject {
-        RawObject::parse(&RawValue::from_string(text.to_owned()).unwrap()).unwrap()
+        // As a page's item is kept: as it came, else through a map.
+        let value = RawValue::from_string(text.to_owned()).unwrap();
+        RawObject::as_is(&value).unwrap_or_else(|| RawObject::from_map_mut(&mut serde_json::from_str(text).unwrap()))
     }
 
     #[test]
@@ -241,8 +231,8 @@ mod tests {
     }
 
     #[test]
-    fn refuses_what_is_not_an_object() {
-        assert!(RawObject::parse(&RawValue::from_string("[1]".to_owned()).unwrap()).is_err());
+    fn keeps_only_an_object_as_is() {
+        assert!(RawObject::as_is(&RawValue::from_string("[1]".to_owned()).unwrap()).is_none());
         assert_eq!(raw(r#"{"a":1}"#), raw(r#"{ "a" : 1 }"#));
     }
 }
