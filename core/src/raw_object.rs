@@ -47,7 +47,7 @@ impl RawObject {
         // This text holds no paging URL; if the new members hold none either,
         // neither does the result, which is kept without another look (the
         // export inserts into every item, many with an expansion's `paging`).
-        let clean = new.iter().all(|(k, v)| *k != "paging" && !v.get().contains(PAGING));
+        let clean = new.iter().all(|(k, v)| *k != "paging" && !may_hold_paging(v.get()));
         // The members' text is borrowed, copied once into the new text.
         let mut members: BTreeMap<String, &RawValue> = serde_json::from_str(self.0.get()).unwrap_or_default();
         for (key, value) in &new {
@@ -71,7 +71,7 @@ impl RawObject {
     /// Whether `text` cannot be kept as it is (several lines, or paging URLs maybe).
     fn needs_map(text: &RawValue) -> bool {
         let t = text.get();
-        t.contains(['\n', '\r']) || t.contains(PAGING)
+        t.contains(['\n', '\r']) || may_hold_paging(t)
     }
 
     /// The map's text, its paging URLs dropped from the map itself first (its
@@ -83,7 +83,7 @@ impl RawObject {
 
     fn from_text(text: String) -> RawObject {
         match RawValue::from_string(text) {
-            Ok(text) if !text.get().contains(PAGING) => RawObject(text),
+            Ok(text) if !may_hold_paging(text.get()) => RawObject(text),
             Ok(text) => RawObject::from_map_mut(&mut serde_json::from_str(text.get()).unwrap_or_default()),
             Err(_) => RawObject(empty()),
         }
@@ -93,6 +93,13 @@ impl RawObject {
 /// A member named `paging`, maybe with URLs (a string value "paging" also
 /// matches: it only costs the map path).
 const PAGING: &str = "\"paging\"";
+
+/// Whether `text` may hold a member named `paging`: as such, or spelled with
+/// an escaped letter (`"pag\u0069ng"`: every letter of it is `\u006_` or
+/// `\u007_`), which a map reads as `paging` too.
+fn may_hold_paging(text: &str) -> bool {
+    text.contains(PAGING) || text.contains("\\u006") || text.contains("\\u007")
+}
 
 /// Graph puts the access token in every `paging.next`/`previous` URL, nested
 /// expansions (`messages{...}`) included: they never reach `raw`, where a
@@ -212,6 +219,12 @@ mod tests {
             format!(r#"{{"a":[[{{"paging":{paging}}}]],"paging":{{"next":"{url}","inner":{{"paging":{paging}}}}}}}"#);
         made.push(raw(&deep));
         made.push(RawObject::from(serde_json::from_str::<Map<String, Value>>(&deep).unwrap()));
+        // A member name with an escaped letter is still `paging` (and one
+        // that reads `PAGING` is not Graph's, kept as it came).
+        for (name, is_paging) in [(r"pag\u0069ng", true), (r"\u0070aging", true), (r"PAGIN\u0047", false)] {
+            let kept = raw(&format!(r#"{{"id":"t_e","{name}":{{"next":"{url}"}}}}"#));
+            assert_eq!(kept.as_str().contains("SECRET"), !is_paging, "{}", kept.as_str());
+        }
         let mut r = raw(r#"{"id":"t_3"}"#);
         r.insert_all([("folder", Value::from("inbox")), ("messages", serde_json::json!({"paging": paging}))]);
         made.push(r);

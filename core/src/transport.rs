@@ -378,10 +378,14 @@ impl Transport {
         }
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
-        let usage = Usage::from_headers(response.headers());
+        // Every string a response's headers carry is redacted here, before it
+        // reaches a log line, a span, `last_usage` or an error: a hostile or
+        // broken server may echo the token in any of them.
+        let usage = Usage::from_headers(response.headers()).map(|u| self.token.redact_usage(u));
         seen.status = Some(status.as_u16());
         seen.usage = usage.clone();
-        seen.fbtrace_id = response.headers().get(FB_TRACE_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        seen.fbtrace_id =
+            response.headers().get(FB_TRACE_ID).and_then(|v| v.to_str().ok()).map(|v| shown(&self.token, v));
         let retry_after_header = retry_after(response.headers());
         let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         if let Some(u) = &usage {
@@ -459,6 +463,9 @@ pub(crate) fn error_from(
     usage: Option<Usage>,
     retry_after_header: Option<Duration>,
 ) -> Error {
+    // The content type comes from the response: bounded and redacted.
+    let content_type = shown(token, content_type);
+    let what = if content_type.is_empty() { "no content type" } else { content_type.as_str() };
     match serde_json::from_slice::<GraphErrorBody>(body) {
         Ok(parsed) => {
             let mut graph = parsed.error.into_error(http_status);
@@ -481,38 +488,32 @@ pub(crate) fn error_from(
             graph.usage = usage;
             Error::Graph(Box::new(graph))
         }
-        Err(_) if http_status >= 500 => {
-            let what = if content_type.is_empty() { "no content type" } else { content_type };
-            Error::Graph(Box::new(GraphError {
-                kind: ErrorKind::Server,
-                message: format!(
-                    "HTTP {http_status} with a body that is not a Graph error ({what}, {} bytes)",
-                    body.len()
-                ),
-                error_type: None,
-                code: 0,
-                subcode: None,
-                fbtrace_id: None,
-                http_status,
-                is_transient: true,
-                user_title: None,
-                user_message: None,
-                hint: None,
-                retry_after: retry_after_header,
-                usage,
-            }))
-        }
-        Err(_) => {
-            // The content type comes from the response: bounded and redacted.
-            let shown: String = content_type.chars().take(100).collect();
-            let shown = token.redact(&shown);
-            let what = if shown.is_empty() { "no content type" } else { shown.as_str() };
-            Error::protocol(
-                format!("HTTP {http_status} with a body that is not a Graph error ({what}, {} bytes)", body.len()),
-                Some(http_status),
-            )
-        }
+        Err(_) if http_status >= 500 => Error::Graph(Box::new(GraphError {
+            kind: ErrorKind::Server,
+            message: format!("HTTP {http_status} with a body that is not a Graph error ({what}, {} bytes)", body.len()),
+            error_type: None,
+            code: 0,
+            subcode: None,
+            fbtrace_id: None,
+            http_status,
+            is_transient: true,
+            user_title: None,
+            user_message: None,
+            hint: None,
+            retry_after: retry_after_header,
+            usage,
+        })),
+        Err(_) => Error::protocol(
+            format!("HTTP {http_status} with a body that is not a Graph error ({what}, {} bytes)", body.len()),
+            Some(http_status),
+        ),
     }
+}
+
+/// A header's text as shown in an error or a log line: redacted, then
+/// bounded (bounding first could cut the token and leave its start).
+fn shown(token: &Secret, header: &str) -> String {
+    token.redact(header).chars().take(100).collect()
 }
 
 fn closed_error() -> Error {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import logging
 import pickle
 import threading
 import time
@@ -18,7 +19,7 @@ import pytest
 
 import messenger_handover as mh
 from messenger_handover import errors
-from messenger_handover.testing import Emulator
+from messenger_handover.testing import Emulator, ScriptedServer
 from messenger_handover.webhooks import WebhookHandler, parse_events, sign, verify_signature, verify_subscription
 
 PSID = "2468013579"
@@ -88,6 +89,43 @@ def test_every_string_of_an_error_body_is_redacted() -> None:
         with pytest.raises(errors.ProtocolError) as info2:
             client.thread_owner(PSID)
         assert token not in str(info2.value) and token not in repr(vars(info2.value))
+
+
+def test_every_header_string_is_redacted() -> None:
+    """A content type, an x-fb-trace-id, the usage headers: strings from the
+    response that reach errors, log records and `last_usage`."""
+    token = "EAATOKENsecretVALUE0123456789"
+    usage = json.dumps({token: [{"type": token, "call_count": 100, "total_cputime": 1, "total_time": 1,
+                                 "estimated_time_to_regain_access": 0}]})
+    records: List[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("messenger_handover")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        with ScriptedServer() as server:
+            server.push_response(502, {"Content-Type": f"text/html; x={token}", "x-fb-trace-id": f"t-{token}"}, "<html/>")
+            server.push_response(200, {"Content-Type": "application/json", "x-fb-trace-id": f"t-{token}",
+                                       "X-Business-Use-Case-Usage": usage}, '{"data":[]}')
+            client = mh.Client(token, base_url=server.url, page_id="1", max_retries=0, max_retry_wait=1)
+            with pytest.raises(errors.ServerError) as failed:
+                client.thread_owner(PSID)
+            assert client.thread_owner(PSID) is None
+            # At 100% of its budget: the next call is refused here, with the usage.
+            with pytest.raises(errors.RateLimitError) as throttled:
+                client.thread_owner(PSID)
+            assert throttled.value.usage is not None
+            texts = [str(failed.value), repr(vars(failed.value)), str(throttled.value), repr(vars(throttled.value)),
+                     repr(client.last_usage)]
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    texts += [f"{r.getMessage()} {vars(r)}" for r in records]
+    assert any("redacted" in t for t in texts) and len(records) >= 2
+    for text in texts:
+        assert token not in text, text[:300]
 
 
 # --------------------------------------------------- 4, 6. webhook secrets
