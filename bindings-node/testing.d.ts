@@ -93,7 +93,11 @@ export interface LoggedRequest {
   batchIndex?: number
 }
 
-/** A stateful local Graph API; never keeps the process alive. */
+/**
+ * A stateful local Graph API; never keeps the process alive. Every all-digit
+ * PSID is a user of the Page except one that starts with 0, which answers
+ * Graph's "No matching user found" (#100).
+ */
 export declare class Emulator {
   private constructor()
   static start(options?: EmulatorOptions): Promise<Emulator>

@@ -217,7 +217,7 @@ impl Client {
             answer: Answer::Success(edge),
         };
         let control = |edge: &'static str, psid: &str, metadata: &Option<String>| -> Result<Prepared> {
-            validate::id("psid", psid)?;
+            validate::psid(psid)?;
             validate::metadata(metadata.as_deref())?;
             let r = recipient(psid);
             let mut pairs = vec![("recipient", r.as_str())];
@@ -225,7 +225,7 @@ impl Client {
             Ok(post(edge, form(&pairs)))
         };
         let pass = |psid: &str, app: &str, metadata: &Option<String>| -> Result<Prepared> {
-            validate::id("psid", psid)?;
+            validate::psid(psid)?;
             validate::app_id("target_app_id", app)?;
             validate::metadata(metadata.as_deref())?;
             let r = recipient(psid);
@@ -235,7 +235,7 @@ impl Client {
         };
         Ok(match op {
             BatchOp::ThreadOwner { psid } => {
-                validate::id("psid", psid)?;
+                validate::psid(psid)?;
                 get(format!("{node}/thread_owner?{}", form(&[("recipient", psid)])), Answer::ThreadOwner)
             }
             BatchOp::PassThreadControl { psid, target_app_id, metadata } => pass(psid, target_app_id, metadata)?,
@@ -246,7 +246,7 @@ impl Client {
             BatchOp::RequestThreadControl { psid, metadata } => control("request_thread_control", psid, metadata)?,
             BatchOp::ReleaseThreadControl { psid, metadata } => control("release_thread_control", psid, metadata)?,
             BatchOp::ExtendThreadControl { psid, duration } => {
-                validate::id("psid", psid)?;
+                validate::psid(psid)?;
                 validate::duration(*duration)?;
                 let (r, d) = (recipient(psid), duration.to_string());
                 post("extend_thread_control", form(&[("recipient", r.as_str()), ("duration", d.as_str())]))

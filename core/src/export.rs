@@ -138,12 +138,7 @@ impl Export {
             return Err(Error::invalid("platforms", "must name at least one platform"));
         }
         if let Some(rate) = options.max_calls_per_second {
-            if !(rate.is_finite() && rate > 0.0) {
-                return Err(Error::invalid(
-                    "max_calls_per_second",
-                    "must be a positive number (None turns pacing off)",
-                ));
-            }
+            crate::validate::max_calls_per_second(rate)?;
         }
         let fields: Vec<String> = if options.fields.is_empty() {
             DEFAULT_FIELDS.iter().map(|f| (*f).to_owned()).collect()

@@ -131,6 +131,23 @@ pub fn duration_secs(seconds: f64) -> Result<Duration> {
     Ok(Duration::from_secs(secs))
 }
 
+/// The slowest pace an export takes: one call a day. A slower one would be a
+/// wait no clock can hold (`1e-308` calls per second overflowed the pacer).
+pub const MIN_CALLS_PER_SECOND: f64 = 1.0 / 86_400.0;
+
+pub fn max_calls_per_second(rate: f64) -> Result<()> {
+    if rate.is_nan() {
+        return Err(Error::invalid("max_calls_per_second", "must be a number (None turns pacing off)"));
+    }
+    if !(MIN_CALLS_PER_SECOND..=f64::MAX).contains(&rate) {
+        return Err(Error::out_of_range(
+            "max_calls_per_second",
+            "must be at least one call a day (1/86400) and finite (None turns pacing off)",
+        ));
+    }
+    Ok(())
+}
+
 pub fn page_size(value: u32) -> Result<()> {
     if value == 0 || value > MAX_PAGE_SIZE {
         return Err(Error::out_of_range("page_size", format!("must be between 1 and {MAX_PAGE_SIZE}")));

@@ -12,12 +12,12 @@ async fn the_request_log_is_a_bounded_ring() {
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let token = &emu.apps().get(AppRole::Primary).token;
     for i in 0..8 {
-        let url = format!("{}/v26.0/me/thread_owner?recipient={i}", emu.url());
+        let url = format!("{}/v26.0/me/thread_owner?recipient={}", emu.url(), i + 1);
         assert_eq!(http.get(url).bearer_auth(token).send().await.unwrap().status().as_u16(), 200);
     }
     let log = emu.request_log();
     assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![4, 5, 6, 7, 8]);
-    assert_eq!(log[0].query["recipient"], "3");
+    assert_eq!(log[0].query["recipient"], "4");
     let state = emu.state();
     assert_eq!((state["requests_logged"].as_u64(), state["requests_dropped"].as_u64()), (Some(5), Some(3)));
     emu.set_log_capacity(2);

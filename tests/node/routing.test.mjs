@@ -229,7 +229,7 @@ function mixed(i) {
     batchOp.passThreadControlToPageInbox(psid(i), { metadata: 'human please' }),
     batchOp.threadOwner(psid(i)),
     batchOp.passThreadControl(psid(i), '999999999'),
-    { op: 'thread_owner', psid: `unknown-${i}` },
+    { op: 'thread_owner', psid: `0${i}` }, // a leading 0: no user, to the emulator
     batchOp.secondaryReceivers(),
   ][i % 5]
 }
@@ -325,7 +325,10 @@ test('threadOwners for 500 PSIDs: one result per PSID, in order, 10 requests', (
     const psids = Array.from({ length: 499 }, (_, i) => psid(i))
     await assert.rejects(bot.threadOwners([...psids, 'bad/psid']), /psid/)
     await assert.rejects(bot.threadOwners('1234'), TypeError)
-    const owners = await bot.threadOwners([...psids, 'unknown-psid'])
+    // A PSID is digits, in a batch as in one call: a token passed as one is not sent.
+    await assert.rejects(bot.threadOwners([...psids, 'EAAGnot-a-psid']), (e) => e.argument === 'psid' && !e.message.includes('EAAG'))
+    assert.equal(batchRequests(emu), 0)
+    const owners = await bot.threadOwners([...psids, '0123']) // a leading 0: no user, to the emulator
     assert.equal(owners.length, 500)
     assert.equal(batchRequests(emu), 10)
     psids.forEach((p, i) => {

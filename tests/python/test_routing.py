@@ -244,7 +244,7 @@ def _mixed(i: int) -> Any:
         BatchOp.pass_thread_control_to_page_inbox(_psid(i), metadata="human please"),
         BatchOp.thread_owner(_psid(i)),
         BatchOp.pass_thread_control(_psid(i), "999999999"),
-        {"op": "thread_owner", "psid": f"unknown-{i}"},
+        {"op": "thread_owner", "psid": f"0{i}"},  # a leading 0: no user, to the emulator
         BatchOp.secondary_receivers(),
     ][i % 5]
 
@@ -341,7 +341,12 @@ def test_thread_owners_for_500_psids() -> None:
         psids = [_psid(i) for i in range(499)] + ["bad/psid"]
         with pytest.raises(ValueError, match="psid"):
             bot.thread_owners(psids)
-        psids[-1] = "unknown-psid"
+        # A PSID is digits, in a batch as in one call: a token passed as one is not sent.
+        psids[-1] = "EAAGnot-a-psid"
+        with pytest.raises(ValueError, match="psid") as refused:
+            bot.thread_owners(psids)
+        assert "EAAG" not in str(refused.value) and batch_requests(emu) == 0
+        psids[-1] = "0123"  # a leading 0: no user, to the emulator
         owners = bot.thread_owners(psids)
         assert len(owners) == 500
         assert batch_requests(emu) == 10

@@ -64,7 +64,9 @@ class Emulator:
     header_read_timeout_ms=10000)``. ``default_app=None`` runs Conversation
     Routing without a default app (take answers #27). Use as a context manager,
     or call :meth:`close`. Every app gets its own token: ``emu.primary``,
-    ``emu.secondary``, ``emu.page_inbox``, ``emu.instagram_inbox``.
+    ``emu.secondary``, ``emu.page_inbox``, ``emu.instagram_inbox``. Every
+    all-digit PSID is a user of the Page except one that starts with 0, which
+    answers Graph's "No matching user found" (#100).
     """
 
     def __init__(
