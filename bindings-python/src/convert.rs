@@ -42,6 +42,19 @@ pub fn map_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bou
 /// A Python value made of dicts, lists, tuples, strings, numbers, bools and
 /// None, as JSON. `what` names the argument in errors.
 pub fn py_to_json(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
+    to_json(obj, what, 0)
+}
+
+/// As deep as serde_json reads: deeper, or a list that holds itself, would
+/// overflow the stack (a segfault) before anything could be refused.
+const MAX_DEPTH: usize = 128;
+
+fn to_json(obj: &Bound<'_, PyAny>, what: &str, depth: usize) -> PyResult<Value> {
+    if depth > MAX_DEPTH {
+        return Err(PyValueError::new_err(format!(
+            "{what}: nested more than {MAX_DEPTH} levels deep (or it contains itself)"
+        )));
+    }
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -73,20 +86,20 @@ pub fn py_to_json(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
                 .cast::<PyString>()
                 .map_err(|_| PyTypeError::new_err(format!("{what}: dict keys must be strings")))?
                 .extract::<String>()?;
-            map.insert(key, py_to_json(&v, what)?);
+            map.insert(key, to_json(&v, what, depth + 1)?);
         }
         return Ok(Value::Object(map));
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         let mut items = Vec::new();
         for item in obj.try_iter()? {
-            items.push(py_to_json(&item?, what)?);
+            items.push(to_json(&item?, what, depth + 1)?);
         }
         return Ok(Value::Array(items));
     }
     // Enums with a value (Folder, Platform, str-valued enums of the user's).
     if let Ok(value) = obj.getattr("value") {
-        return py_to_json(&value, what);
+        return to_json(&value, what, depth + 1);
     }
     Err(PyTypeError::new_err(format!(
         "{what}: cannot send a {} as JSON",

@@ -71,6 +71,24 @@ def test_wrong_types(emulator: Emulator) -> None:
     refused(emulator, TypeError, "page_size", lambda: c.conversations(page_size="10"))  # type: ignore[arg-type]
 
 
+def test_values_that_contain_themselves_or_nest_too_deep_are_refused() -> None:
+    # A Rust recursion over them overflowed the stack: a segfault.
+    loop: list = []
+    loop.append(loop)
+    deep: dict = {}
+    cur = deep
+    for _ in range(10_000):
+        cur["a"] = {}
+        cur = cur["a"]
+    client = Client("EAAtoken", page_id="1", base_url="http://127.0.0.1:9")
+    for value in (loop, deep):
+        with pytest.raises(ValueError, match="levels deep"):
+            client.batch([{"op": "thread_owner", "psid": value}])
+    with Emulator() as emu:
+        with pytest.raises(ValueError, match="levels deep"):
+            emu.inject_fault(deep)
+
+
 def test_bad_construction() -> None:
     with pytest.raises(ValueError, match="access_token"):
         Client("")

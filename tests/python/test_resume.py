@@ -78,6 +78,34 @@ def _runaway(emulator: Emulator, bodies: list) -> None:
                                "action": {"type": "status", "status": 200, "body": json.dumps(body)}})
 
 
+@pytest.mark.parametrize("limit", [1, 3, 99, 100, 101])
+async def test_to_list_then_resume(emulator: Emulator, limit: int) -> None:
+    # The item after the last one wanted was counted as handed out: resuming skipped it.
+    with emulator.client() as client:
+        all_ids = everything(client)
+        pager = client.conversations(page_size=100)
+        got = [c.id for c in pager.to_list(limit=limit)]
+        rest = [c.id for c in client.conversations(page_size=100, after=pager.after).to_list(limit=5)]
+        assert got + rest == all_ids[: limit + 5]
+    async with emulator.async_client() as aclient:
+        apager = aclient.conversations(page_size=100)
+        got = [c.id for c in await apager.to_list(limit=limit)]
+        rest = [c.id for c in await aclient.conversations(page_size=100, after=apager.after).to_list(limit=5)]
+        assert got + rest == all_ids[: limit + 5]
+
+
+def test_to_list_limit_is_checked_before_sending(emulator: Emulator) -> None:
+    with emulator.client() as client:
+        before = len(emulator.request_log())
+        assert client.conversations().to_list(limit=0) == []
+        with pytest.raises(ValueError, match="limit"):
+            client.conversations().to_list(limit=-1)
+        for bad in ("3", 1.5, True):
+            with pytest.raises(TypeError, match="limit"):
+                client.conversations().to_list(limit=bad)  # type: ignore[arg-type]
+        assert len(emulator.request_log()) == before
+
+
 def test_a_repeated_cursor_stops_with_protocol(emulator: Emulator) -> None:
     """Issue 11, item 7: the same cursor with `next` forever."""
     page = {"data": [{"id": "t_1"}], "paging": {"cursors": {"after": "SAME"}, "next": "https://x/next"}}

@@ -522,6 +522,13 @@ class _PageOf(Protocol[_Item]):
 _Pg = TypeVar("_Pg", bound="_PageOf[Any]")
 
 
+def _limit(limit: Optional[int]) -> Optional[int]:
+    n = count(limit, "limit")
+    if n is not None and n < 0:
+        raise ValueError("limit must be 0 or more")
+    return n
+
+
 class _PagerBase:
     def __init__(self, native: Any) -> None:
         # A NativePager or NativeMessagePager: the same methods, other items.
@@ -579,11 +586,16 @@ class _AsyncPager(_PagerBase, Generic[_Pg, _Item]):
 
     async def to_list(self, limit: Optional[int] = None) -> List[_Item]:
         """Every item (or the first ``limit``) in a list."""
+        n = _limit(limit)
         out: List[_Item] = []
+        if n == 0:
+            return out
         async for item in self:
-            if limit is not None and len(out) >= limit:
-                break
             out.append(item)
+            # Stop on the last item wanted, not on the one after: that one
+            # would count as handed out, and `after` would skip it.
+            if n is not None and len(out) >= n:
+                break
         return out
 
 
@@ -612,11 +624,16 @@ class _SyncPager(_PagerBase, Generic[_Pg, _Item]):
 
     def to_list(self, limit: Optional[int] = None) -> List[_Item]:
         """Every item (or the first ``limit``) in a list."""
+        n = _limit(limit)
         out: List[_Item] = []
+        if n == 0:
+            return out
         for item in self:
-            if limit is not None and len(out) >= limit:
-                break
             out.append(item)
+            # Stop on the last item wanted, not on the one after: that one
+            # would count as handed out, and `after` would skip it.
+            if n is not None and len(out) >= n:
+                break
         return out
 
 
