@@ -300,12 +300,31 @@ fn parse(args: &[OsString]) -> Result<Cli, i32> {
     let command = Cli::command().after_help(footer);
     let matches = match command.try_get_matches_from(args) {
         Ok(m) => m,
-        Err(e) => return Err(clap_error(&e)),
+        Err(e) => return Err(clap_error(&e, args)),
     };
-    Cli::from_arg_matches(&matches).map_err(|e| clap_error(&e))
+    Cli::from_arg_matches(&matches).map_err(|e| clap_error(&e, args))
 }
 
-fn clap_error(e: &clap::Error) -> i32 {
+/// The tokens a usage error must not echo: `PAGE_ACCESS_TOKEN`'s, and the one
+/// in the `--token-file` named on this command line (read again here: clap
+/// refused the line before the file was read, and may quote any value of it).
+fn usage_secrets(args: &[OsString]) -> Vec<String> {
+    let mut secrets = vec![std::env::var(TOKEN_ENV).unwrap_or_default()];
+    let mut args = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        let path = match arg.strip_prefix("--token-file") {
+            Some("") => args.next(),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        };
+        if let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) {
+            secrets.push(text.trim().to_owned());
+        }
+    }
+    secrets
+}
+
+fn clap_error(e: &clap::Error, args: &[OsString]) -> i32 {
     use clap::error::ErrorKind as K;
     match e.kind() {
         K::DisplayHelp | K::DisplayVersion => {
@@ -324,8 +343,9 @@ fn clap_error(e: &clap::Error) -> i32 {
             let first: Vec<&str> = text.trim_start().lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
             let message = first.join(" ");
             let message = message.trim_start_matches("error:").trim();
-            let secret = std::env::var(TOKEN_ENV).unwrap_or_default();
-            eprintln!("{}", CliError::Usage(message.to_owned()).report(&[&secret]));
+            let secrets = usage_secrets(args);
+            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            eprintln!("{}", CliError::Usage(message.to_owned()).report(&secrets));
             exit::USAGE
         }
     }

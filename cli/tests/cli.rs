@@ -449,6 +449,25 @@ fn token_comes_from_env_or_file_and_is_never_printed() {
 
     let run = env.run(&["--token-file", dir.join("missing").to_str().unwrap(), "owner", "7"]);
     assert_eq!(run.code, code_for("io"), "{}", run.stderr);
+
+    // A usage error quotes the value it refuses: not when that value is the
+    // token of the --token-file on the same line (clap refuses the line
+    // before the file is read).
+    let file = dir.join("token-for-usage");
+    std::fs::write(&file, "EAAGtoken-from-a-file\n").unwrap();
+    for flag in
+        [vec!["--token-file".to_owned(), file.display().to_string()], vec![format!("--token-file={}", file.display())]]
+    {
+        let args = [
+            &flag.iter().map(String::as_str).collect::<Vec<_>>()[..],
+            &["conversations", "--folder", "EAAGtoken-from-a-file"],
+        ]
+        .concat();
+        let out = env.command(&args).env_remove("PAGE_ACCESS_TOKEN").output().unwrap();
+        let run = env.finish(out);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("--folder") && !run.stderr.contains("EAAGtoken-from-a-file"), "{}", run.stderr);
+    }
 }
 
 fn read_jsonl(path: &Path) -> Vec<Value> {
