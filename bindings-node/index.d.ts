@@ -34,8 +34,11 @@ export {
 } from './webhooks'
 
 export interface ClientOptions {
-  /** A Page access token. Sent as `Authorization: Bearer`, never shown. */
-  accessToken: string
+  /**
+   * A Page access token. Sent as `Authorization: Bearer`, never shown.
+   * Default: the `PAGE_ACCESS_TOKEN` environment variable.
+   */
+  accessToken?: string
   /** Default `me`: the Page the token belongs to. */
   pageId?: string
   /** Adds `appsecret_proof` to every call. */
@@ -145,6 +148,8 @@ export type BatchValue = ThreadOwner | App[] | FeatureStatus | null
 export type Folder = 'inbox' | 'other' | 'page_done' | 'spam'
 /** The platform of a conversation. */
 export type Platform = 'messenger' | 'instagram'
+/** The environment variable the clients and the CLI read the access token from when none is given. */
+export declare const ACCESS_TOKEN_ENV: 'PAGE_ACCESS_TOKEN'
 /** The Page Inbox app: passing a thread to it hands the chat to humans. */
 export declare const PAGE_INBOX_APP_ID: '263902037430900'
 /** The Instagram Inbox app, the Page Inbox's counterpart for Instagram. */
@@ -253,7 +258,7 @@ export declare class Export implements AsyncIterable<Conversation> {
 
 /** A Messenger thread-control and conversations client for one Page. */
 export declare class Client {
-  constructor(options: ClientOptions)
+  constructor(options?: ClientOptions)
   readonly pageId: string | null
   readonly apiVersion: string | null
   readonly baseUrl: string | null

@@ -22,6 +22,7 @@ export const {
   TimeoutError,
   ProtocolError,
   WebhookError,
+  ACCESS_TOKEN_ENV,
   PAGE_INBOX_APP_ID,
   INSTAGRAM_INBOX_APP_ID,
   DEFAULT_API_VERSION,

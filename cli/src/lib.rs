@@ -30,7 +30,7 @@ use exit::CliError;
 use output::{emit, json_line, Mode, Table};
 
 /// The environment variables the command reads.
-pub const TOKEN_ENV: &str = "PAGE_ACCESS_TOKEN";
+pub const TOKEN_ENV: &str = messenger_handover::ACCESS_TOKEN_ENV;
 pub const APP_SECRET_ENV: &str = "APP_SECRET";
 
 const ABOUT: &str =

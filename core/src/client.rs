@@ -32,6 +32,10 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// Connections in flight per client; calls beyond it wait for one.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
 
+/// Where the Python and Node clients (and the CLI) find the token when the
+/// caller gives none: never argv, which every user of the machine can read.
+pub const ACCESS_TOKEN_ENV: &str = "PAGE_ACCESS_TOKEN";
+
 /// A value of [`SHARED_CONSTANTS`].
 #[derive(Debug, Clone, Copy)]
 pub enum ConstantValue {
@@ -44,6 +48,11 @@ pub enum ConstantValue {
 /// The constants every language exposes (rendered by `cargo run -p xtask -- gen`):
 /// name, value, docstring.
 pub const SHARED_CONSTANTS: &[(&str, ConstantValue, &str)] = &[
+    (
+        "ACCESS_TOKEN_ENV",
+        ConstantValue::Str(ACCESS_TOKEN_ENV),
+        "The environment variable the clients and the CLI read the access token from when none is given.",
+    ),
     (
         "PAGE_INBOX_APP_ID",
         ConstantValue::Str(PAGE_INBOX_APP_ID),

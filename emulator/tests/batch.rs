@@ -82,8 +82,9 @@ async fn batch_answers_each_operation_in_order_with_string_bodies() {
 #[tokio::test]
 async fn batch_refuses_more_than_50_and_a_missing_batch() {
     let (emu, http) = start().await;
-    let ops: Vec<Value> =
-        (0..51).map(|i| json!({"method": "GET", "relative_url": format!("me/thread_owner?recipient={}", i + 1)})).collect();
+    let ops: Vec<Value> = (0..51)
+        .map(|i| json!({"method": "GET", "relative_url": format!("me/thread_owner?recipient={}", i + 1)}))
+        .collect();
     let (s, b) = batch_form(&emu, &http, "/", &json!(ops), &[]).await;
     assert_eq!(s, 400);
     assert_eq!(b["error"]["code"], 100);
@@ -118,8 +119,9 @@ async fn batch_refuses_more_than_50_and_a_missing_batch() {
 async fn batch_items_count_against_the_rate_limit() {
     let (emu, http) = start().await;
     emu.set_rate_limit(RateLimitConfig { enabled: true, max_calls: 3, window_secs: 3600, ..Default::default() });
-    let ops: Vec<Value> =
-        (0..5).map(|i| json!({"method": "GET", "relative_url": format!("me/thread_owner?recipient={}", i + 1)})).collect();
+    let ops: Vec<Value> = (0..5)
+        .map(|i| json!({"method": "GET", "relative_url": format!("me/thread_owner?recipient={}", i + 1)}))
+        .collect();
     let (s, b) = batch_form(&emu, &http, "/", &json!(ops), &[]).await;
     assert_eq!(s, 200);
     let codes: Vec<i64> =

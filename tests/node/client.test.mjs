@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
-import { Client, Emulator, PAGE_INBOX_APP_ID, ProtocolError, RateLimitError, freshPsid, assertHidden, version } from './helpers.mjs'
+import { ACCESS_TOKEN_ENV, Client, Emulator, PAGE_INBOX_APP_ID, ProtocolError, RateLimitError, freshPsid, assertHidden, version } from './helpers.mjs'
 
 let emu
 let routing
@@ -13,6 +13,29 @@ before(async () => {
 after(async () => {
   await emu.stop()
   await routing.stop()
+})
+
+test('without accessToken, the token comes from PAGE_ACCESS_TOKEN, read at construction', async () => {
+  assert.equal(ACCESS_TOKEN_ENV, 'PAGE_ACCESS_TOKEN')
+  const saved = process.env.PAGE_ACCESS_TOKEN
+  try {
+    process.env.PAGE_ACCESS_TOKEN = emu.primary.token
+    const bot = new Client({ pageId: emu.pageId, baseUrl: emu.url })
+    delete process.env.PAGE_ACCESS_TOKEN
+    assert.equal((await bot.threadOwner(freshPsid())).appId, emu.primary.appId)
+    for (const value of [undefined, '']) {
+      if (value === undefined) delete process.env.PAGE_ACCESS_TOKEN
+      else process.env.PAGE_ACCESS_TOKEN = value
+      assert.throws(() => new Client(), (e) => e instanceof TypeError && e.argument === 'accessToken' && /PAGE_ACCESS_TOKEN/.test(e.message))
+    }
+    // A token given wins over the variable.
+    process.env.PAGE_ACCESS_TOKEN = 'EAAGnot-this-one'
+    const given = new Client({ accessToken: emu.primary.token, pageId: emu.pageId, baseUrl: emu.url })
+    assert.equal((await given.threadOwner(freshPsid())).appId, emu.primary.appId)
+  } finally {
+    if (saved === undefined) delete process.env.PAGE_ACCESS_TOKEN
+    else process.env.PAGE_ACCESS_TOKEN = saved
+  }
 })
 
 test('handover: owner, pass to the Page Inbox, take back, request, release', async () => {

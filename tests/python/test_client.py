@@ -26,6 +26,28 @@ def test_plugin_fixture_gives_a_running_emulator(emulator: Emulator) -> None:
     assert emulator.page_inbox.app_id == PAGE_INBOX_APP_ID
 
 
+async def test_without_a_token_it_comes_from_page_access_token(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert mh.ACCESS_TOKEN_ENV == "PAGE_ACCESS_TOKEN"
+    monkeypatch.setenv("PAGE_ACCESS_TOKEN", emulator.primary.token)
+    with Client(page_id=emulator.page_id, base_url=emulator.url) as client:
+        async with AsyncClient(page_id=emulator.page_id, base_url=emulator.url) as aclient:
+            monkeypatch.delenv("PAGE_ACCESS_TOKEN")  # read at construction
+            client.thread_owner(PSID)
+            await aclient.thread_owner(PSID)
+    for value in (None, ""):
+        if value is None:
+            monkeypatch.delenv("PAGE_ACCESS_TOKEN", raising=False)
+        else:
+            monkeypatch.setenv("PAGE_ACCESS_TOKEN", value)
+        for cls in (Client, AsyncClient):
+            with pytest.raises(TypeError, match="PAGE_ACCESS_TOKEN"):
+                cls()
+    # A token given wins over the variable.
+    monkeypatch.setenv("PAGE_ACCESS_TOKEN", "EAAGnot-this-one")
+    with Client(emulator.primary.token, page_id=emulator.page_id, base_url=emulator.url) as client:
+        client.thread_owner(PSID)
+
+
 def test_sync_every_operation(emulator: Emulator) -> None:
     with emulator.client() as client:
         assert isinstance(client, Client)

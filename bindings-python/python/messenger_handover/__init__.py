@@ -28,7 +28,7 @@ from ._export import AsyncMessagePager, Export, MessagePager
 from ._native import App, Conversation, FeatureStatus, Message, MessagePage, Page, Participant, ThreadOwner
 from ._native import __version__ as __version__
 from . import _logging  # noqa: F401  (tells the core the logger's level)
-from ._types import INSTAGRAM_INBOX_APP_ID, MAX_RETRIES_LIMIT, Folder, Platform
+from ._types import ACCESS_TOKEN_ENV, INSTAGRAM_INBOX_APP_ID, MAX_RETRIES_LIMIT, Folder, Platform
 __all__ = [
     "AsyncClient",
     "Client",
@@ -48,6 +48,7 @@ __all__ = [
     "PAGE_INBOX_APP_ID",
     "INSTAGRAM_INBOX_APP_ID",
     "MAX_RETRIES_LIMIT",
+    "ACCESS_TOKEN_ENV",
     "errors",
     "Message",
     "MessagePage",

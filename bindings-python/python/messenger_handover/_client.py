@@ -12,6 +12,7 @@ from . import _native as _ext
 from ._batch import BatchOp
 from ._native import App, Conversation, FeatureStatus, Message, MessagePage, Page, ThreadOwner
 from ._types import (
+    ACCESS_TOKEN_ENV,
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RETRIES,
@@ -73,7 +74,7 @@ class _Base:
 
     def __init__(
         self,
-        access_token: str,
+        access_token: Optional[str] = None,
         *,
         page_id: str = "me",
         app_secret: Optional[str] = None,
@@ -86,6 +87,11 @@ class _Base:
         max_response_bytes: Optional[int] = None,
         max_connections: Optional[int] = None,
     ) -> None:
+        if access_token is None:
+            # Read here, at construction; an empty variable counts as unset.
+            access_token = os.environ.get(ACCESS_TOKEN_ENV) or None
+            if access_token is None:
+                raise TypeError(f"no access_token given, and {ACCESS_TOKEN_ENV} is not set")
         self._native = _ext.NativeClient(
             text(access_token, "access_token"),
             page_id=text(page_id, "page_id"),
@@ -217,8 +223,9 @@ class _Base:
 class AsyncClient(_Base):
     """A Messenger thread-control and conversations client whose methods are awaitables.
 
-    ``AsyncClient(access_token, *, page_id="me", app_secret=None, api_version="v26.0",
-    base_url="https://graph.facebook.com", timeout=30.0, max_retries=3)``.
+    ``AsyncClient(access_token=None, *, page_id="me", app_secret=None, api_version="v26.0",
+    base_url="https://graph.facebook.com", timeout=30.0, max_retries=3)``; without
+    ``access_token``, the token is read from ``PAGE_ACCESS_TOKEN``.
     Use it as ``async with AsyncClient(...) as client:``. Cancelling an awaiting task
     drops the HTTP request at once.
     """

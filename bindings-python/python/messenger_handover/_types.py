@@ -39,6 +39,8 @@ class Platform(enum.Enum):
     INSTAGRAM = "instagram"
 
 
+ACCESS_TOKEN_ENV: str = "PAGE_ACCESS_TOKEN"
+"""The environment variable the clients and the CLI read the access token from when none is given."""
 PAGE_INBOX_APP_ID: str = "263902037430900"
 """The Page Inbox app: passing a thread to it hands the chat to humans."""
 INSTAGRAM_INBOX_APP_ID: str = "1217981644879628"
