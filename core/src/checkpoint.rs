@@ -11,9 +11,10 @@
 //! already written from the file, and continues from the resume point.
 //! The checkpoint holds the arguments' fingerprint, never the token.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -104,7 +105,8 @@ impl Export {
     /// Refused, with nothing overwritten: a checkpoint made with other
     /// arguments or for another output, a damaged checkpoint, an output that
     /// is not the one the checkpoint wrote, an existing non-empty output
-    /// without a checkpoint.
+    /// without a checkpoint. A run on an output another run is still writing
+    /// (an aborted one, which stops at its next page) waits for it to stop.
     pub async fn write_jsonl(self, path: impl AsRef<Path>) -> Result<ExportStats> {
         self.write_jsonl_with_progress(path, |_| {}).await
     }
@@ -117,25 +119,100 @@ impl Export {
         mut progress: impl FnMut(&ExportStats) + Send,
     ) -> Result<ExportStats> {
         let path = path.as_ref();
+        let created = !path.exists();
+        let file = open_locked(path).await?;
         let Some(checkpoint_path) = self.options.checkpoint.clone() else {
-            let file = File::create(path).map_err(|e| io_error("create", path, &e))?;
+            file.set_len(0).map_err(|e| io_error("truncate", path, &e))?;
             let mut out = BufWriter::new(file);
             while let Some(conv) = self.next().await? {
                 write_line(&mut out, &conv.raw, path)?;
                 if self.at_page_end() {
                     progress(&self.stats());
+                    tokio::task::yield_now().await;
                 }
             }
             out.flush().map_err(|e| io_error("write", path, &e))?;
             return Ok(self.stats());
         };
+        self.resume_jsonl(file, created, path, checkpoint_path, progress).await
+    }
+
+    /// The checkpointed half of [`write_jsonl_with_progress`](Self::write_jsonl_with_progress),
+    /// on the output `file`, opened and locked.
+    async fn resume_jsonl(
+        &mut self,
+        mut file: File,
+        created: bool,
+        path: &Path,
+        checkpoint_path: PathBuf,
+        mut progress: impl FnMut(&ExportStats) + Send,
+    ) -> Result<ExportStats> {
         let output = absolute(path)?;
         let arguments = self.arguments();
         let fingerprint = hex::encode(Sha256::digest(arguments.to_string().as_bytes()));
+        let (hasher, committed) = match self.check(&file, &output, &checkpoint_path, &fingerprint, &arguments) {
+            Ok(checked) => checked,
+            Err(e) => {
+                // Refused before writing: an output this run created (empty) is not left behind.
+                if created {
+                    let _ = fs::remove_file(path);
+                }
+                return Err(e);
+            }
+        };
+        // Whatever followed the last commit (a partial line included) is written again.
+        file.set_len(committed).map_err(|e| io_error("truncate", &output, &e))?;
+        file.seek(SeekFrom::Start(committed)).map_err(|e| io_error("seek", &output, &e))?;
+        let mut journal = Journal {
+            out: BufWriter::new(file),
+            pending: Vec::new(),
+            hasher,
+            committed,
+            checkpoint: checkpoint_path,
+            output,
+            fingerprint,
+            arguments,
+        };
+        loop {
+            let conv = match self.next().await {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) => {
+                    // What was handed out is written and committed; the error then stops the run.
+                    journal.commit(self)?;
+                    return Err(e);
+                }
+            };
+            journal.pending.extend_from_slice(conv.raw.as_str().as_bytes());
+            journal.pending.push(b'\n');
+            if self.at_page_end() {
+                journal.commit(self)?;
+                progress(&self.stats());
+                // A page boundary where an aborted run stops: the walk may
+                // never wait (a prefetched page that already landed), and a
+                // task stops only where it does.
+                tokio::task::yield_now().await;
+            }
+        }
+        journal.commit(self)?;
+        Ok(self.stats())
+    }
+
+    /// Reads the checkpoint and checks the output `file` against it (or, with
+    /// none, that the output is empty, and writes the first checkpoint).
+    /// Returns the hash and length of what it committed; the walk is restored
+    /// to where it stood.
+    fn check(
+        &mut self,
+        file: &File,
+        output: &Path,
+        checkpoint_path: &Path,
+        fingerprint: &str,
+        arguments: &Value,
+    ) -> Result<(Sha256, u64)> {
         let mut hasher = Sha256::new();
         let mut committed: u64 = 0;
-
-        match read_checkpoint(&checkpoint_path)? {
+        match read_checkpoint(checkpoint_path)? {
             Some(cp) => {
                 if cp.fingerprint != fingerprint {
                     return Err(checkpoint_error(format!(
@@ -154,18 +231,13 @@ impl Export {
                         output.display()
                     )));
                 }
-                // The file must start with exactly what the checkpoint committed.
-                let file = File::open(&output).map_err(|e| {
-                    checkpoint_error(format!(
-                        "its output {} cannot be opened ({e}); it is not the file the checkpoint wrote",
-                        output.display()
-                    ))
-                })?;
+                // The file must start with exactly what the checkpoint committed
+                // (read through the locked handle: a lock may bar other ones).
                 let mut reader = BufReader::new(file).take(cp.committed_bytes);
                 let mut line = Vec::new();
                 loop {
                     line.clear();
-                    let n = reader.read_until(b'\n', &mut line).map_err(|e| io_error("read", &output, &e))?;
+                    let n = reader.read_until(b'\n', &mut line).map_err(|e| io_error("read", output, &e))?;
                     if n == 0 {
                         break;
                     }
@@ -188,7 +260,7 @@ impl Export {
                 self.restore(WalkPosition { walk: cp.walk, after: cp.after }, cp.stats, cp.done);
             }
             None => {
-                if fs::metadata(&output).is_ok_and(|m| m.len() > 0) {
+                if fs::metadata(output).is_ok_and(|m| m.len() > 0) {
                     return Err(checkpoint_error(format!(
                         "{} does not exist but the output {} is not empty; nothing was overwritten \
                          (remove the output, or pass the checkpoint that wrote it)",
@@ -196,51 +268,12 @@ impl Export {
                         output.display()
                     )));
                 }
-                // The checkpoint exists before the output does: a restart
+                // The checkpoint is written before any line: a restart
                 // always finds one once anything may have been written.
-                self.commit(&checkpoint_path, &output, &fingerprint, &arguments, 0, &hasher)?;
+                self.commit(checkpoint_path, output, fingerprint, arguments, 0, &hasher)?;
             }
         }
-
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(false)
-            .open(&output)
-            .map_err(|e| io_error("open", &output, &e))?;
-        // Whatever followed the last commit (a partial line included) is written again.
-        file.set_len(committed).map_err(|e| io_error("truncate", &output, &e))?;
-        let mut file = file;
-        file.seek(SeekFrom::Start(committed)).map_err(|e| io_error("seek", &output, &e))?;
-        let mut journal = Journal {
-            out: BufWriter::new(file),
-            pending: Vec::new(),
-            hasher,
-            committed,
-            checkpoint: checkpoint_path,
-            output,
-            fingerprint,
-            arguments,
-        };
-        loop {
-            let conv = match self.next().await {
-                Ok(Some(c)) => c,
-                Ok(None) => break,
-                Err(e) => {
-                    // What was handed out is written and committed; the error then stops the run.
-                    journal.commit(&self)?;
-                    return Err(e);
-                }
-            };
-            journal.pending.extend_from_slice(conv.raw.as_str().as_bytes());
-            journal.pending.push(b'\n');
-            if self.at_page_end() {
-                journal.commit(&self)?;
-                progress(&self.stats());
-            }
-        }
-        journal.commit(&self)?;
-        Ok(self.stats())
+        Ok((hasher, committed))
     }
 
     /// Replaces the checkpoint atomically: temp file, fsync, rename, fsync the directory.
@@ -285,6 +318,48 @@ impl Export {
             Ok(())
         };
         write().map_err(|e| checkpoint_error(format!("cannot write {}: {e}", checkpoint.display())))
+    }
+}
+
+/// How long a run waits for another run writing the same output to stop.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// The output, opened for writing (created if need be, nothing truncated
+/// yet) and locked for the run (an advisory lock on the whole file). A run
+/// that was aborted stops at its next page; until it has, a run on the same
+/// output waits for it (up to [`LOCK_WAIT`]) instead of writing beside it:
+/// two writers of one file and checkpoint each made the other's checkpoint
+/// wrong, and the rerun was refused, at worst for good.
+async fn open_locked(path: &Path) -> Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .write(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| io_error("open", path, &e))?;
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(Error::invalid(
+                    "output",
+                    format!(
+                        "{} is being written by another export (in this process or another) that has not \
+                         stopped within {} s; nothing was written",
+                        path.display(),
+                        LOCK_WAIT.as_secs()
+                    ),
+                ))
+            }
+            // A file system without locks: written unlocked, as before.
+            Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => return Ok(file),
+            Err(TryLockError::Error(e)) => return Err(io_error("lock", path, &e)),
+        }
     }
 }
 

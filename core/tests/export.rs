@@ -276,6 +276,34 @@ async fn bad_options_are_refused_before_sending() {
 
 // ---------------------------------------------------------------- kill and resume
 
+/// An aborted run is stopped where it next waits, which a walk whose next
+/// page already landed may never do: a rerun started at once found it still
+/// writing the file and the checkpoint, and was refused (at worst for good).
+/// Now a run waits for the one still writing, then resumes after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rerun_waits_for_the_run_it_replaces() {
+    let emu = emulator(300).await;
+    let bot = client(&emu);
+    let reference = tmp("reference.jsonl");
+    bot.export_conversations(unpaced()).unwrap().write_jsonl(&reference).await.unwrap();
+    let want = ids_of(&lines(&reference)).into_iter().collect::<BTreeSet<_>>();
+    let written = |p: &Path| std::fs::read(p).map_or(0, |t| t.iter().filter(|b| **b == b'\n').count());
+    for round in 0..8 {
+        let (out, ckpt) = (tmp("rerun.jsonl"), tmp("rerun.ckpt"));
+        let options = || ExportOptions { page_size: 5, checkpoint: Some(ckpt.clone()), ..unpaced() };
+        let first = tokio::spawn(bot.export_conversations(options()).unwrap().write_jsonl(out.clone()));
+        while written(&out) < 10 * (round + 1) && !first.is_finished() {
+            tokio::task::yield_now().await;
+        }
+        first.abort();
+        bot.export_conversations(options()).unwrap().write_jsonl(&out).await.unwrap();
+        let _ = first.await;
+        let ids = ids_of(&lines(&out));
+        assert_eq!(ids.len(), want.len(), "round {round}: no line twice");
+        assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), want, "round {round}: none lost");
+    }
+}
+
 const CHILD_ENV: &str = "MH_EXPORT_CHILD";
 
 fn child_options(ckpt: PathBuf) -> ExportOptions {

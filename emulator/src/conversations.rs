@@ -345,13 +345,13 @@ fn render_message(c: &Conversation, newest: usize, fields: &[String], page_id: &
         // Generated messages are a few minutes apart, the newest at the generated update time.
         None => (
             c.base_updated - Duration::minutes(((base.saturating_sub(ordinal + 1)) * 7) as i64),
-            if ordinal % 2 == 0 { c.snippet.to_string() } else { TEXTS[rng.usize(..TEXTS.len())].to_string() },
+            if ordinal.is_multiple_of(2) { c.snippet.to_string() } else { TEXTS[rng.usize(..TEXTS.len())].to_string() },
         ),
     };
     let user = json!({"name": c.user_name, "email": format!("{}@facebook.com", c.user_id), "id": c.user_id});
     let page = json!({"name": PAGE_NAME, "email": format!("{page_id}@facebook.com"), "id": page_id});
     // Even ordinals come from the user, odd ones from the Page.
-    let (from, to) = if ordinal % 2 == 0 { (user, page) } else { (page, user) };
+    let (from, to) = if ordinal.is_multiple_of(2) { (user, page) } else { (page, user) };
     let mut obj = Map::new();
     for f in fields {
         let v = match f.as_str() {
