@@ -71,8 +71,11 @@ function readOptions(name, value, allowed) {
 
 /**
  * Runs one native call. With a signal, the call gets a native cancel token
- * that 'abort' trips: the Rust future is dropped at once and the promise
- * rejects with an AbortError straight away.
+ * that 'abort' trips: the Rust future is dropped at once, and the promise
+ * rejects with an AbortError as soon as the native call has stopped. A call
+ * that had already finished when the abort came resolves with its result
+ * instead: rejecting would drop a page the pager had already handed out
+ * (it would never be seen), or hide a handover that happened.
  */
 function run(signal, start) {
   diagnostics.sync()
@@ -90,9 +93,10 @@ function run(signal, start) {
   if (signal.aborted) return Promise.reject(abortError(signal))
   return new Promise((resolve, reject) => {
     const token = new native.CancelToken()
+    let aborted = false
     const onAbort = () => {
+      aborted = true
       token.cancel()
-      reject(abortError(signal))
     }
     signal.addEventListener('abort', onAbort, { once: true })
     const done = () => signal.removeEventListener('abort', onAbort)
@@ -111,8 +115,7 @@ function run(signal, start) {
       },
       (e) => {
         done()
-        // An aborted call has already rejected, once, with its AbortError.
-        if (!signal.aborted) reject(fromNative(e))
+        reject(aborted ? abortError(signal) : fromNative(e))
       },
     )
   })

@@ -127,3 +127,28 @@ test('the process exits by itself with a client open and no emulator', async () 
   `)
   assert.equal(code, 0)
 })
+
+test('an abort that comes after the read finished does not drop its page: it resolves, and after moves past it', async () => {
+  const pages = await Emulator.start({ conversations: 30 })
+  try {
+    const bot = pages.client()
+    const all = []
+    for await (const c of bot.conversations({ pageSize: 10 })) all.push(c.id)
+    pages.injectFault({ match: { method: 'GET', pathContains: 'conversations' }, count: 10, action: { type: 'delay', ms: 200 } })
+    const pager = bot.conversations({ pageSize: 10 })
+    const ac = new AbortController()
+    const read = pager.nextPage({ signal: ac.signal })
+    // The event loop is busy while the answer lands: the page is handed out natively first.
+    const until = Date.now() + 900
+    while (Date.now() < until) {}
+    ac.abort()
+    const page = await read
+    assert.deepEqual(page.items.map((c) => c.id), all.slice(0, 10))
+    pages.clearFaults()
+    const rest = []
+    for await (const c of bot.conversations({ pageSize: 10, after: pager.after })) rest.push(c.id)
+    assert.deepEqual(rest, all.slice(10))
+  } finally {
+    await pages.stop()
+  }
+})

@@ -70,7 +70,12 @@ test('out-of-range values are RangeErrors', async () => {
 })
 
 test('the constructor checks its options', () => {
-  assert.throws(() => new Client(), { name: 'TypeError', argument: 'options' })
+  const saved = process.env.PAGE_ACCESS_TOKEN
+  delete process.env.PAGE_ACCESS_TOKEN
+  // No options at all: the token would come from PAGE_ACCESS_TOKEN, unset here.
+  assert.throws(() => new Client(), { name: 'TypeError', argument: 'accessToken' })
+  if (saved !== undefined) process.env.PAGE_ACCESS_TOKEN = saved
+  assert.throws(() => new Client(null), { name: 'TypeError', argument: 'options' })
   assert.throws(() => new Client('EAAG-token'), { name: 'TypeError', argument: 'options' })
   assert.throws(() => new Client({}), { name: 'TypeError', argument: 'accessToken' })
   assert.throws(() => new Client({ accessToken: '' }), { name: 'TypeError', argument: 'accessToken' })
