@@ -94,6 +94,37 @@ async def test_to_list_then_resume(emulator: Emulator, limit: int) -> None:
         assert got + rest == all_ids[: limit + 5]
 
 
+async def test_a_second_loop_over_a_pager_continues_where_the_first_stopped(emulator: Emulator) -> None:
+    # The rest of the page lived in the first loop only: a second one skipped it.
+    with emulator.client() as client:
+        all_ids = everything(client)
+        pager = client.conversations(page_size=10)
+        got = []
+        for stop in (3, 10, 11, 25):
+            for conv in pager:
+                got.append(conv.id)
+                if len(got) == stop:
+                    break
+            assert got == all_ids[:stop]
+            resumed = client.conversations(page_size=10, after=pager.after).to_list(limit=1)
+            assert [c.id for c in resumed] == all_ids[stop : stop + 1]
+        # A whole page asked for skips what the loop left of its page, and says so in `after`.
+        page = pager.next_page()
+        assert page is not None and [c.id for c in page.items] == all_ids[30:40]
+        assert [c.id for c in client.conversations(page_size=10, after=pager.after).to_list(limit=1)] == all_ids[40:41]
+        assert [c.id for c in pager.to_list(limit=2)] == all_ids[40:42]
+    async with emulator.async_client() as aclient:
+        apager = aclient.conversations(page_size=10)
+        agot = []
+        for stop in (3, 10, 11, 25):
+            async for conv in apager:
+                agot.append(conv.id)
+                if len(agot) == stop:
+                    break
+        assert agot == all_ids[:25]
+        assert [c.id for c in await apager.to_list(limit=3)] == all_ids[25:28]
+
+
 def test_to_list_limit_is_checked_before_sending(emulator: Emulator) -> None:
     with emulator.client() as client:
         before = len(emulator.request_log())

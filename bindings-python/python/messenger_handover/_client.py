@@ -542,6 +542,24 @@ class _PagerBase:
         self._native = native
         # Items of the last page handed out by item iteration (None: the whole page).
         self._consumed: Optional[int] = None
+        # The item loops' page: a loop left early (break) leaves the rest of it
+        # here, and the next loop over this pager starts with that rest.
+        self._loop_items: List[Any] = []
+
+    def _page_taken(self, items: List[Any]) -> None:
+        # `next_page()` hands a page out whole; an item loop then takes its items from the start.
+        self._consumed = None
+        self._loop_items = items
+
+    def _loop_item(self) -> Any:
+        """The next item of the loops' page (there is one), counted before it
+        is handed out: a `break` leaves `after` just past it."""
+        i = self._consumed or 0
+        self._consumed = i + 1
+        return self._loop_items[i]
+
+    def _loop_has_item(self) -> bool:
+        return self._consumed is not None and self._consumed < len(self._loop_items)
 
     @property
     def after(self) -> Optional[str]:
@@ -568,7 +586,7 @@ class _AsyncPager(_PagerBase, Generic[_Pg, _Item]):
         page: Optional[_Pg] = self._native.next_page_ready()
         if page is None:
             page = await self._native.next_page()
-        self._consumed = None
+        self._page_taken([])
         return page
 
     async def pages(self) -> AsyncIterator[_Pg]:
@@ -583,13 +601,14 @@ class _AsyncPager(_PagerBase, Generic[_Pg, _Item]):
 
     async def _items(self) -> AsyncIterator[_Item]:
         while True:
-            page = await self.next_page()
-            if page is None:
-                return
-            # Counted before each yield: a `break` leaves `after` just past that item.
-            for i, item in enumerate(page.items):
-                self._consumed = i + 1
-                yield item
+            if not self._loop_has_item():
+                page = await self.next_page()
+                if page is None:
+                    return
+                self._page_taken(page.items)
+                self._consumed = 0
+                continue
+            yield self._loop_item()
 
     async def to_list(self, limit: Optional[int] = None) -> List[_Item]:
         """Every item (or the first ``limit``) in a list."""
@@ -612,7 +631,7 @@ class _SyncPager(_PagerBase, Generic[_Pg, _Item]):
         page: Optional[_Pg] = self._native.next_page_ready()
         if page is None:
             page = self._native.next_page().wait()
-        self._consumed = None
+        self._page_taken([])
         return page
 
     def pages(self) -> Iterator[_Pg]:
@@ -623,11 +642,15 @@ class _SyncPager(_PagerBase, Generic[_Pg, _Item]):
             yield page
 
     def __iter__(self) -> Iterator[_Item]:
-        for page in self.pages():
-            # Counted before each yield: a `break` leaves `after` just past that item.
-            for i, item in enumerate(page.items):
-                self._consumed = i + 1
-                yield item
+        while True:
+            if not self._loop_has_item():
+                page = self.next_page()
+                if page is None:
+                    return
+                self._page_taken(page.items)
+                self._consumed = 0
+                continue
+            yield self._loop_item()
 
     def to_list(self, limit: Optional[int] = None) -> List[_Item]:
         """Every item (or the first ``limit``) in a list."""
