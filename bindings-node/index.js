@@ -137,6 +137,9 @@ class Conversations {
   #signal
   // Items of the last page handed out by `for await` (null: the whole page).
   #consumed = null
+  // Pages handed out so far: an item loop whose page is no longer the last
+  // one (nextPage() was called meanwhile) drops the rest of it.
+  #pages = 0
 
   constructor(pager, signal) {
     this.#pager = pager
@@ -172,6 +175,7 @@ class Conversations {
     if (json === null) json = await run(signal, (token) => this.#pager.nextPage(token))
     this.#consumed = null
     if (json === null || json === undefined) return null
+    this.#pages++
     // The page crosses N-API as one JSON text: one JSON.parse is far cheaper
     // than building every item property by property through N-API.
     const page = JSON.parse(json)
@@ -230,29 +234,36 @@ class Conversations {
   [Symbol.asyncIterator]() {
     let items = []
     let i = 0
+    let page = -1 // which page `items` is (see #pages)
     let ended = false
     let waiting = null // the last next() that had to wait for a page
+    const current = () => {
+      // nextPage() handed a page out whole since: the rest of ours is not the pager's to count.
+      if (page !== this.#pages) items = []
+      return i < items.length
+    }
     const end = () => {
       ended = true
       items = []
       this.close()
     }
     const advance = async () => {
-      while (i >= items.length) {
+      while (!current()) {
         if (ended) return { value: undefined, done: true }
-        let page
+        let next
         try {
-          page = await this.nextPage()
+          next = await this.nextPage()
         } catch (e) {
           end()
           throw e
         }
-        if (page === null) {
+        if (next === null) {
           end()
           return { value: undefined, done: true }
         }
-        items = page.items
+        items = next.items
         i = 0
+        page = this.#pages
       }
       // Counted before handing out: a `break` leaves `after` just past this item.
       this.#consumed = i + 1
@@ -260,7 +271,7 @@ class Conversations {
     }
     return {
       next: () => {
-        if (waiting === null && i < items.length) {
+        if (waiting === null && current()) {
           this.#consumed = i + 1
           return Promise.resolve({ value: items[i++], done: false })
         }

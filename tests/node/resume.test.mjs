@@ -69,6 +69,20 @@ function serve(bodies) {
   }
 }
 
+test('nextPage() while a for-await loop holds the rest of a page: no item twice, after right behind the last one', async () => {
+  const all = await ids({ pageSize: 10 })
+  const pager = bot.conversations({ pageSize: 10 })
+  const it = pager[Symbol.asyncIterator]()
+  const handed = []
+  for (let k = 0; k < 3; k++) handed.push((await it.next()).value.id)
+  handed.push(...(await pager.nextPage()).items.map((c) => c.id))
+  // The loop does not count the rest of its page against the page nextPage() handed out.
+  for (let k = 0; k < 2; k++) handed.push((await it.next()).value.id)
+  assert.deepEqual(handed, [...all.slice(0, 3), ...all.slice(10, 22)])
+  const rest = await ids({ pageSize: 10, after: pager.after })
+  assert.equal(rest[0], all[22])
+})
+
 test('a repeated cursor stops with a protocol error', async () => {
   emu.clearFaults()
   emu.clearRequestLog()
