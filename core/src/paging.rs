@@ -196,6 +196,8 @@ pub struct Position {
     ids: Vec<u64>,
     /// How many of them the pager's own item loop handed out.
     consumed: usize,
+    /// The `limit` this page was fetched with (none: Graph's default).
+    limit: Option<u32>,
 }
 
 /// How many ids a mid-page resume point remembers (hashed, 8 bytes each).
@@ -228,7 +230,7 @@ impl Position {
             return self.origin.clone();
         }
         let hashes: Vec<u64> = self.ids[n.saturating_sub(REMEMBERED_IDS)..n].to_vec();
-        let token = ResumeToken { c: self.request.clone(), h: hashes };
+        let token = ResumeToken { c: self.request.clone(), h: hashes, l: self.limit };
         let json = serde_json::to_vec(&token).unwrap_or_default();
         Some(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(json)))
     }
@@ -245,6 +247,12 @@ struct ResumeToken {
     c: Option<String>,
     /// FNV-1a hashes of the last ids handed out of that page.
     h: Vec<u64>,
+    /// The page size that page was fetched with: re-fetched with it, the page
+    /// holds every item handed out of it, whatever page size the resumed
+    /// walk asks for (with a smaller one, items after the first re-fetched
+    /// page came again). Absent: Graph's default, or a token made before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    l: Option<u32>,
 }
 
 /// FNV-1a: stable across builds and platforms, unlike `DefaultHasher`.
@@ -252,12 +260,21 @@ fn id_hash(id: &str) -> u64 {
     id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
+/// Where a walk resumes: the Graph cursor of its first request, the ids to
+/// drop from that page, and the page size to fetch it with.
+#[derive(Default)]
+pub(crate) struct ResumePoint {
+    cursor: Option<String>,
+    drop: Vec<u64>,
+    limit: Option<u32>,
+}
+
 /// Splits what a caller passed as `after`: a plain Graph cursor, or one of
-/// our mid-page tokens (its cursor and the ids to drop).
-pub(crate) fn parse_resume_point(after: &str) -> Result<(Option<String>, Vec<u64>)> {
+/// our mid-page tokens (its cursor, the ids to drop, the page size).
+pub(crate) fn parse_resume_point(after: &str) -> Result<ResumePoint> {
     validate::cursor(after)?;
     let Some(encoded) = after.strip_prefix(TOKEN_PREFIX) else {
-        return Ok((Some(after.to_owned()), Vec::new()));
+        return Ok(ResumePoint { cursor: Some(after.to_owned()), ..ResumePoint::default() });
     };
     let bad = || Error::invalid("after", "is not a resume point made by this client (a damaged mh1. token)");
     let json = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| bad())?;
@@ -268,7 +285,10 @@ pub(crate) fn parse_resume_point(after: &str) -> Result<(Option<String>, Vec<u64
     if let Some(c) = &token.c {
         validate::cursor(c)?;
     }
-    Ok((token.c, token.h))
+    if let Some(l) = token.l {
+        validate::page_size(l).map_err(|_| bad())?;
+    }
+    Ok(ResumePoint { cursor: token.c, drop: token.h, limit: token.l })
 }
 
 /// Walks a paged Graph edge page by page or item by item.
@@ -285,6 +305,9 @@ pub struct Pager<T: PageItem> {
     next_request: Option<String>,
     /// Ids to drop from the next page (resuming from a mid-page token).
     pending_drop: Vec<u64>,
+    /// The page size of the next request, when it is not the walk's: the
+    /// first page of a walk resumed mid-page is fetched as it was then.
+    pending_limit: Option<u32>,
     position: Position,
     buffer: VecDeque<T>,
     finished: bool,
@@ -307,6 +330,13 @@ struct Walk {
     /// this page, so starting the next one now is the same one-page prefetch,
     /// without a round trip through the caller on the critical path.
     waiting: AtomicBool,
+}
+
+impl Walk {
+    /// The page size every request asks for (none: Graph's default).
+    fn limit(&self) -> Option<u32> {
+        self.params.iter().find(|(k, _)| *k == "limit").and_then(|(_, v)| v.parse().ok())
+    }
 }
 
 /// A page being fetched on the runtime.
@@ -347,9 +377,9 @@ impl<T: PageItem> Pager<T> {
         after: Option<String>,
         pacer: Option<Arc<Pacer>>,
     ) -> Result<Self> {
-        let (next_request, pending_drop) = match &after {
+        let ResumePoint { cursor: next_request, drop: pending_drop, limit: pending_limit } = match &after {
             Some(a) => parse_resume_point(a)?,
-            None => (None, Vec::new()),
+            None => ResumePoint::default(),
         };
         let mut requested = HashSet::new();
         requested.extend(next_request.clone());
@@ -357,6 +387,7 @@ impl<T: PageItem> Pager<T> {
             walk: Arc::new(Walk { client, edge: edge.into(), params, pacer, waiting: AtomicBool::new(false) }),
             next_request,
             pending_drop,
+            pending_limit,
             position: Position::start(after),
             buffer: VecDeque::new(),
             finished: false,
@@ -406,7 +437,7 @@ impl<T: PageItem> Pager<T> {
                 }),
                 next: None,
             }),
-            None => fetch(self.walk.clone(), self.next_request.clone()).await,
+            None => fetch(self.walk.clone(), self.next_request.clone(), self.pending_limit).await,
         };
         self.walk.waiting.store(false, Ordering::Release);
         // On an error the fetch it started (if any) is dropped, so cancelled.
@@ -426,6 +457,7 @@ impl<T: PageItem> Pager<T> {
             after: page.after.clone(),
             ids: page.items.iter().map(|item| id_hash(item.item_id())).collect(),
             consumed: page.items.len(),
+            limit: self.pending_limit.take().or_else(|| self.walk.limit()),
         };
         match (&page.after, page.has_next) {
             (Some(next), true) => {
@@ -542,14 +574,24 @@ fn spawn_fetch<T: PageItem>(walk: &Arc<Walk>, after: String) -> Option<Prefetch<
     let handle = tokio::runtime::Handle::try_current().ok()?;
     // With the caller's subscriber: the prefetch's HTTP attempt reports where
     // the caller's do (a scoped one included).
-    Some(AbortOnDropHandle::new(handle.spawn(fetch(walk.clone(), Some(after)).with_current_subscriber())))
+    Some(AbortOnDropHandle::new(handle.spawn(fetch(walk.clone(), Some(after), None).with_current_subscriber())))
 }
 
-/// Fetches one page. Boxed: it spawns its own kind.
-fn fetch<T: PageItem>(walk: Arc<Walk>, after: Option<String>) -> BoxFuture<'static, Fetched<T>> {
+/// Fetches one page, of `limit` items when given (else the walk's). Boxed:
+/// it spawns its own kind.
+fn fetch<T: PageItem>(walk: Arc<Walk>, after: Option<String>, limit: Option<u32>) -> BoxFuture<'static, Fetched<T>> {
     async move {
         let failed = |e| Fetched { page: Err(e), next: None };
-        let mut query: Vec<(&str, &str)> = walk.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let limit = limit.map(|n| n.to_string());
+        let mut query: Vec<(&str, &str)> = walk
+            .params
+            .iter()
+            .filter(|(k, _)| limit.is_none() || *k != "limit")
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        if let Some(n) = &limit {
+            query.push(("limit", n));
+        }
         if let Some(a) = &after {
             query.push(("after", a));
         }

@@ -51,6 +51,39 @@ async fn item_by_item_break_after_150_resumes_at_151() {
     }
 }
 
+/// A mid-page resume point re-fetches its page as it was fetched: resuming
+/// with another page size (smaller, larger) still yields the next item
+/// exactly. With a smaller one, items after the first re-fetched page came
+/// again (up to the whole page when more than the 8 remembered ids had been
+/// handed out of it).
+#[tokio::test]
+async fn resuming_with_another_page_size_is_exact() {
+    let emu = emulator(120).await;
+    let bot = client(&emu);
+    let everything = all_ids(&bot, None).await;
+    let walk = |size: u32, after: Option<String>| {
+        let bot = bot.clone();
+        async move {
+            let mut pager =
+                bot.conversations(ConversationsQuery { after, ..ConversationsQuery::new().page_size(size) })?;
+            let mut ids = Vec::new();
+            while let Some(c) = pager.next_item().await? {
+                ids.push(c.id);
+            }
+            Ok::<_, messenger_handover::Error>(ids)
+        }
+    };
+    for (before, after, stop) in [(10, 5, 7), (20, 5, 15), (20, 3, 19), (5, 20, 3), (10, 7, 13)] {
+        let mut pager = bot.conversations(ConversationsQuery::new().page_size(before)).unwrap();
+        let mut first = Vec::new();
+        while first.len() < stop {
+            first.push(pager.next_item().await.unwrap().unwrap().id);
+        }
+        let rest = walk(after, pager.after()).await.unwrap();
+        assert_exact(&first, &rest, &everything);
+    }
+}
+
 #[tokio::test]
 async fn page_by_page_and_a_caller_counting_items_resume_exactly() {
     let emu = emulator(600).await;
