@@ -45,6 +45,14 @@ pub fn py_to_json(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
     to_json(obj, what, 0)
 }
 
+/// The string's text; a lone surrogate is a ValueError that does not keep the
+/// string (pyo3's UnicodeEncodeError would, and it may be a token).
+fn sendable(s: &Bound<'_, PyString>, what: &str) -> PyResult<String> {
+    s.extract::<String>().map_err(|_| {
+        PyValueError::new_err(format!("{what}: a string holds a lone surrogate: it is not text that can be sent"))
+    })
+}
+
 /// As deep as serde_json reads: deeper, or a list that holds itself, would
 /// overflow the stack (a segfault) before anything could be refused.
 const MAX_DEPTH: usize = 128;
@@ -77,15 +85,14 @@ fn to_json(obj: &Bound<'_, PyAny>, what: &str, depth: usize) -> PyResult<Value> 
             .ok_or_else(|| PyValueError::new_err(format!("{what}: {f} is not a JSON number")));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.extract::<String>()?));
+        return Ok(Value::String(sendable(s, what)?));
     }
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut map = Map::new();
         for (k, v) in d.iter() {
-            let key = k
-                .cast::<PyString>()
-                .map_err(|_| PyTypeError::new_err(format!("{what}: dict keys must be strings")))?
-                .extract::<String>()?;
+            let key =
+                k.cast::<PyString>().map_err(|_| PyTypeError::new_err(format!("{what}: dict keys must be strings")))?;
+            let key = sendable(key, what)?;
             map.insert(key, to_json(&v, what, depth + 1)?);
         }
         return Ok(Value::Object(map));

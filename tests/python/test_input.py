@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, List
 
 import pytest
 
@@ -87,6 +87,30 @@ def test_values_that_contain_themselves_or_nest_too_deep_are_refused() -> None:
     with Emulator() as emu:
         with pytest.raises(ValueError, match="levels deep"):
             emu.inject_fault(deep)
+
+
+def test_a_lone_surrogate_is_refused_without_keeping_the_value() -> None:
+    # pyo3's UnicodeEncodeError kept the whole string (a token, a secret) in its args.
+    from messenger_handover import webhooks
+
+    bad = "EAAGsecret\ud800"
+    client = Client("EAAtoken", page_id="1", base_url="http://127.0.0.1:9")
+    calls: List[Callable[[], Any]] = [
+        lambda: Client(bad),
+        lambda: client.thread_owner(bad),
+        lambda: client.take_thread_control("1", metadata=bad),
+        lambda: client.thread_owners(["1", bad]),
+        lambda: client.batch([{"op": "thread_owner", "psid": bad}]),
+        lambda: client.conversations(fields=["id", bad]),
+        lambda: webhooks.sign(bad, b"{}"),
+        lambda: webhooks.verify_signature(bad, b"{}", "sha256=00"),
+        lambda: webhooks.WebhookHandler(app_secret=bad, verify_token="v"),
+        lambda: webhooks.verify_subscription({"hub.mode": "subscribe"}, bad),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="lone surrogate") as info:
+            call()
+        assert "EAAGsecret" not in repr(info.value.args) + repr(vars(info.value))
 
 
 def test_bad_construction() -> None:

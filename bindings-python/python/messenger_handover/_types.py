@@ -81,7 +81,18 @@ def _i64(value: int) -> int:
 def text(value: object, argument: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    _sendable(value, argument)
     return value
+
+
+def _sendable(value: str, argument: str) -> None:
+    # A lone surrogate cannot become UTF-8: the UnicodeEncodeError the native
+    # side would raise keeps the whole value (maybe a token) in its args.
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{argument} holds a lone surrogate: it is not text that can be sent") from None
 
 
 def opt_text(value: object, argument: str) -> Optional[str]:
@@ -137,4 +148,5 @@ def str_list(values: Optional[Iterable[str]], argument: str) -> Optional[List[st
     for v in out:
         if not isinstance(v, str):
             raise TypeError(f"{argument} must hold only strings, not {type(v).__name__}")
+        _sendable(v, argument)
     return out
