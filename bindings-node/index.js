@@ -37,7 +37,8 @@ function checkNumber(name, value) {
 
 function checkStringArray(name, value) {
   if (!Array.isArray(value)) throw invalidArgument(name, `must be an array of strings; received ${describe(value)}`, { range: false })
-  value.forEach((v, i) => checkString(`${name}[${i}]`, v))
+  // By index: forEach skips the holes of a sparse array, which napi then refused with a plain Error.
+  for (let i = 0; i < value.length; i++) checkString(`${name}[${i}]`, value[i])
 }
 
 function isAbortSignal(value) {
@@ -58,7 +59,9 @@ function readOptions(name, value, allowed) {
   }
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
-      throw invalidArgument(name, `has an unknown option "${key}"; expected ${allowed.join(', ')}`, { range: false })
+      // Named only when it looks like a name: a token passed as a key must not come back.
+      const which = /^[A-Za-z_$][\w$]{0,31}$/.test(key) ? `"${key}"` : '(not shown)'
+      throw invalidArgument(name, `has an unknown option ${which}; expected ${allowed.join(', ')}`, { range: false })
     }
   }
   if (value.signal !== undefined && value.signal !== null && !isAbortSignal(value.signal)) {
@@ -317,11 +320,19 @@ function checkOperations(name, value) {
   if (!Array.isArray(value)) {
     throw invalidArgument(name, `must be an array of operations; received ${describe(value)}`, { range: false })
   }
-  value.forEach((op, i) => {
+  for (let i = 0; i < value.length; i++) {
+    const op = value[i]
     if (op === null || typeof op !== 'object' || Array.isArray(op)) {
       throw invalidArgument(name, `item ${i} must be an operation object; received ${describe(op)}`, { range: false })
     }
-  })
+    // What JSON can carry; anything else (a Symbol, a Buffer, NaN) napi refused with a plain Error.
+    for (const v of Object.values(op)) {
+      const json = v === undefined || v === null || ['string', 'boolean'].includes(typeof v) || Number.isFinite(v)
+      if (!json) {
+        throw invalidArgument(name, `item ${i} holds a value that is not a string, a finite number, a boolean or null; received ${describe(v)}`, { range: false })
+      }
+    }
+  }
 }
 
 /**

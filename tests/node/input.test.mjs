@@ -55,6 +55,26 @@ test('wrong types are TypeErrors', async () => {
   assert.equal(emu.requestLog().length, 0)
 })
 
+test('values napi cannot carry are TypeErrors naming the argument, nothing sent', async () => {
+  // A hole in an array, a Symbol, a Buffer or NaN in a batch operation: napi refused them with a plain Error.
+  emu.clearRequestLog()
+  const calls = [
+    () => bot.threadOwners(['1', , '2']),
+    () => bot.conversations({ fields: ['id', , 'snippet'] }),
+    () => bot.batch([{ op: 'thread_owner', psid: Symbol('x') }]),
+    () => bot.batch([{ op: 'thread_owner', psid: Buffer.from('1') }]),
+    () => bot.batch([{ op: 'extend_thread_control', psid: '1', duration: NaN }]),
+    () => bot.batch([{ op: 'thread_owner', psid: '1' }, , { op: 'thread_owner', psid: '2' }]),
+  ]
+  for (const call of calls) {
+    await assert.rejects(async () => call(), (e) => e instanceof TypeError && typeof e.argument === 'string', String(call))
+  }
+  // An unknown option is named only when it looks like a name: a token passed as a key is not shown.
+  const token = `EAAG${'x'.repeat(120)}`
+  await assert.rejects(bot.threadOwner('1', { [token]: 1 }), (e) => e instanceof TypeError && !e.message.includes(token))
+  assert.equal(emu.requestLog().length, 0)
+})
+
 test('out-of-range values are RangeErrors', async () => {
   emu.clearRequestLog()
   for (const d of [0, -1, 1.5, 604_801, 1e20, Infinity, NaN]) {
