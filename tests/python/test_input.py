@@ -113,6 +113,22 @@ def test_a_lone_surrogate_is_refused_without_keeping_the_value() -> None:
         assert "EAAGsecret" not in repr(info.value.args) + repr(vars(info.value))
 
 
+def test_arguments_without_a_default_or_out_of_float_range_name_themselves(emulator: Emulator) -> None:
+    client = emulator.client()
+    before = len(emulator.request_log())
+    for call, argument in (
+        (lambda: client.thread_owners(None), "psids"),  # was [] without a word
+        (lambda: client.thread_owners(5), "psids"),
+        (lambda: client.batch(None), "operations"),
+        (lambda: client.batch(5), "operations"),
+    ):
+        with pytest.raises(TypeError, match=argument):
+            call()
+    with pytest.raises(ValueError, match="max_calls_per_second"):
+        client.export_conversations(max_calls_per_second=2**2000)
+    assert len(emulator.request_log()) == before
+
+
 def test_bad_construction() -> None:
     with pytest.raises(ValueError, match="access_token"):
         Client("")

@@ -67,7 +67,7 @@ fn py_convert(a: &Arg) -> String {
         (ArgType::Str, true) => format!("opt_text({n}, \"{n}\")"),
         (ArgType::Duration, _) => format!("whole_seconds({n}, \"{n}\")"),
         (ArgType::Count, _) => format!("count({n}, \"{n}\")"),
-        (ArgType::StrList, false) => format!("str_list({n}, \"{n}\") or []"),
+        (ArgType::StrList, false) => format!("required_str_list({n}, \"{n}\")"),
         (ArgType::StrList, true) => format!("str_list({n}, \"{n}\")"),
         (ArgType::Folder, _) => format!("enum_value({n}, Folder, \"{n}\")"),
         (ArgType::Platform, _) => format!("enum_value({n}, Platform, \"{n}\")"),

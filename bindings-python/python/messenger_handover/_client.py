@@ -24,6 +24,7 @@ from ._types import (
     enum_value,
     opt_text,
     seconds_arg,
+    required_str_list,
     str_list,
     text,
     whole_seconds,
@@ -56,8 +57,8 @@ exception instance for that PSID."""
 
 
 def _operations(ops: Iterable[Union[BatchOp, Mapping[str, Any]]]) -> List[Any]:
-    if isinstance(ops, (str, bytes, Mapping)):
-        raise TypeError(f"operations must be a list of BatchOp, not a single {type(ops).__name__}")
+    if ops is None or isinstance(ops, (str, bytes, Mapping)) or not hasattr(ops, "__iter__"):
+        raise TypeError(f"operations must be a list of BatchOp, not {type(ops).__name__}")
     out: List[Any] = []
     for op in ops:
         if isinstance(op, BatchOp):
@@ -193,6 +194,9 @@ class _Base:
         rate = max_calls_per_second
         if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))):
             raise TypeError(f"max_calls_per_second must be a number or None, not {type(rate).__name__}")
+        if isinstance(rate, int):
+            # An int past a float's range: the core's "finite" rule, not an OverflowError.
+            rate = float(rate) if abs(rate) < 2**1000 else float("inf")
         if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
             raise TypeError(f"checkpoint must be a path, not {type(checkpoint).__name__}")
         native = _ext.export_conversations(
@@ -291,7 +295,7 @@ class AsyncClient(_Base):
         """Who owns each thread, through batch requests: one result per PSID, in order (the owner, none
         when the thread is idle, or that PSID's error).
         """
-        return await self._native.thread_owners(str_list(psids, "psids") or [])
+        return await self._native.thread_owners(required_str_list(psids, "psids"))
 
     async def take_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
         """Takes the thread back from the app that controls it (the Page's primary receiver only).
@@ -437,7 +441,7 @@ class Client(_Base):
         """Who owns each thread, through batch requests: one result per PSID, in order (the owner, none
         when the thread is idle, or that PSID's error).
         """
-        return self._native.thread_owners(str_list(psids, "psids") or []).wait()
+        return self._native.thread_owners(required_str_list(psids, "psids")).wait()
 
     def take_thread_control(self, psid: str, metadata: Optional[str] = None) -> None:
         """Takes the thread back from the app that controls it (the Page's primary receiver only).

@@ -139,12 +139,23 @@ def seconds_arg(value: Union[float, int, timedelta, None], argument: str) -> Opt
     raise TypeError(f"{argument} must be a number of seconds or a datetime.timedelta, not {type(value).__name__}")
 
 
+def required_str_list(values: Iterable[str], argument: str) -> List[str]:
+    """:func:`str_list` for an argument that has no default (None is refused, not an empty list)."""
+    out = str_list(values, argument)
+    if out is None:
+        raise TypeError(f"{argument} must be a list of strings, not None")
+    return out
+
+
 def str_list(values: Optional[Iterable[str]], argument: str) -> Optional[List[str]]:
     if values is None:
         return None
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{argument} must be a list of strings, not a single {type(values).__name__}")
-    out = list(values)
+    try:
+        out = list(values)
+    except TypeError:
+        raise TypeError(f"{argument} must be a list of strings, not {type(values).__name__}") from None
     for v in out:
         if not isinstance(v, str):
             raise TypeError(f"{argument} must hold only strings, not {type(v).__name__}")
