@@ -272,6 +272,10 @@ impl ClientBuilder {
         if self.access_token.expose().trim().is_empty() {
             return Err(Error::invalid("access_token", "must not be empty"));
         }
+        // A proof keyed by an empty secret is one anyone can make (the webhooks refuse one too).
+        if self.app_secret.as_ref().is_some_and(|s| s.expose().trim().is_empty()) {
+            return Err(Error::invalid("app_secret", "must not be empty (leave it out to send no appsecret_proof)"));
+        }
         validate::page_id(&self.page_id)?;
         if !is_api_version(&self.api_version) {
             return Err(Error::invalid("api_version", "must look like v26.0"));
@@ -520,8 +524,18 @@ pub(crate) fn parse_thread_owner(body: &[u8]) -> Result<Option<ThreadOwner>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_app_secret_is_refused() {
+        for secret in ["", "  "] {
+            let err = Client::builder("EAAtoken").app_secret(secret).build().unwrap_err();
+            assert!(matches!(err, Error::InvalidInput { argument: "app_secret", .. }), "{err}");
+        }
+        assert!(Client::builder("EAAtoken").app_secret("s3cret").build().is_ok());
+    }
 
     #[test]
     fn thread_owner_quirks() {

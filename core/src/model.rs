@@ -376,7 +376,7 @@ impl Message {
 /// Refuses a `messages=N` outside 1..=20 (the documented detail limit).
 pub(crate) fn check_inline_limit(n: u32) -> Result<()> {
     if n == 0 || n > MAX_INLINE_MESSAGES {
-        return Err(Error::invalid(
+        return Err(Error::out_of_range(
             "messages",
             format!("must be between 1 and {MAX_INLINE_MESSAGES} (Graph details only the 20 newest messages)"),
         ));

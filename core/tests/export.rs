@@ -267,6 +267,8 @@ async fn bad_options_are_refused_before_sending() {
         // A wait no clock can hold: it overflowed the pacer (a panic, an abort in Node).
         ExportOptions { max_calls_per_second: Some(1e-308), ..unpaced() },
         ExportOptions { max_calls_per_second: Some(f64::INFINITY), ..unpaced() },
+        ExportOptions { checkpoint: Some(PathBuf::new()), ..unpaced() },
+        ExportOptions { checkpoint: Some(PathBuf::from("a\0b")), ..unpaced() },
         ExportOptions { fields: vec!["id".into(), "x y".into()], ..unpaced() },
     ] {
         assert_eq!(bot.export_conversations(options).unwrap_err().kind(), ErrorKind::InvalidInput);
