@@ -4,12 +4,20 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use messenger_handover::{ConversationPager, MessagePager, Position};
+use messenger_handover::{Conversation, ConversationPager, Message, MessagePager, Page as CorePage, Position};
 use pyo3::prelude::*;
 
 use crate::errors::to_pyerr;
 use crate::models::{MessagePage, Page};
 use crate::runtime::{handle, PendingCall};
+
+/// A core pager, and a page it handed out that Python never received (the
+/// read was cancelled, or Ctrl-C stopped the wait, after the page came):
+/// the next read hands that page out, and the resume point stays before it.
+struct Reader<P, T> {
+    core: P,
+    returned: Option<CorePage<T>>,
+}
 
 #[derive(Default)]
 struct Progress {
@@ -19,18 +27,19 @@ struct Progress {
 }
 
 macro_rules! native_pager {
-    ($(#[$doc:meta])* $name:ident, $core:ty, $page:ty) => {
+    ($(#[$doc:meta])* $name:ident, $core:ty, $item:ty, $page:ty) => {
         $(#[$doc])*
         #[pyclass(frozen, module = "messenger_handover._native")]
         pub struct $name {
-            pager: Arc<tokio::sync::Mutex<$core>>,
+            pager: Arc<tokio::sync::Mutex<Reader<$core, $item>>>,
             progress: Arc<Mutex<Progress>>,
         }
 
         impl $name {
             pub fn new(pager: $core) -> Self {
                 let progress = Progress { position: pager.position().clone(), finished: pager.is_finished() };
-                $name { pager: Arc::new(tokio::sync::Mutex::new(pager)), progress: Arc::new(Mutex::new(progress)) }
+                let reader = Reader { core: pager, returned: None };
+                $name { pager: Arc::new(tokio::sync::Mutex::new(reader)), progress: Arc::new(Mutex::new(progress)) }
             }
 
             /// Where the core pager stands after handing out a page.
@@ -63,48 +72,73 @@ macro_rules! native_pager {
             /// when it has to wait (issue 14).
             fn next_page_ready(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
                 // Locked: a `next_page` is in flight; the caller awaits one of its own.
-                let Ok(mut pager) = self.pager.try_lock() else { return Ok(None) };
-                // Inside the runtime, so that the following prefetch starts.
-                let handle = handle()?;
-                let _runtime = handle.enter();
-                let Some(page) = pager.next_page_ready() else { return Ok(None) };
-                Self::record(&self.progress, &pager);
+                let Ok(mut reader) = self.pager.try_lock() else { return Ok(None) };
+                let page = match reader.returned.take() {
+                    Some(page) => Ok(Some(page)),
+                    None => {
+                        // Inside the runtime, so that the following prefetch starts.
+                        let handle = handle()?;
+                        let _runtime = handle.enter();
+                        let Some(page) = reader.core.next_page_ready() else { return Ok(None) };
+                        page
+                    }
+                };
+                Self::record(&self.progress, &reader.core);
                 match page.map_err(|e| to_pyerr(py, e))? {
                     Some(page) => Ok(Some(Bound::new(py, <$page>::from_core(py, page)?)?.into_any().unbind())),
                     None => Ok(None),
                 }
             }
 
-            /// The next page, or None after the last one.
+            /// The next page, or None after the last one. The pager stays
+            /// locked until Python has the page: a read cancelled after the
+            /// page came gives it back (see `Reader`), and no other read
+            /// overtakes it meanwhile.
             fn next_page(&self) -> PendingCall {
                 let pager = self.pager.clone();
                 let progress = self.progress.clone();
                 let fut = async move {
-                    let mut pager = pager.lock_owned().await;
-                    let page = pager.next_page().await;
-                    Self::record(&progress, &pager);
-                    page
+                    let mut reader = pager.lock_owned().await;
+                    let page = match reader.returned.take() {
+                        Some(page) => Ok(Some(page)),
+                        None => reader.core.next_page().await,
+                    };
+                    (reader, page)
                 };
-                PendingCall::new(fut, |py, page| {
-                    Ok(match page {
+                let deliver = move |py: Python<'_>, (reader, page): (OwnedGuard<$core, $item>, Taken<$item>)| {
+                    Self::record(&progress, &reader.core);
+                    drop(reader);
+                    Ok(match page.map_err(|e| to_pyerr(py, e))? {
                         Some(page) => Bound::new(py, <$page>::from_core(py, page)?)?.into_any().unbind(),
                         None => py.None(),
                     })
-                })
+                };
+                let give_back = |(mut reader, page): (OwnedGuard<$core, $item>, Taken<$item>)| {
+                    if let Ok(Some(page)) = page {
+                        reader.returned = Some(page);
+                    }
+                };
+                PendingCall::with_give_back(fut, deliver, give_back)
             }
         }
     };
 }
 
+type OwnedGuard<P, T> = tokio::sync::OwnedMutexGuard<Reader<P, T>>;
+/// What a read took from the core pager.
+type Taken<T> = messenger_handover::Result<Option<CorePage<T>>>;
+
 native_pager!(
     /// Pages of conversations.
     NativePager,
     ConversationPager,
+    Conversation,
     Page
 );
 native_pager!(
     /// Pages of a conversation's messages.
     NativeMessagePager,
     MessagePager,
+    Message,
     MessagePage
 );

@@ -108,6 +108,22 @@ where
     T: Send + 'static,
     E: Send + 'static,
 {
+    block_on_or_give_back(py, fut, drop)
+}
+
+/// [`block_on`], handing an output that was already there when a signal
+/// stopped the wait to `give_back` instead of dropping it (a pager puts its
+/// page back: the caller never got it).
+fn block_on_or_give_back<F, T, E>(
+    py: Python<'_>,
+    fut: F,
+    give_back: impl FnOnce(Result<T, E>),
+) -> PyResult<Result<T, E>>
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
     let (tx, rx) = sync_channel(1);
     let task = handle()?.spawn(async move {
         let _ = tx.send(fut.await);
@@ -121,6 +137,16 @@ where
             Err(RecvTimeoutError::Timeout) => {
                 if let Err(signal) = py.check_signals() {
                     task.abort();
+                    // Stopped at its next await, or finished: then its output is here.
+                    let rx = py.detach(move || {
+                        if tokio::runtime::Handle::try_current().is_err() {
+                            let _ = handle().map(|h| h.block_on(task));
+                        }
+                        rx
+                    });
+                    if let Ok(output) = rx.try_recv() {
+                        give_back(output);
+                    }
                     return Err(signal);
                 }
             }
@@ -131,30 +157,21 @@ where
     }
 }
 
-/// What a finished task hands back to Python: its value or exception, built
-/// with the GIL held on the loop's thread.
-pub type Delivered = Result<Py<PyAny>, PyErr>;
-type Deliver = Box<dyn for<'py> FnOnce(Python<'py>) -> Delivered + Send>;
-
-/// Runs `fut` on the runtime and returns an asyncio future of its result,
-/// bound to the running loop. `convert` turns the output into a Python
-/// value (or exception); it runs on the loop's thread, in a batch with every
-/// other call that finished meanwhile (see `Mailbox`), so a tokio thread
-/// never takes the GIL to hand a result over. Cancelling the asyncio future
-/// aborts the tokio task, which drops the HTTP request at once.
-fn spawn_future<'py, F, T, C>(py: Python<'py>, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-    C: for<'a> FnOnce(Python<'a>, T) -> Delivered + Send + 'static,
-{
+/// Runs `call` on the runtime and returns an asyncio future of its result,
+/// bound to the running loop. Its output becomes a Python value (or
+/// exception) on the loop's thread, in a batch with every other call that
+/// finished meanwhile (see `Mailbox`), so a tokio thread never takes the GIL
+/// to hand a result over. Cancelling the asyncio future aborts the tokio
+/// task, which drops the HTTP request at once; an output that had already
+/// finished is given back (see [`Outcome::give_back`]).
+fn spawn_future<'py>(py: Python<'py>, call: Call) -> PyResult<Bound<'py, PyAny>> {
     let event_loop = get_running_loop(py)?;
     let mailbox = mailbox_for(&event_loop)?;
     let py_future = event_loop.call_method0(intern!(py, "create_future"))?;
     let future_ref = py_future.clone().unbind();
     let task = handle()?.spawn(async move {
-        let output = fut.await;
-        mailbox.post(Finished { future: future_ref, deliver: Box::new(move |py| convert(py, output)) });
+        let ready = call.await;
+        mailbox.post(Finished { future: future_ref, ready });
     });
     let canceller = Bound::new(py, AbortOnCancel { handle: task.abort_handle() })?;
     py_future.call_method1(intern!(py, "add_done_callback"), (canceller,))?;
@@ -164,7 +181,7 @@ where
 /// A call that finished on the runtime, waiting for its loop's thread.
 struct Finished {
     future: Py<PyAny>,
-    deliver: Deliver,
+    ready: Ready,
 }
 
 /// How a mailbox tells its loop that calls finished.
@@ -239,13 +256,15 @@ impl Mailbox {
     }
 }
 
-/// Sets the future's result or exception unless it was cancelled meanwhile.
+/// Sets the future's result or exception unless it was cancelled meanwhile
+/// (then the output is given back).
 fn resolve(py: Python<'_>, finished: Finished) -> PyResult<()> {
     let future = finished.future.bind(py);
     if future.call_method0(intern!(py, "done"))?.is_truthy()? {
+        finished.ready.give_back();
         return Ok(());
     }
-    match (finished.deliver)(py) {
+    match finished.ready.deliver(py) {
         Ok(value) => future.call_method1(intern!(py, "set_result"), (value,))?,
         Err(e) => future.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
     };
@@ -347,9 +366,37 @@ impl AbortOnCancel {
     }
 }
 
-/// What a finished call hands to Python: its value or exception, built with
-/// the GIL held.
-type Ready = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Py<PyAny>> + Send>;
+/// What a finished call hands to Python.
+pub trait Outcome: Send {
+    /// Its value or exception, built with the GIL held.
+    fn deliver(self: Box<Self>, py: Python<'_>) -> PyResult<Py<PyAny>>;
+    /// Nobody receives it (the asyncio future was cancelled, Ctrl-C stopped
+    /// the wait): what the call took is put back, so that nothing is lost.
+    fn give_back(self: Box<Self>);
+}
+
+/// An output with what delivers it and what gives it back.
+struct Output<T, D, G> {
+    value: T,
+    deliver: D,
+    give_back: G,
+}
+
+impl<T, D, G> Outcome for Output<T, D, G>
+where
+    T: Send,
+    D: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send,
+    G: FnOnce(T) + Send,
+{
+    fn deliver(self: Box<Self>, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        (self.deliver)(py, self.value)
+    }
+    fn give_back(self: Box<Self>) {
+        (self.give_back)(self.value)
+    }
+}
+
+type Ready = Box<dyn Outcome>;
 type Call = Pin<Box<dyn Future<Output = Ready> + Send>>;
 
 /// One call of the core, not started yet. `await call` runs it on the
@@ -384,9 +431,21 @@ impl PendingCall {
         T: Send + 'static,
         D: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
     {
+        Self::with_give_back(fut, deliver, drop)
+    }
+
+    /// [`with`](Self::with), with what puts the output back when nobody
+    /// receives it (see [`Outcome::give_back`]).
+    pub fn with_give_back<T, F, D, G>(fut: F, deliver: D, give_back: G) -> Self
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+        D: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+        G: FnOnce(T) + Send + 'static,
+    {
         let call: Call = Box::pin(async move {
-            let output = fut.await;
-            Box::new(move |py: Python<'_>| deliver(py, output)) as Ready
+            let value = fut.await;
+            Box::new(Output { value, deliver, give_back }) as Ready
         });
         PendingCall { call: Mutex::new(Some(call)) }
     }
@@ -405,14 +464,18 @@ impl PendingCall {
     /// Runs the call and blocks until it is done.
     fn wait(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let call = self.take()?;
-        match block_on(py, async move { Ok::<Ready, std::convert::Infallible>(call.await) })? {
-            Ok(ready) => ready(py),
+        let give_back = |output: Result<Ready, std::convert::Infallible>| match output {
+            Ok(ready) => ready.give_back(),
+            Err(never) => match never {},
+        };
+        match block_on_or_give_back(py, async move { Ok::<Ready, std::convert::Infallible>(call.await) }, give_back)? {
+            Ok(ready) => ready.deliver(py),
             Err(never) => match never {},
         }
     }
 
     fn __await__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let call = self.take()?;
-        spawn_future(py, call, |py, ready: Ready| ready(py))?.call_method0("__await__")
+        spawn_future(py, call)?.call_method0("__await__")
     }
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 
@@ -123,6 +124,26 @@ async def test_a_second_loop_over_a_pager_continues_where_the_first_stopped(emul
                     break
         assert agot == all_ids[:25]
         assert [c.id for c in await apager.to_list(limit=3)] == all_ids[25:28]
+
+
+async def test_a_read_cancelled_after_its_page_came_gives_the_page_back(emulator: Emulator) -> None:
+    # The native read had handed the page out; the cancelled future dropped it: lost.
+    with emulator.client() as client:
+        all_ids = everything(client)
+    async with emulator.async_client() as aclient:
+        emulator.inject_fault({"match": {"method": "GET", "path_contains": "conversations"}, "count": 1,
+                               "action": {"type": "delay", "ms": 200}})
+        pager = aclient.conversations(page_size=100)
+        task = asyncio.ensure_future(pager.next_page())
+        await asyncio.sleep(0)
+        time.sleep(0.8)  # the loop is busy while the page comes
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert pager.after is None, "the resume point stays before the page nobody got"
+        page = await pager.next_page()
+        assert page is not None and [c.id for c in page.items] == all_ids[:100]
+        assert [c.id for c in await pager.to_list(limit=3)] == all_ids[100:103]
 
 
 def test_to_list_limit_is_checked_before_sending(emulator: Emulator) -> None:
