@@ -550,10 +550,15 @@ class _PagerBase:
         # here, and the next loop over this pager starts with that rest.
         self._loop_items: List[Any] = []
 
-    def _page_taken(self, items: List[Any]) -> None:
-        # `next_page()` hands a page out whole; an item loop then takes its items from the start.
+    def _page_taken(self) -> None:
+        # `next_page()` hands a page out whole: nothing of it is left for a loop.
         self._consumed = None
+        self._loop_items = []
+
+    def _loop_start(self, items: List[Any]) -> None:
+        # An item loop takes a page: none of its items handed out yet.
         self._loop_items = items
+        self._consumed = 0
 
     def _loop_item(self) -> Any:
         """The next item of the loops' page (there is one), counted before it
@@ -590,7 +595,7 @@ class _AsyncPager(_PagerBase, Generic[_Pg, _Item]):
         page: Optional[_Pg] = self._native.next_page_ready()
         if page is None:
             page = await self._native.next_page()
-        self._page_taken([])
+        self._page_taken()
         return page
 
     async def pages(self) -> AsyncIterator[_Pg]:
@@ -609,8 +614,7 @@ class _AsyncPager(_PagerBase, Generic[_Pg, _Item]):
                 page = await self.next_page()
                 if page is None:
                     return
-                self._page_taken(page.items)
-                self._consumed = 0
+                self._loop_start(page.items)
                 continue
             yield self._loop_item()
 
@@ -635,7 +639,7 @@ class _SyncPager(_PagerBase, Generic[_Pg, _Item]):
         page: Optional[_Pg] = self._native.next_page_ready()
         if page is None:
             page = self._native.next_page().wait()
-        self._page_taken([])
+        self._page_taken()
         return page
 
     def pages(self) -> Iterator[_Pg]:
@@ -651,8 +655,7 @@ class _SyncPager(_PagerBase, Generic[_Pg, _Item]):
                 page = self.next_page()
                 if page is None:
                     return
-                self._page_taken(page.items)
-                self._consumed = 0
+                self._loop_start(page.items)
                 continue
             yield self._loop_item()
 
