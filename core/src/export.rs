@@ -140,11 +140,8 @@ impl Export {
         if let Some(rate) = options.max_calls_per_second {
             crate::validate::max_calls_per_second(rate)?;
         }
-        // Refused now, not when the export is written.
         if let Some(path) = &options.checkpoint {
-            if path.as_os_str().is_empty() || path.as_os_str().as_encoded_bytes().contains(&0) {
-                return Err(Error::invalid("checkpoint", "must be a file path (not empty, no NUL)"));
-            }
+            crate::validate::checkpoint(path)?;
         }
         let fields: Vec<String> = if options.fields.is_empty() {
             DEFAULT_FIELDS.iter().map(|f| (*f).to_owned()).collect()

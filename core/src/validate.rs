@@ -148,6 +148,16 @@ pub fn max_calls_per_second(rate: f64) -> Result<()> {
     Ok(())
 }
 
+/// An export's checkpoint path, refused when the export is made rather than
+/// when it is written: not empty, no NUL.
+pub fn checkpoint(path: &std::path::Path) -> Result<()> {
+    let os = path.as_os_str();
+    if os.is_empty() || os.as_encoded_bytes().contains(&0) {
+        return Err(Error::invalid("checkpoint", "must be a file path (not empty, no NUL)"));
+    }
+    Ok(())
+}
+
 pub fn page_size(value: u32) -> Result<()> {
     if value == 0 || value > MAX_PAGE_SIZE {
         return Err(Error::out_of_range("page_size", format!("must be between 1 and {MAX_PAGE_SIZE}")));

@@ -195,8 +195,11 @@ class _Base:
         if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))):
             raise TypeError(f"max_calls_per_second must be a number or None, not {type(rate).__name__}")
         if isinstance(rate, int):
-            # An int past a float's range: the core's "finite" rule, not an OverflowError.
-            rate = float(rate) if abs(rate) < 2**1000 else float("inf")
+            # An int past a float's range meets the core's "finite" rule, not an OverflowError.
+            try:
+                rate = float(rate)
+            except OverflowError:
+                rate = float("inf")
         if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
             raise TypeError(f"checkpoint must be a path, not {type(checkpoint).__name__}")
         native = _ext.export_conversations(

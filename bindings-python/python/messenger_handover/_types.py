@@ -81,14 +81,15 @@ def _i64(value: int) -> int:
 def text(value: object, argument: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
-    _sendable(value, argument)
+    sendable(value, argument)
     return value
 
 
-def _sendable(value: str, argument: str) -> None:
-    # A lone surrogate cannot become UTF-8: the UnicodeEncodeError the native
-    # side would raise keeps the whole value (maybe a token) in its args.
-    if not value.isascii():
+def sendable(value: object, argument: str) -> None:
+    """Refuses a str holding a lone surrogate (other types are the native side's to refuse)."""
+    # It cannot become UTF-8: the UnicodeEncodeError the native side would
+    # raise keeps the whole value (maybe a token) in its args.
+    if isinstance(value, str) and not value.isascii():
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -159,5 +160,5 @@ def str_list(values: Optional[Iterable[str]], argument: str) -> Optional[List[st
     for v in out:
         if not isinstance(v, str):
             raise TypeError(f"{argument} must hold only strings, not {type(v).__name__}")
-        _sendable(v, argument)
+        sendable(v, argument)
     return out

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qsl
 
 from . import _native
-from ._types import _sendable
+from ._types import sendable
 from .errors import WebhookError
 
 __all__ = [
@@ -139,23 +139,17 @@ def _bytes(raw_body: Union[bytes, bytearray, memoryview, str]) -> bytes:
     raise TypeError(f"raw_body must be bytes, not {type(raw_body).__name__}")
 
 
-def _secret(value: object, argument: str) -> None:
-    # The native side's UnicodeEncodeError would keep the whole secret.
-    if isinstance(value, str):
-        _sendable(value, argument)
-
-
 def verify_signature(app_secret: str, raw_body: Union[bytes, bytearray, memoryview, str], header: Optional[str]) -> bool:
     """True when ``header`` (``X-Hub-Signature-256``) is ``sha256=<hex>`` of the raw
     body keyed by the app secret. Constant-time; anything missing or malformed is False.
     An empty ``app_secret`` raises ValueError: anyone could sign with it."""
-    _secret(app_secret, "app_secret")
+    sendable(app_secret, "app_secret")
     return _native.verify_signature(app_secret, _bytes(raw_body), header)
 
 
 def sign(app_secret: str, raw_body: Union[bytes, bytearray, memoryview, str]) -> str:
     """The ``X-Hub-Signature-256`` value Meta would send for this body."""
-    _secret(app_secret, "app_secret")
+    sendable(app_secret, "app_secret")
     return _native.sign(app_secret, _bytes(raw_body))
 
 
@@ -169,7 +163,7 @@ def verify_subscription(params: Union[Mapping[str, str], Iterable[Tuple[str, str
         pairs = [(str(k), str(v)) for k, v in params.items()]
     else:
         pairs = [(str(k), str(v)) for k, v in params]
-    _secret(verify_token, "verify_token")
+    sendable(verify_token, "verify_token")
     try:
         return _native.verify_subscription(pairs, verify_token)
     except ValueError as e:
@@ -219,8 +213,8 @@ class WebhookHandler:
     __slots__ = ("_app_secret", "_verify_token")
 
     def __init__(self, app_secret: str, verify_token: Optional[str] = None) -> None:
-        _secret(app_secret, "app_secret")
-        _secret(verify_token, "verify_token")
+        sendable(app_secret, "app_secret")
+        sendable(verify_token, "verify_token")
         _native.check_webhook_secret("app_secret", app_secret)
         if verify_token is not None:
             _native.check_webhook_secret("verify_token", verify_token)
