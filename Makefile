@@ -8,6 +8,8 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 # naming the host triple for every build (cargo, maturin, napi) keeps one set
 # of compiled dependencies instead of two.
 export CARGO_BUILD_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
+# Where release binaries land with that triple (bench and soak run them).
+RELEASE_DIR := $(CARGO_TARGET_DIR)/$(if $(CARGO_BUILD_TARGET),$(CARGO_BUILD_TARGET)/)release
 CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv

@@ -61,7 +61,7 @@ bench-node: node-deps
 # the floor and the server still do (the rust-core row is then skipped).
 # The Makefile's CARGO_BUILD_TARGET puts them in $(CARGO_TARGET_DIR)/<triple>/release,
 # where run.py looks first.
-BENCH_RELEASE := $(CARGO_TARGET_DIR)/$(if $(CARGO_BUILD_TARGET),$(CARGO_BUILD_TARGET)/)release
+BENCH_RELEASE := $(RELEASE_DIR)
 bench-rust:
 	cd $(BENCH_DIR)/rust-floor && { $(BENCH_NICE) $(CARGO) build -q --release --features core || \
 	  { echo "bench: rust-core runner not built (core failed to build); continuing without it"; \

@@ -29,7 +29,7 @@ soak: soak-rust soak-python soak-node
 
 soak-rust:
 	$(SOAK_NICE) $(CARGO) build -q --release -p messenger-handover --example soak
-	$(CARGO_TARGET_DIR)/release/examples/soak $(SOAK_ARGS)
+	$(RELEASE_DIR)/examples/soak $(SOAK_ARGS)
 
 # The package built by maturin through pip in its default (release) profile,
 # into a virtualenv of its own.
