@@ -85,6 +85,10 @@ pub fn export_conversations(
     Ok(NativeExport { export: Arc::new(tokio::sync::Mutex::new(Some(export))), stats: Arc::new(Mutex::new(stats)) })
 }
 
+type ExportGuard = tokio::sync::OwnedMutexGuard<Option<core::Export>>;
+/// What a read took from the export.
+type Taken = messenger_handover::Result<Option<core::Conversation>>;
+
 fn stats_to_py(py: Python<'_>, stats: &ExportStats) -> PyResult<Py<PyAny>> {
     json_to_py(py, &serde_json::to_value(stats).unwrap_or_default())
 }
@@ -100,22 +104,36 @@ pub struct NativeExport {
 
 #[pymethods]
 impl NativeExport {
-    /// The next conversation, or None when every walk has ended.
+    /// The next conversation, or None when every walk has ended. The export
+    /// stays locked until Python has it: a read cancelled after the
+    /// conversation came puts it back (`Export::unread`), and no other read
+    /// overtakes it meanwhile.
     fn next(&self) -> PendingCall {
         let (export, stats) = (self.export.clone(), self.stats.clone());
         let fut = async move {
             let mut guard = export.lock_owned().await;
-            let Some(e) = guard.as_mut() else { return Ok(None) };
-            let conv = e.next().await;
-            *stats.lock().unwrap_or_else(PoisonError::into_inner) = e.stats();
-            conv
+            let conv = match guard.as_mut() {
+                Some(e) => e.next().await,
+                None => Ok(None),
+            };
+            (guard, conv)
         };
-        PendingCall::new(fut, |py, conv| {
-            Ok(match conv {
+        let deliver = move |py: Python<'_>, (guard, conv): (ExportGuard, Taken)| {
+            if let Some(e) = guard.as_ref() {
+                *stats.lock().unwrap_or_else(PoisonError::into_inner) = e.stats();
+            }
+            drop(guard);
+            Ok(match conv.map_err(|e| to_pyerr(py, e))? {
                 Some(c) => Bound::new(py, Conversation::from(c))?.into_any().unbind(),
                 None => py.None(),
             })
-        })
+        };
+        let give_back = |(mut guard, conv): (ExportGuard, Taken)| {
+            if let (Some(e), Ok(Some(c))) = (guard.as_mut(), conv) {
+                e.unread(c);
+            }
+        };
+        PendingCall::with_give_back(fut, deliver, give_back)
     }
 
     /// The next conversation already fetched, at once (no await, nothing

@@ -267,6 +267,20 @@ impl Export {
         None
     }
 
+    /// Puts back `conv`, the conversation [`next`](Self::next) or
+    /// [`next_buffered`](Self::next_buffered) handed out last, for a caller
+    /// that never received it (a binding whose await was cancelled after the
+    /// conversation came): the next read hands it out again, and the stats
+    /// and the resume point stand as if it had never been read.
+    pub fn unread(&mut self, conv: Conversation) {
+        if !self.seen.remove(&conv.id) {
+            return; // not one this export handed out
+        }
+        self.conversations -= 1;
+        self.consumed = self.consumed.saturating_sub(1);
+        self.buffer.push_front(conv);
+    }
+
     /// The next conversation (each id once), with `folder` and `platform`
     /// filled in, or `None` when every walk has ended.
     pub async fn next(&mut self) -> Result<Option<Conversation>> {

@@ -206,6 +206,47 @@ async fn a_rate_limit_error_mid_walk_then_a_restart_loses_and_doubles_nothing() 
 }
 
 #[tokio::test]
+async fn a_conversation_put_back_comes_again_and_the_resume_point_stays_before_it() {
+    let emu = emulator(80).await;
+    let bot = client(&emu);
+    let options = || ExportOptions { folders: vec![Folder::Inbox], page_size: 10, ..unpaced() };
+    let every: Vec<String> =
+        bot.export_conversations(options()).unwrap().into_stream().map_ok(|c| c.id).try_collect().await.unwrap();
+    assert!(every.len() > 30, "{}", every.len());
+    // Put back mid-page (the 15th) and first of its page (the 21st), then
+    // write the rest through a checkpoint: the resume point counts it unread.
+    for taken in [15, 21] {
+        let mut export = bot.export_conversations(options()).unwrap();
+        for _ in 1..taken {
+            export.next().await.unwrap().unwrap();
+        }
+        let last = export.next().await.unwrap().unwrap();
+        assert_eq!(last.id, every[taken - 1]);
+        let pages = export.stats().pages;
+        export.unread(last);
+        assert_eq!(export.stats().conversations as usize, taken - 1);
+        let again = export.next().await.unwrap().unwrap();
+        assert_eq!((again.id.as_str(), again.folder.as_deref()), (every[taken - 1].as_str(), Some("inbox")));
+        export.unread(again);
+        let ckpt = tmp("put-back.ckpt");
+        let out = tmp("put-back.jsonl");
+        let written = ExportOptions { checkpoint: Some(ckpt), ..options() };
+        let mut export2 = bot.export_conversations(written).unwrap();
+        // Same walk, same point: a fresh export advanced alike, then written.
+        for _ in 1..taken {
+            export2.next().await.unwrap().unwrap();
+        }
+        let c = export2.next().await.unwrap().unwrap();
+        export2.unread(c);
+        export2.write_jsonl(&out).await.unwrap();
+        assert_eq!(ids_of(&lines(&out)), every[taken - 1..].to_vec(), "put back {taken}");
+        assert_eq!(export.stats().pages, pages, "nothing fetched again");
+        let rest: Vec<String> = export.into_stream().map_ok(|c| c.id).try_collect().await.unwrap();
+        assert_eq!(rest, every[taken - 1..].to_vec());
+    }
+}
+
+#[tokio::test]
 async fn checkpoint_misuse_is_refused_and_nothing_is_overwritten() {
     let emu = emulator(60).await;
     let bot = client(&emu);

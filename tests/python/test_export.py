@@ -194,6 +194,34 @@ async def test_async_export_hands_a_fetched_page_out_with_stats_exact_to_each_co
     assert stats["conversations"] == len(every)
 
 
+@pytest.mark.emulator(conversations=60)
+async def test_a_read_cancelled_after_its_conversation_came_puts_it_back(emulator: Emulator, tmp_path: Path) -> None:
+    # The native read had handed the conversation out; the cancelled future dropped it: lost.
+    opts: dict = {"folders": ["inbox"], "page_size": 10, **UNPACED}
+    with emulator.client() as client:
+        every = [c.id for c in client.export_conversations(**opts)]
+    async with emulator.async_client() as client:
+        for rest in ("iterated", "written"):
+            export = client.export_conversations(**opts)
+            emulator.inject_fault({"match": {"method": "GET", "path_contains": "conversations"}, "count": 1,
+                                   "action": {"type": "delay", "ms": 200}})
+            walk = export.__aiter__()
+            task = asyncio.ensure_future(walk.__anext__())
+            await asyncio.sleep(0)
+            time.sleep(0.8)  # the loop is busy while the conversation comes
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert export.stats["conversations"] == 0, "the stats count what Python received"
+            if rest == "iterated":
+                got = [c.id async for c in export]
+            else:
+                await export.awrite_jsonl(tmp_path / "rest.jsonl")
+                got = [r["id"] for r in lines(tmp_path / "rest.jsonl")]
+            assert got == every, rest
+            assert export.stats["conversations"] == len(every)
+
+
 def test_an_export_is_walked_once_and_arguments_are_checked_first(emulator: Emulator, tmp_path: Path) -> None:
     with emulator.client() as client:
         export = client.export_conversations(**UNPACED)
