@@ -187,6 +187,22 @@ function invalidArgument(argument, message, { range = false } = {}) {
   return err
 }
 
+function describe(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return `of type ${typeof value}`
+}
+
+/**
+ * A string the addon carries as it is. napi turns a lone surrogate into
+ * U+FFFD: the text sent (a metadata, a secret) would not be the one given.
+ * The value is never shown: it may be a token.
+ */
+function checkString(name, value) {
+  if (typeof value !== 'string') throw invalidArgument(name, `must be a string; received ${describe(value)}`, { range: false })
+  if (!value.isWellFormed()) throw invalidArgument(name, 'holds a lone surrogate: it is not text that can be sent', { range: false })
+}
+
 function abortError(signal) {
   const reason = signal ? signal.reason : undefined
   return new DOMException('This operation was aborted', { name: 'AbortError', cause: reason })
@@ -223,4 +239,6 @@ module.exports = {
   fromNative,
   invalidArgument,
   abortError,
+  describe,
+  checkString,
 }

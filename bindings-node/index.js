@@ -10,19 +10,9 @@ const errors = require('./errors.js')
 const webhooks = require('./webhooks.js')
 const diagnostics = require('./diagnostics.js')
 
-const { fromNative, invalidArgument, abortError } = errors
+const { fromNative, invalidArgument, abortError, describe, checkString } = errors
 
 // ---------------------------------------------------------------- checks
-
-function describe(value) {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return `of type ${typeof value}`
-}
-
-function checkString(name, value) {
-  if (typeof value !== 'string') throw invalidArgument(name, `must be a string; received ${describe(value)}`, { range: false })
-}
 
 function checkOptionalString(name, value) {
   if (value !== undefined && value !== null) checkString(name, value)
@@ -331,6 +321,7 @@ function checkOperations(name, value) {
       if (!json) {
         throw invalidArgument(name, `item ${i} holds a value that is not a string, a finite number, a boolean or null; received ${describe(v)}`, { range: false })
       }
+      if (typeof v === 'string') checkString(`${name}[${i}]`, v)
     }
   }
 }

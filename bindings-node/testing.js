@@ -7,7 +7,7 @@
 const { inspect } = require('node:util')
 const native = require('./native.js')
 const { Client } = require('./index.js')
-const { fromNative, invalidArgument } = require('./errors.js')
+const { fromNative, invalidArgument, checkString } = require('./errors.js')
 
 function snake(key) {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
@@ -246,7 +246,7 @@ class Emulator {
    * the top of its folder (a walk in progress sees it again). Its summary.
    */
   bumpConversation(id, text) {
-    if (typeof id !== 'string') throw invalidArgument('id', 'must be a string', { range: false })
+    checkString('id', id)
     if (text !== undefined && text !== null && typeof text !== 'string') {
       throw invalidArgument('text', 'must be a string', { range: false })
     }
@@ -297,8 +297,8 @@ class Emulator {
 
   /** A user writes on a thread; resolves once the webhooks were delivered. */
   async simulateMessage(psid, text) {
-    if (typeof psid !== 'string') throw invalidArgument('psid', 'must be a string', { range: false })
-    if (typeof text !== 'string') throw invalidArgument('text', 'must be a string', { range: false })
+    checkString('psid', psid)
+    checkString('text', text)
     try {
       await this.#native.simulateMessage(psid, text)
     } catch (e) {

@@ -3,7 +3,7 @@
 // handler usable with plain node:http or as Express-style middleware.
 
 const native = require('./native.js')
-const { fromNative, invalidArgument, WebhookError } = require('./errors.js')
+const { fromNative, invalidArgument, checkString, WebhookError } = require('./errors.js')
 
 function toBody(name, rawBody) {
   if (typeof rawBody === 'string' || Buffer.isBuffer(rawBody)) return rawBody
@@ -18,7 +18,7 @@ function toBody(name, rawBody) {
  * `appSecret` throws a TypeError (anyone could sign with it).
  */
 function verifySignature(appSecret, rawBody, header) {
-  if (typeof appSecret !== 'string') throw invalidArgument('appSecret', 'must be a string', { range: false })
+  checkString('appSecret', appSecret)
   const body = toBody('rawBody', rawBody)
   if (Array.isArray(header)) header = header[0]
   try {
@@ -39,7 +39,7 @@ function checkSecret(name, value) {
 
 /** The `X-Hub-Signature-256` value Meta would send for this body. */
 function signWebhookBody(appSecret, rawBody) {
-  if (typeof appSecret !== 'string') throw invalidArgument('appSecret', 'must be a string', { range: false })
+  checkString('appSecret', appSecret)
   return native.signWebhookBody(appSecret, toBody('rawBody', rawBody))
 }
 
@@ -69,7 +69,7 @@ function paramsObject(params) {
  * WebhookError saying why not.
  */
 function verifySubscription(params, verifyToken) {
-  if (typeof verifyToken !== 'string') throw invalidArgument('verifyToken', 'must be a string', { range: false })
+  checkString('verifyToken', verifyToken)
   try {
     return native.verifySubscription(paramsObject(params), verifyToken)
   } catch (e) {
@@ -192,10 +192,10 @@ function createWebhookHandler(options) {
     maxBodyBytes = 16 * 1024 * 1024,
     bodyTimeoutMs = 30_000,
   } = options
-  if (typeof appSecret !== 'string') throw invalidArgument('appSecret', 'must be a string', { range: false })
+  checkString('appSecret', appSecret)
   checkSecret('appSecret', appSecret)
   if (verifyToken !== undefined) {
-    if (typeof verifyToken !== 'string') throw invalidArgument('verifyToken', 'must be a string', { range: false })
+    checkString('verifyToken', verifyToken)
     checkSecret('verifyToken', verifyToken)
   }
   for (const [name, value] of [

@@ -2,7 +2,7 @@
 // sent (the emulator's request log stays empty).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { Client, Emulator } from './helpers.mjs'
+import { Client, Emulator, batchOp, signWebhookBody, verifySignature, verifySubscription, assertHidden } from './helpers.mjs'
 
 let emu
 let bot
@@ -126,4 +126,33 @@ test('no error message or stack shows the token', () => {
       (e) => !e.message.includes(token) && !String(e.stack).includes(token),
     )
   }
+})
+
+test('a lone surrogate is refused naming the argument, the value never shown', async () => {
+  // napi turned it into U+FFFD: the text sent (a secret, a metadata) was not the one given.
+  const bad = 'EAAGsecret\ud800'
+  emu.clearRequestLog()
+  const calls = [
+    () => new Client({ accessToken: bad, pageId: '1' }),
+    () => new Client({ accessToken: 'EAAtoken', appSecret: bad, pageId: '1' }),
+    () => bot.threadOwner(bad),
+    () => bot.takeThreadControl('1', { metadata: bad }),
+    () => bot.threadOwners(['1', bad]),
+    () => bot.batch([{ op: 'thread_owner', psid: bad }]),
+    () => batchOp.passThreadControl('1', '2', { metadata: bad }),
+    () => bot.conversations({ fields: ['id', bad] }),
+    () => bot.exportConversations({ checkpoint: bad }),
+    () => signWebhookBody(bad, '{}'),
+    () => verifySignature(bad, '{}', 'sha256=00'),
+    () => verifySubscription({ 'hub.mode': 'subscribe' }, bad),
+  ]
+  for (const call of calls) {
+    await assert.rejects(async () => call(), (e) => {
+      assert.equal(e.code, 'ERR_INVALID_ARG_VALUE', `${call}: ${e.message}`)
+      assert.match(e.message, /lone surrogate/)
+      assertHidden('EAAGsecret', e)
+      return true
+    }, String(call))
+  }
+  assert.equal(emu.requestLog().length, 0)
 })
