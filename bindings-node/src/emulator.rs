@@ -9,7 +9,7 @@ use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::errors::{invalid, io, spawn, state, throw};
+use crate::errors::{invalid, io, out_of_range, spawn, state, throw};
 
 /// One app's identity on the emulated Page.
 #[napi(object)]
@@ -42,6 +42,7 @@ pub fn start_emulator(env: &Env, config: Option<Value>) -> napi::Result<PromiseR
         None | Some(Value::Null) => EmulatorConfig::default(),
         Some(v) => serde_json::from_value(v).map_err(|e| throw(env, invalid("options", e)))?,
     };
+    config.check().map_err(|e| throw(env, out_of_range("options", e)))?;
     spawn(env, async move {
         let emu = Emulator::start(config).await.map_err(io)?;
         Ok(NativeEmulator {

@@ -134,6 +134,11 @@ pub fn invalid(argument: &str, message: impl std::fmt::Display) -> Failure {
     })
 }
 
+/// An argument out of its range, refused by the binding's own servers (the emulator's config).
+pub fn out_of_range(argument: &str, message: impl std::fmt::Display) -> Failure {
+    Box::new(NativeError { problem: Some("range".into()), ..*invalid(argument, message) })
+}
+
 /// Misuse of an object: closed client, stopped emulator, concurrent reads.
 pub fn state(message: impl std::fmt::Display) -> Failure {
     Box::new(plain("state", message.to_string()))

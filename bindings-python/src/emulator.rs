@@ -25,7 +25,11 @@ fn to_py<T: serde::Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> 
 }
 
 fn io_err(e: std::io::Error) -> PyErr {
-    PyRuntimeError::new_err(format!("emulator: {e}"))
+    match e.kind() {
+        // A configuration `EmulatorConfig::check` refused.
+        std::io::ErrorKind::InvalidInput => PyValueError::new_err(format!("emulator: {e}")),
+        _ => PyRuntimeError::new_err(format!("emulator: {e}")),
+    }
 }
 
 #[pyclass(frozen, name = "Emulator", module = "messenger_handover._native")]

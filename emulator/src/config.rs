@@ -39,6 +39,22 @@ pub struct EmulatorConfig {
     pub header_read_timeout_ms: u64,
 }
 
+/// The most conversations an emulator makes. Each is generated up front
+/// (about 330 bytes), so a few zeros too many are refused instead of
+/// exhausting memory: a failed allocation aborts the whole process (a
+/// notebook's kernel, a test runner).
+pub const MAX_CONVERSATIONS: usize = 5_000_000;
+
+impl EmulatorConfig {
+    /// Refuses a configuration the emulator cannot run, naming the field.
+    pub fn check(&self) -> Result<(), String> {
+        if self.conversations > MAX_CONVERSATIONS {
+            return Err(format!("conversations: at most {MAX_CONVERSATIONS}, not {}", self.conversations));
+        }
+        Ok(())
+    }
+}
+
 impl Default for EmulatorConfig {
     fn default() -> Self {
         EmulatorConfig {

@@ -55,7 +55,7 @@ mod webhooks;
 
 pub use config::{
     AppCredentials, AppRole, Apps, EmulatorConfig, FeatureStatus, Mode, RateLimitConfig, INSTAGRAM_INBOX_APP_ID,
-    PAGE_ID, PAGE_INBOX_APP_ID, PRIMARY_APP_ID, SECONDARY_APP_ID,
+    MAX_CONVERSATIONS, PAGE_ID, PAGE_INBOX_APP_ID, PRIMARY_APP_ID, SECONDARY_APP_ID,
 };
 pub use faults::{FaultAction, FaultMatch, FaultSpec};
 pub use state::LoggedRequest;
@@ -77,6 +77,7 @@ impl Emulator {
     /// Binds 127.0.0.1:`config.port` (0: a free port) and serves on the current tokio runtime.
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         // Webhooks are spawned on this runtime, from any thread.
+        config.check().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
         let listener = server::bind(config.port).await?;
         let addr = listener.local_addr()?;

@@ -99,3 +99,12 @@ test('a null_item fault in a batch', () =>
     assert.equal(body[1].code, 200)
     assert.equal(emu.requestLog().find((e) => e.batchIndex === 0).fault, 'null_item')
   }))
+
+test('too many conversations is a RangeError, not an abort', async () => {
+  // Generated up front: too many of them was an allocation failure, which aborts the process.
+  await assert.rejects(Emulator.start({ conversations: 50_000_000 }), (e) => {
+    assert.equal(e.name, 'RangeError', e.message)
+    assert.match(e.message, /conversations: at most 5000000/)
+    return true
+  })
+})

@@ -101,3 +101,9 @@ def test_null_item_fault_in_a_batch():
         status, body = graph(emu, "", form={"batch": json.dumps(ops)})
         assert status == 200
         assert body[0] is None and body[1]["code"] == 200
+
+
+def test_too_many_conversations_is_a_value_error_not_an_abort():
+    # Generated up front: 10**10 of them was an allocation failure, which aborts the interpreter.
+    with pytest.raises(ValueError, match="conversations: at most 5000000"):
+        Emulator(conversations=10**10)
