@@ -374,7 +374,11 @@ class ScriptedServer {
   pushResponse(response) {
     checkObject('response', response)
     const { status = 200, headers = {}, body = '' } = response
-    this.#native.pushResponse({ status, headers, body: typeof body === 'string' ? body : JSON.stringify(body) })
+    try {
+      this.#native.pushResponse({ status, headers, body: typeof body === 'string' ? body : JSON.stringify(body) })
+    } catch (e) {
+      throw fromNative(e)
+    }
   }
 
   /** What arrived: `{ method, path, query: [[k, v], ...], headers, body }`. */

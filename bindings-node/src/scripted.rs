@@ -9,7 +9,7 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
 
-use crate::errors::{invalid, io, spawn, state, throw};
+use crate::errors::{io, out_of_range, spawn, state, throw};
 
 /// A request as the scripted server received it.
 #[napi(object)]
@@ -62,13 +62,13 @@ impl NativeScriptedServer {
 
     #[napi]
     pub fn push_response(&self, env: &Env, reply: ScriptedReply) -> napi::Result<()> {
-        let status = u16::try_from(reply.status).map_err(|_| throw(env, invalid("status", "must be 100-999")))?;
-        self.get(env)?.push_response(ScriptedResponse {
+        let status = u16::try_from(reply.status).map_err(|_| throw(env, out_of_range("status", "must be 100-999")))?;
+        let reply = ScriptedResponse {
             status,
             headers: reply.headers.unwrap_or_default(),
             body: reply.body.unwrap_or_default(),
-        });
-        Ok(())
+        };
+        self.get(env)?.push_response(reply).map_err(|e| throw(env, out_of_range("status", e)))
     }
 
     #[napi]

@@ -255,8 +255,7 @@ impl NativeScriptedServer {
     /// Queues one answer: status, headers, body served byte for byte.
     #[pyo3(signature = (status, headers, body))]
     fn push_response(&self, status: u16, headers: BTreeMap<String, String>, body: String) -> PyResult<()> {
-        self.get()?.push_response(ScriptedResponse { status, headers, body });
-        Ok(())
+        self.get()?.push_response(ScriptedResponse { status, headers, body }).map_err(PyValueError::new_err)
     }
 
     /// Every request received: dicts of method, path, query (list of pairs),

@@ -67,7 +67,7 @@ async fn run_vector(stem: &str, v: &Value) -> Vec<String> {
         if let Some(h) = r.get("headers").and_then(Value::as_object) {
             headers.extend(h.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())));
         }
-        server.push_response(ScriptedResponse { status: r["status"].as_u64().unwrap() as u16, headers, body });
+        server.push_response(ScriptedResponse { status: r["status"].as_u64().unwrap() as u16, headers, body }).unwrap();
     }
     let overrides = &v["client"];
     let mut builder = Client::builder(TOKEN)

@@ -136,7 +136,9 @@ async fn run_vector(stem: &str, v: &Value) -> Vec<String> {
         }
     };
     match queued_responses(v) {
-        Ok(responses) => responses.into_iter().for_each(|r| server.push_response(r)),
+        Ok(responses) => {
+            responses.into_iter().for_each(|r| server.push_response(r).expect("a vector's status is HTTP's"))
+        }
         Err(e) => {
             problems.push(e);
             return problems;

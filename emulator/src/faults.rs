@@ -1,6 +1,6 @@
 //! Injected faults: which requests they hit and what they do instead of (or before) the real answer.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -45,6 +45,15 @@ fn one() -> u32 {
     1
 }
 
+/// A fault's status, checked as it is read (see `check_status`).
+fn status<'de, D: Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+    crate::response::check_status(u16::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+fn optional_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    Option::<u16>::deserialize(d)?.map(crate::response::check_status).transpose().map_err(serde::de::Error::custom)
+}
+
 fn status_200() -> u16 {
     200
 }
@@ -58,7 +67,7 @@ fn status_503() -> u16 {
 pub enum FaultAction {
     /// A plain status with an arbitrary body.
     Status {
-        #[serde(default = "status_503")]
+        #[serde(default = "status_503", deserialize_with = "status")]
         status: u16,
         #[serde(default)]
         body: String,
@@ -68,7 +77,7 @@ pub enum FaultAction {
     /// A Graph error object, served as `{"error": ...}`.
     GraphError {
         /// Absent: what Graph uses for the code (500 for 1/2, 403 for 10/200-299, else 400).
-        #[serde(default)]
+        #[serde(default, deserialize_with = "optional_status")]
         status: Option<u16>,
         error: Value,
         #[serde(default)]
@@ -80,7 +89,7 @@ pub enum FaultAction {
     Reset,
     /// Headers and part of the body, then the connection drops.
     ResetMidBody {
-        #[serde(default = "status_200")]
+        #[serde(default = "status_200", deserialize_with = "status")]
         status: u16,
     },
     /// Batch operations only: the operation's slot in the batch answer is
@@ -93,7 +102,7 @@ pub enum FaultAction {
     },
     /// A raw body exactly as given (truncated JSON, an HTML 502 page...).
     Malformed {
-        #[serde(default = "status_200")]
+        #[serde(default = "status_200", deserialize_with = "status")]
         status: u16,
         #[serde(default)]
         body: String,

@@ -8,6 +8,15 @@ use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 use std::collections::BTreeMap;
 
+/// A status a fault or a test may script: 100 to 999, what HTTP can carry.
+/// Any other was sent as a 500 without a word.
+pub(crate) fn check_status(status: u16) -> Result<u16, String> {
+    match status {
+        100..=999 => Ok(status),
+        _ => Err(format!("status: must be 100-999, not {status}")),
+    }
+}
+
 /// `respond` with the headers a fault or a test scripted.
 pub(crate) fn respond_with(
     status: u16,

@@ -62,8 +62,14 @@ impl ScriptedServer {
         &self.url
     }
 
-    pub fn push_response(&self, r: ScriptedResponse) {
+    /// Queues `r`. Its status is an HTTP status, 100 to 999, or 0 for 200:
+    /// any other was served as a 500 without a word.
+    pub fn push_response(&self, r: ScriptedResponse) -> Result<(), String> {
+        if r.status != 0 {
+            crate::response::check_status(r.status)?;
+        }
         lock(&self.script).queue.push_back(r);
+        Ok(())
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

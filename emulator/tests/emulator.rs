@@ -603,7 +603,12 @@ async fn scripted_server_records_and_serves_in_order() {
         status: 200,
         headers: [("X-App-Usage".to_string(), "{}".to_string())].into(),
         body: r#"{"data":[]}"#.to_string(),
-    });
+    })
+    .unwrap();
+    for status in [1, 99, 1000] {
+        let refused = s.push_response(ScriptedResponse { status, ..ScriptedResponse::default() });
+        assert!(refused.unwrap_err().contains("100-999"), "status {status} refused");
+    }
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let r = http
         .post(format!("{}/v26.0/me/take_thread_control?a=1&b=x%20y", s.url()))

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
 
-import { Emulator } from '../../bindings-node/testing.mjs'
+import { Emulator, ScriptedServer } from '../../bindings-node/testing.mjs'
 
 const V = 'v26.0'
 
@@ -107,4 +107,20 @@ test('too many conversations is a RangeError, not an abort', async () => {
     assert.match(e.message, /conversations: at most 5000000/)
     return true
   })
+})
+
+test('a status HTTP cannot carry is refused, not served as a 500', async () => {
+  await withEmulator({}, async (emu) => {
+    for (const action of [{ type: 'status', status: 1000 }, { type: 'graph_error', status: 42, error: { code: 1 } },
+      { type: 'malformed', status: 0 }, { type: 'reset_mid_body', status: 99 }]) {
+      assert.throws(() => emu.injectFault({ action }), /100-999/)
+    }
+  })
+  const server = await ScriptedServer.start()
+  try {
+    assert.throws(() => server.pushResponse({ status: 1000 }), (e) => e.name === 'RangeError' && /100-999/.test(e.message))
+    server.pushResponse({ status: 0 })
+  } finally {
+    await server.stop()
+  }
 })

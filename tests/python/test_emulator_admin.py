@@ -107,3 +107,17 @@ def test_too_many_conversations_is_a_value_error_not_an_abort():
     # Generated up front: 10**10 of them was an allocation failure, which aborts the interpreter.
     with pytest.raises(ValueError, match="conversations: at most 5000000"):
         Emulator(conversations=10**10)
+
+
+def test_a_status_http_cannot_carry_is_refused_not_served_as_a_500():
+    from messenger_handover.testing import ScriptedServer
+
+    with Emulator(conversations=1) as emu:
+        for action in ({"type": "status", "status": 1000}, {"type": "graph_error", "status": 42, "error": {"code": 1}},
+                       {"type": "malformed", "status": 0}, {"type": "reset_mid_body", "status": 99}):
+            with pytest.raises(ValueError, match="100-999"):
+                emu.inject_fault({"action": action})
+    with ScriptedServer() as server:
+        with pytest.raises(ValueError, match="100-999"):
+            server.push_response(status=1000)
+        server.push_response(status=0)  # 0: 200
