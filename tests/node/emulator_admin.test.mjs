@@ -124,3 +124,10 @@ test('a status HTTP cannot carry is refused, not served as a 500', async () => {
     await server.stop()
   }
 })
+
+test('a refused app is named only when it looks like a name', () =>
+  withEmulator({}, async (emu) => {
+    const token = 'EAAGsecretTokenPassedInTheWrongPlace0123456789'
+    assert.throws(() => emu.client(token), (e) => !e.message.includes(token) && /not shown/.test(e.message))
+    assert.throws(() => emu.client('tertiary'), /"tertiary"/)
+  }))

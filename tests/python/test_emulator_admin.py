@@ -121,3 +121,16 @@ def test_a_status_http_cannot_carry_is_refused_not_served_as_a_500():
         with pytest.raises(ValueError, match="100-999"):
             server.push_response(status=1000)
         server.push_response(status=0)  # 0: 200
+
+
+def test_a_refused_app_or_mode_is_named_only_when_it_looks_like_a_name():
+    token = "EAAGsecretTokenPassedInTheWrongPlace0123456789"
+    with Emulator(conversations=1) as emu:
+        with pytest.raises(ValueError) as info:
+            emu.app(token)
+        assert token not in str(info.value) and "not shown" in str(info.value)
+        with pytest.raises(ValueError, match="'tertiary'"):
+            emu.app("tertiary")
+    with pytest.raises(ValueError) as info:
+        Emulator(mode=token)
+    assert token not in str(info.value)

@@ -28,6 +28,13 @@ APP_ROLES = ("primary", "secondary", "page_inbox", "instagram_inbox")
 _GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"
 
 
+def _shown(value: object) -> str:
+    """A refused value as an error shows it: only when it looks like a name
+    (a token passed in the wrong place must not come back in the message)."""
+    if isinstance(value, str) and len(value) <= 32 and value.isidentifier():
+        return repr(value)
+    return f"a {type(value).__name__} (not shown)"
+
 class AppCredentials:
     """One emulated app: ``app_id``, its Page ``token`` and app ``secret``.
     The repr shows the app id only."""
@@ -84,7 +91,7 @@ class Emulator:
         header_read_timeout_ms: int = 10_000,
     ) -> None:
         if mode not in ("handover", "routing"):
-            raise ValueError(f"invalid argument `mode`: {mode!r} is not 'handover' or 'routing'")
+            raise ValueError(f"invalid argument `mode`: {_shown(mode)} is not 'handover' or 'routing'")
         config: Dict[str, Any] = {
             "port": port,
             "conversations": conversations,
@@ -168,7 +175,7 @@ class Emulator:
         try:
             return self._apps[role]
         except KeyError:
-            raise ValueError(f"invalid argument `app`: {role!r} is not one of {', '.join(APP_ROLES)}") from None
+            raise ValueError(f"invalid argument `app`: {_shown(role)} is not one of {', '.join(APP_ROLES)}") from None
 
     # -- clients ---------------------------------------------------------
     def _client_kwargs(self, app: str, kw: Dict[str, Any]) -> Dict[str, Any]:
