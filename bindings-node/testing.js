@@ -249,9 +249,7 @@ class Emulator {
    */
   bumpConversation(id, text) {
     checkString('id', id)
-    if (text !== undefined && text !== null && typeof text !== 'string') {
-      throw invalidArgument('text', 'must be a string', { range: false })
-    }
+    if (text !== undefined && text !== null) checkString('text', text)
     return camelKeys(this.#call(() => this.#native.bumpConversation(id, text ?? undefined)))
   }
 
@@ -291,9 +289,7 @@ class Emulator {
   /** Registers (or with null removes) an app's webhook callback URL. */
   setWebhook(app, url) {
     const role = roleName(app)
-    if (url !== null && url !== undefined && typeof url !== 'string') {
-      throw invalidArgument('url', 'must be a string or null', { range: false })
-    }
+    if (url !== null && url !== undefined) checkString('url', url)
     this.#call(() => this.#native.setWebhook(role, url ?? undefined))
   }
 
