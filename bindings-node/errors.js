@@ -203,6 +203,14 @@ function checkString(name, value) {
   if (!value.isWellFormed()) throw invalidArgument(name, 'holds a lone surrogate: it is not text that can be sent', { range: false })
 }
 
+/**
+ * A refused value as a message may show it: quoted when it looks like a name,
+ * else null. A token passed in the wrong place must not come back.
+ */
+function shownName(value) {
+  return typeof value === 'string' && /^[A-Za-z_$][\w$]{0,31}$/.test(value) ? `"${value}"` : null
+}
+
 function abortError(signal) {
   const reason = signal ? signal.reason : undefined
   return new DOMException('This operation was aborted', { name: 'AbortError', cause: reason })
@@ -241,4 +249,5 @@ module.exports = {
   abortError,
   describe,
   checkString,
+  shownName,
 }

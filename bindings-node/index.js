@@ -10,7 +10,7 @@ const errors = require('./errors.js')
 const webhooks = require('./webhooks.js')
 const diagnostics = require('./diagnostics.js')
 
-const { fromNative, invalidArgument, abortError, describe, checkString } = errors
+const { fromNative, invalidArgument, abortError, describe, checkString, shownName } = errors
 
 // ---------------------------------------------------------------- checks
 
@@ -49,8 +49,7 @@ function readOptions(name, value, allowed) {
   }
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
-      // Named only when it looks like a name: a token passed as a key must not come back.
-      const which = /^[A-Za-z_$][\w$]{0,31}$/.test(key) ? `"${key}"` : '(not shown)'
+      const which = shownName(key) ?? '(not shown)'
       throw invalidArgument(name, `has an unknown option ${which}; expected ${allowed.join(', ')}`, { range: false })
     }
   }

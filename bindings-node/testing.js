@@ -7,7 +7,7 @@
 const { inspect } = require('node:util')
 const native = require('./native.js')
 const { Client } = require('./index.js')
-const { fromNative, invalidArgument, checkString, describe } = require('./errors.js')
+const { fromNative, invalidArgument, checkString, describe, shownName } = require('./errors.js')
 
 function snake(key) {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
@@ -50,8 +50,7 @@ const ROLES = {
 function roleName(app) {
   const r = Object.hasOwn(ROLES, app) ? ROLES[app] : undefined
   if (r === undefined) {
-    // Shown only when it looks like a name: a token passed here must not come back.
-    const shown = typeof app === 'string' && /^[A-Za-z_$][\w$]{0,31}$/.test(app) ? `"${app}"` : `${describe(app)} (not shown)`
+    const shown = shownName(app) ?? `${describe(app)} (not shown)`
     throw invalidArgument('app', `must be "primary", "secondary", "pageInbox" or "instagramInbox"; received ${shown}`, { range: false })
   }
   return r

@@ -76,8 +76,8 @@ pub struct Emulator {
 impl Emulator {
     /// Binds 127.0.0.1:`config.port` (0: a free port) and serves on the current tokio runtime.
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
-        // Webhooks are spawned on this runtime, from any thread.
         config.check().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        // Webhooks are spawned on this runtime, from any thread.
         let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
         let listener = server::bind(config.port).await?;
         let addr = listener.local_addr()?;

@@ -35,6 +35,7 @@ def _shown(value: object) -> str:
         return repr(value)
     return f"a {type(value).__name__} (not shown)"
 
+
 class AppCredentials:
     """One emulated app: ``app_id``, its Page ``token`` and app ``secret``.
     The repr shows the app id only."""
